@@ -1,0 +1,111 @@
+import Foundation
+import PgClient
+import TestSupport
+import Testing
+
+@Suite("PgClient connections, errors, prepared statements and cancellation")
+struct PostgresConnectionTests {
+    @Test("a failed connect names host, port and database but never the password")
+    func connectFailure() async throws {
+        let error = await #expect(throws: PostgresError.self) {
+            _ = try await PostgresConnection.connect(
+                "postgres://scorer:s3cretPassw0rd@127.0.0.1:1/fleet?connect_timeout=2")
+        }
+        let text = error.map { "\($0)" } ?? ""
+        #expect(error?.code == .connectionFailed)
+        #expect(error?.isConnectionLoss == true)
+        #expect(text.contains("127.0.0.1"))
+        #expect(text.contains("port 1"))
+        #expect(text.contains("\"fleet\""))
+        #expect(!text.contains("s3cretPassw0rd"))
+
+        let socketError = await #expect(throws: PostgresError.self) {
+            _ = try await PostgresConnection.connect("host=/nonexistent/socket/dir port=5999 dbname=x")
+        }
+        #expect(socketError.map { "\($0)" }?.contains("socket /nonexistent/socket/dir port 5999") == true)
+    }
+
+    @Test("a unique violation carries SQLSTATE 23505, the constraint and the detail")
+    func serverError() async throws {
+        try await TestDatabase.with { database in
+            let connection = try await database.connect()
+            try await connection.execute("CREATE TABLE device (name text PRIMARY KEY)")
+            try await connection.execute("INSERT INTO device VALUES ($1)", "pump-7")
+            let error = await #expect(throws: PostgresError.self) {
+                try await connection.execute(PostgresQuery("INSERT INTO device VALUES ($1)", ["pump-7"], name: "insert_device"))
+            }
+            #expect(error?.sqlState == SQLState.uniqueViolation)
+            #expect(error?.constraintName == "device_pkey")
+            #expect(error?.detail?.contains("pump-7") == true)
+            #expect(error?.statementName == "insert_device")
+            #expect(error?.severity == "ERROR")
+            // The description names the statement and the server's words, not the bound values.
+            let description = error.map { "\($0)" } ?? ""
+            #expect(description.contains("insert_device") && description.contains("23505"))
+            // The connection stays usable after a statement error.
+            let count: Int = try await connection.query("SELECT count(*) FROM device").single().decode(0)
+            #expect(count == 1)
+        }
+    }
+
+    @Test("a named query is prepared once and then reused")
+    func preparedStatements() async throws {
+        try await TestDatabase.with { database in
+            let connection = try await database.connect()
+            let square = PreparedQuery(name: "square", "SELECT $1::int8 * $1::int8")
+            for value in 1...5 {
+                let result: Int = try await connection.query(square.bind(value)).single().decode(0)
+                #expect(result == value * value)
+            }
+            let prepared: Int = try await connection.query(
+                "SELECT count(*) FROM pg_prepared_statements WHERE name = 'square'"
+            ).single().decode(0)
+            #expect(prepared == 1)
+        }
+    }
+
+    @Test("cancelling a task cancels its running statement on the server")
+    func cancellation() async throws {
+        try await TestDatabase.with { database in
+            let connection = try await database.connect()
+            let started = ContinuousClock.now
+            let task = Task { try await connection.execute("SELECT pg_sleep(30)") }
+            try await Task.sleep(for: .milliseconds(300))
+            task.cancel()
+            let error = await #expect(throws: PostgresError.self) { try await task.value }
+            #expect(error?.sqlState == SQLState.queryCanceled)
+            #expect(ContinuousClock.now - started < .seconds(10))
+            let alive: Int = try await connection.query("SELECT 1").single().decode(0)
+            #expect(alive == 1)
+        }
+    }
+
+    @Test("a terminated backend is reported as connection loss")
+    func connectionLoss() async throws {
+        try await TestDatabase.with { database in
+            let connection = try await database.connect()
+            let other = try await database.connect()
+            try await other.execute("SELECT pg_terminate_backend($1)", Int32(connection.backendPID))
+            let error = await #expect(throws: PostgresError.self) { try await connection.execute("SELECT 1") }
+            #expect(error?.isConnectionLoss == true)
+            #expect(!connection.isOpen)
+        }
+    }
+
+    @Test("blocking statements on 8 connections run side by side, not starving the cooperative pool")
+    func concurrencyDoesNotStarve() async throws {
+        try await TestDatabase.with { database in
+            var connections: [PostgresConnection] = []
+            for _ in 0..<8 { connections.append(try await database.connect()) }
+            let started = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for connection in connections {
+                    group.addTask { try await connection.execute("SELECT pg_sleep(0.5)") }
+                }
+                try await group.waitForAll()
+            }
+            // Serialised on 2 cooperative threads this would take at least 2 s.
+            #expect(ContinuousClock.now - started < .milliseconds(1800))
+        }
+    }
+}

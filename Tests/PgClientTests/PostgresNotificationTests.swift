@@ -1,0 +1,47 @@
+import PgClient
+import TestSupport
+import Testing
+
+@Suite("PgClient LISTEN/NOTIFY")
+struct PostgresNotificationTests {
+    @Test("a listener gets a notification sent from another connection")
+    func delivers() async throws {
+        try await TestDatabase.with { database in
+            let listener = try await database.connect()
+            let sender = try await database.connect()
+            try await listener.listen("jobs.inserted")
+            try await sender.notify("jobs.inserted", payload: "42")
+            let notification = try await listener.nextNotification(timeout: .seconds(5))
+            #expect(notification?.channel == "jobs.inserted")
+            #expect(notification?.payload == "42")
+            #expect(notification?.senderPID == sender.backendPID)
+        }
+    }
+
+    @Test("waiting with nothing sent returns nil after the timeout, not before and not much after")
+    func timesOut() async throws {
+        try await TestDatabase.with { database in
+            let listener = try await database.connect()
+            try await listener.listen("quiet")
+            let started = ContinuousClock.now
+            let notification = try await listener.nextNotification(timeout: .milliseconds(700))
+            let waited = ContinuousClock.now - started
+            #expect(notification == nil)
+            #expect(waited >= .milliseconds(650) && waited < .seconds(3))
+        }
+    }
+
+    @Test("notifications sent inside a transaction arrive only after commit")
+    func transactional() async throws {
+        try await TestDatabase.with { database in
+            let listener = try await database.connect()
+            let sender = try await database.connect()
+            try await listener.listen("schedules")
+            try await sender.transaction { tx in
+                try await tx.notify("schedules", payload: "changed")
+                #expect(try await listener.nextNotification(timeout: .milliseconds(300)) == nil)
+            }
+            #expect(try await listener.nextNotification(timeout: .seconds(5))?.payload == "changed")
+        }
+    }
+}
