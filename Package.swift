@@ -45,6 +45,15 @@ let package = Package(
         ),
         // Fresh-database helpers shared by the database test suites.
         .target(name: "TestSupport", dependencies: ["PgClient"], path: "Tests/TestSupport"),
+        // Benchmarks against the baselines, driven by bench/run.
+        .executableTarget(
+            name: "pgscorer-bench",
+            dependencies: [
+                "PgClient", "Kernels",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "bench/PgScorerBench"
+        ),
         .testTarget(name: "PgClientTests", dependencies: ["PgClient", "TestSupport"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], resources: [.copy("Fixtures")]),
         .testTarget(

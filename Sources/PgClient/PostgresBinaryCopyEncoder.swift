@@ -2,7 +2,9 @@
 /// a signature header, then per row a field count and each field as length + bytes,
 /// then a trailer. Values are encoded as for bound parameters.
 public struct PostgresBinaryCopyEncoder: Sendable {
-    public private(set) var bytes: [UInt8] = []
+    /// The encoded data so far.
+    public var bytes: [UInt8] { storage }
+    @usableFromInline var storage: [UInt8] = []
 
     static let signature: [UInt8] = Array("PGCOPY\n".utf8) + [0xFF, 0x0D, 0x0A, 0x00]
 
@@ -10,42 +12,43 @@ public struct PostgresBinaryCopyEncoder: Sendable {
 
     /// The file header; write it once, before the first row.
     public mutating func appendHeader() {
-        bytes.append(contentsOf: Self.signature)
-        bytes.appendBigEndian(Int32(0))  // flags
-        bytes.appendBigEndian(Int32(0))  // header extension length
+        storage.append(contentsOf: Self.signature)
+        storage.appendBigEndian(Int32(0))  // flags
+        storage.appendBigEndian(Int32(0))  // header extension length
     }
 
     /// Starts a row of `fieldCount` fields; append exactly that many values next.
-    public mutating func beginRow(fieldCount: Int) {
-        bytes.appendBigEndian(Int16(fieldCount))
+    @inlinable public mutating func beginRow(fieldCount: Int) {
+        storage.appendBigEndian(Int16(fieldCount))
     }
 
     /// Appends one field; nil is SQL NULL. The value's type must match the column's.
-    public mutating func append(_ value: (some PostgresEncodable)?) {
+    @inlinable public mutating func append(_ value: (some PostgresEncodable)?) {
         guard let value else {
-            bytes.appendBigEndian(Int32(-1))
+            storage.appendBigEndian(Int32(-1))
             return
         }
-        let lengthOffset = bytes.count
-        bytes.appendBigEndian(Int32(0))
-        value.encode(into: &bytes)
-        let length = Int32(bytes.count - lengthOffset - 4).bigEndian
-        withUnsafeBytes(of: length) { lengthBytes in
-            for index in 0..<4 { bytes[lengthOffset + index] = lengthBytes[index] }
-        }
+        let lengthOffset = storage.count
+        storage.appendBigEndian(Int32(0))
+        value.encode(into: &storage)
+        let length = UInt32(storage.count - lengthOffset - 4)
+        storage[lengthOffset] = UInt8(truncatingIfNeeded: length >> 24)
+        storage[lengthOffset + 1] = UInt8(truncatingIfNeeded: length >> 16)
+        storage[lengthOffset + 2] = UInt8(truncatingIfNeeded: length >> 8)
+        storage[lengthOffset + 3] = UInt8(truncatingIfNeeded: length)
     }
 
     /// The end-of-data marker; write it once, after the last row.
     public mutating func appendTrailer() {
-        bytes.appendBigEndian(Int16(-1))
+        storage.appendBigEndian(Int16(-1))
     }
 
     /// Returns the bytes built so far and starts an empty buffer (keeps its capacity).
     public mutating func take() -> [UInt8] {
-        let taken = bytes
-        bytes.removeAll(keepingCapacity: true)
+        let taken = storage
+        storage.removeAll(keepingCapacity: true)
         return taken
     }
 
-    public var count: Int { bytes.count }
+    public var count: Int { storage.count }
 }

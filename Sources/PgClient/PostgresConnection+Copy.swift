@@ -82,18 +82,26 @@ public final class PostgresCopyWriter {
     }
 
     /// Adds bytes; sends a chunk to the server whenever enough have accumulated.
-    public func write(_ bytes: some Sequence<UInt8>) async throws {
+    public func write(_ bytes: [UInt8]) async throws {
+        if buffer.isEmpty && bytes.count >= Self.chunkSize {
+            try await send(bytes)  // already a whole chunk: no need to copy it
+            return
+        }
         buffer.append(contentsOf: bytes)
         if buffer.count >= Self.chunkSize { try await flush() }
     }
 
-    public func write(_ text: String) async throws { try await write(text.utf8) }
+    public func write(_ text: String) async throws { try await write(Array(text.utf8)) }
 
     /// Sends what is buffered now.
     public func flush() async throws {
         guard !buffer.isEmpty else { return }
         let chunk = buffer
         buffer.removeAll(keepingCapacity: true)
+        try await send(chunk)
+    }
+
+    private func send(_ chunk: [UInt8]) async throws {
         try await connection.run { session in
             let sent = chunk.withUnsafeBufferPointer { pointer in
                 pointer.withMemoryRebound(to: CChar.self) {

@@ -12,6 +12,12 @@ public protocol PostgresEncodable: Sendable {
 /// An encodable value that can also be an element of a binary array parameter.
 public protocol PostgresArrayElement: PostgresEncodable {
     static var postgresArrayType: PostgresDataType { get }
+    /// Bytes per encoded element when that is fixed (lets arrays skip a scratch buffer).
+    static var postgresFixedWidth: Int? { get }
+}
+
+extension PostgresArrayElement {
+    public static var postgresFixedWidth: Int? { nil }
 }
 
 extension PostgresEncodable {
@@ -19,51 +25,58 @@ extension PostgresEncodable {
 }
 
 extension Array where Element == UInt8 {
-    @inlinable mutating func appendBigEndian<T: FixedWidthInteger>(_ value: T) {
+    @inlinable @inline(__always) public mutating func appendBigEndian<T: FixedWidthInteger>(_ value: T) {
         Swift.withUnsafeBytes(of: value.bigEndian) { append(contentsOf: $0) }
     }
 }
 
 extension Int: PostgresArrayElement {
+    public static var postgresFixedWidth: Int? { 8 }
     public static var postgresType: PostgresDataType { .int8 }
     public static var postgresArrayType: PostgresDataType { .int8Array }
-    public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(Int64(self)) }
+    @inlinable public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(Int64(self)) }
 }
 
 extension Int64: PostgresArrayElement {
+    public static var postgresFixedWidth: Int? { 8 }
     public static var postgresType: PostgresDataType { .int8 }
     public static var postgresArrayType: PostgresDataType { .int8Array }
-    public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(self) }
+    @inlinable public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(self) }
 }
 
 extension Int32: PostgresArrayElement {
+    public static var postgresFixedWidth: Int? { 4 }
     public static var postgresType: PostgresDataType { .int4 }
     public static var postgresArrayType: PostgresDataType { .int4Array }
-    public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(self) }
+    @inlinable public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(self) }
 }
 
 extension Int16: PostgresArrayElement {
+    public static var postgresFixedWidth: Int? { 2 }
     public static var postgresType: PostgresDataType { .int2 }
     public static var postgresArrayType: PostgresDataType { .int2Array }
-    public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(self) }
+    @inlinable public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(self) }
 }
 
 extension Double: PostgresArrayElement {
+    public static var postgresFixedWidth: Int? { 8 }
     public static var postgresType: PostgresDataType { .float8 }
     public static var postgresArrayType: PostgresDataType { .float8Array }
-    public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(bitPattern) }
+    @inlinable public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(bitPattern) }
 }
 
 extension Float: PostgresArrayElement {
+    public static var postgresFixedWidth: Int? { 4 }
     public static var postgresType: PostgresDataType { .float4 }
     public static var postgresArrayType: PostgresDataType { .float4Array }
-    public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(bitPattern) }
+    @inlinable public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(bitPattern) }
 }
 
 extension Bool: PostgresArrayElement {
+    public static var postgresFixedWidth: Int? { 1 }
     public static var postgresType: PostgresDataType { .bool }
     public static var postgresArrayType: PostgresDataType { .boolArray }
-    public func encode(into buffer: inout [UInt8]) { buffer.append(self ? 1 : 0) }
+    @inlinable public func encode(into buffer: inout [UInt8]) { buffer.append(self ? 1 : 0) }
 }
 
 extension String: PostgresArrayElement {
@@ -111,7 +124,7 @@ extension Array: PostgresEncodable where Element: PostgresArrayElement {
     public static var postgresFormat: Int32 { 1 }
     /// One-dimensional binary array: ndim, has-null flag, element OID, length, lower
     /// bound, then each element as length + bytes.
-    public func encode(into buffer: inout [UInt8]) {
+    @inlinable public func encode(into buffer: inout [UInt8]) {
         buffer.appendBigEndian(Int32(isEmpty ? 0 : 1))
         buffer.appendBigEndian(Int32(0))
         let elementType = Element.postgresType == .unspecified ? PostgresDataType.text : Element.postgresType
@@ -119,6 +132,14 @@ extension Array: PostgresEncodable where Element: PostgresArrayElement {
         guard !isEmpty else { return }
         buffer.appendBigEndian(Int32(count))
         buffer.appendBigEndian(Int32(1))
+        if let width = Element.postgresFixedWidth {
+            buffer.reserveCapacity(buffer.count + count * (4 + width))
+            for value in self {
+                buffer.appendBigEndian(Int32(width))
+                value.encode(into: &buffer)
+            }
+            return
+        }
         var element: [UInt8] = []
         for value in self {
             element.removeAll(keepingCapacity: true)

@@ -26,7 +26,7 @@ public struct PostgresTimestamp: Hashable, Comparable, Sendable, PostgresArrayEl
 
     public static var postgresType: PostgresDataType { .timestamptz }
     public static var postgresArrayType: PostgresDataType { .timestamptzArray }
-    public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(microsecondsSince2000) }
+    @inlinable public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(microsecondsSince2000) }
 
     /// ISO 8601 in UTC with microseconds, e.g. `2026-11-25T01:00:00.000000Z`.
     public var description: String {

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+
+/// Repeated timings of one thing: median and range.
+struct Measurement {
+    var seconds: [Double] = []
+
+    var median: Double {
+        let sorted = seconds.sorted()
+        guard !sorted.isEmpty else { return .nan }
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+    var min: Double { seconds.min() ?? .nan }
+    var max: Double { seconds.max() ?? .nan }
+
+    /// Times `body` `runs` times.
+    static func run(_ runs: Int, _ body: () async throws -> Void) async rethrows -> Measurement {
+        var measurement = Measurement()
+        for _ in 0..<runs {
+            let started = ContinuousClock.now
+            try await body()
+            let elapsed = ContinuousClock.now - started
+            measurement.seconds.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        }
+        return measurement
+    }
+}
+
+/// Formats a rate like `1.23 M/s`.
+func formatRate(_ perSecond: Double) -> String {
+    switch perSecond {
+    case 1e6...: String(format: "%.2f M/s", perSecond / 1e6)
+    case 1e3...: String(format: "%.1f k/s", perSecond / 1e3)
+    default: String(format: "%.1f /s", perSecond)
+    }
+}
+
+/// Runs a program and waits; throws if it fails.
+func runProcess(_ executable: String, _ arguments: [String]) throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    try process.run()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+        throw ValidationError("\(executable) \(arguments.joined(separator: " ")) exited with \(process.terminationStatus)")
+    }
+}
