@@ -1,6 +1,18 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The numeric kernels are built for x86-64 CPUs with AVX2 and FMA (Haswell, 2013, and
+// later) so their SIMD8<Double> loops become vector instructions. Set
+// PGSCORER_TARGET_CPU to another LLVM CPU name (e.g. skylake-avx512), or to "generic"
+// for the baseline instruction set.
+var kernelSettings: [SwiftSetting] = []
+#if arch(x86_64)
+let targetCPU = Context.environment["PGSCORER_TARGET_CPU"] ?? "haswell"
+if targetCPU != "generic" {
+    kernelSettings.append(.unsafeFlags(["-target-cpu", targetCPU]))
+}
+#endif
+
 let package = Package(
     name: "PgScorer",
     platforms: [.macOS(.v14)],
@@ -27,7 +39,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "Kernels"),
+        .target(name: "Kernels", swiftSettings: kernelSettings),
         .target(
             name: "Migrations",
             dependencies: [
@@ -55,7 +67,7 @@ let package = Package(
             path: "bench/PgScorerBench"
         ),
         .testTarget(name: "PgClientTests", dependencies: ["PgClient", "TestSupport"]),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"], exclude: ["Fixtures"]),
         .testTarget(
             name: "PgScorerTests",
             dependencies: [
