@@ -64,7 +64,8 @@ let package = Package(
                 "PgClient", "Kernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            path: "bench/PgScorerBench"
+            path: "bench/PgScorerBench",
+            swiftSettings: kernelSettings
         ),
         .testTarget(name: "PgClientTests", dependencies: ["PgClient", "TestSupport"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], exclude: ["Fixtures"]),

@@ -137,86 +137,111 @@ public struct OneClassSVMScorer: Sendable {
         }
         for i in sampleCount..<paddedCount { norms[i] = 0 }
 
+        // Dot products of one sample block against one tile go to a small scratch
+        // (pass 1, a GEMM micro-kernel); a tight per-kernel loop then turns them into
+        // weighted kernel values (pass 2). Both stay in L1.
+        let scratch = UnsafeMutableBufferPointer<SIMD8<Double>>.allocate(capacity: block * panelsPerTile)
+        defer { scratch.deallocate() }
         panels.withUnsafeBufferPointer { panels in
-            var tileStart = 0
-            while tileStart < panelCount {
-                let tileEnd = min(panelCount, tileStart + panelsPerTile)
-                var first = 0
-                while first < paddedCount {
-                    accumulateBlock(
-                        first: first, panels: panels, tile: tileStart..<tileEnd,
-                        prepared: UnsafeBufferPointer(prepared), norms: UnsafeBufferPointer(norms), sums: sums)
-                    first += block
+            panelNorms.withUnsafeBufferPointer { panelNorms in
+                panelDuals.withUnsafeBufferPointer { panelDuals in
+                    var tileStart = 0
+                    while tileStart < panelCount {
+                        let tile = tileStart..<min(panelCount, tileStart + panelsPerTile)
+                        var first = 0
+                        while first < paddedCount {
+                            dotProducts(
+                                first: first, panels: panels, tile: tile, prepared: UnsafeBufferPointer(prepared), into: scratch)
+                            for r in 0..<block {
+                                let dots = UnsafeBufferPointer(rebasing: scratch[(r * tile.count)..<((r + 1) * tile.count)])
+                                sums[first + r] += weightedKernelSum(
+                                    dots, sample: first + r, tile: tile, norms: UnsafeBufferPointer(norms),
+                                    panelNorms: panelNorms, panelDuals: panelDuals, prepared: UnsafeBufferPointer(prepared))
+                            }
+                            first += block
+                        }
+                        tileStart = tile.upperBound
+                    }
                 }
-                tileStart = tileEnd
             }
         }
         for i in 0..<sampleCount { output[i] = sums[i] + model.intercept }
     }
 
-    /// Adds the kernel sums of samples `first ..< first+4` over the panels in `tile`.
+    /// Pass 1: dot products of samples `first ..< first+4` with every support vector of
+    /// `tile`, written as `scratch[r · tile.count + offset]`.
     @inline(__always)
-    private func accumulateBlock(
+    private func dotProducts(
         first: Int, panels: UnsafeBufferPointer<SIMD8<Double>>, tile: Range<Int>,
-        prepared: UnsafeBufferPointer<Double>, norms: UnsafeBufferPointer<Double>,
-        sums: UnsafeMutableBufferPointer<Double>
+        prepared: UnsafeBufferPointer<Double>, into scratch: UnsafeMutableBufferPointer<SIMD8<Double>>
     ) {
         let d = model.featureCount
         let x0 = prepared.baseAddress! + first * d
         let x1 = x0 + d, x2 = x1 + d, x3 = x2 + d
-        var total0 = SIMD8<Double>.zero, total1 = SIMD8<Double>.zero
-        var total2 = SIMD8<Double>.zero, total3 = SIMD8<Double>.zero
-        for panel in tile {
+        let width = tile.count
+        for offset in 0..<width {
             var dot0 = SIMD8<Double>.zero, dot1 = SIMD8<Double>.zero
             var dot2 = SIMD8<Double>.zero, dot3 = SIMD8<Double>.zero
-            let column = panels.baseAddress! + panel * d
+            let column = panels.baseAddress! + (tile.lowerBound + offset) * d
             for j in 0..<d {
                 let s = column[j]
-                dot0 += x0[j] * s
-                dot1 += x1[j] * s
-                dot2 += x2[j] * s
-                dot3 += x3[j] * s
+                dot0 = dot0.addingProduct(x0[j], s)
+                dot1 = dot1.addingProduct(x1[j], s)
+                dot2 = dot2.addingProduct(x2[j], s)
+                dot3 = dot3.addingProduct(x3[j], s)
             }
-            let duals = panelDuals[panel]
-            total0 += duals * kernelValues(dot0, sample: first, panel: panel, norms: norms, prepared: prepared)
-            total1 += duals * kernelValues(dot1, sample: first + 1, panel: panel, norms: norms, prepared: prepared)
-            total2 += duals * kernelValues(dot2, sample: first + 2, panel: panel, norms: norms, prepared: prepared)
-            total3 += duals * kernelValues(dot3, sample: first + 3, panel: panel, norms: norms, prepared: prepared)
+            scratch[offset] = dot0
+            scratch[width + offset] = dot1
+            scratch[2 * width + offset] = dot2
+            scratch[3 * width + offset] = dot3
         }
-        sums[first] += total0.sum()
-        sums[first + 1] += total1.sum()
-        sums[first + 2] += total2.sum()
-        sums[first + 3] += total3.sum()
     }
 
-    /// Kernel values of one sample against the eight support vectors of a panel.
+    /// Pass 2: `Σ dual · K` over the tile for one sample, from its dot products.
     @inline(__always)
-    private func kernelValues(
-        _ dot: SIMD8<Double>, sample: Int, panel: Int, norms: UnsafeBufferPointer<Double>,
+    private func weightedKernelSum(
+        _ dots: UnsafeBufferPointer<SIMD8<Double>>, sample: Int, tile: Range<Int>, norms sampleNorms: UnsafeBufferPointer<Double>,
+        panelNorms: UnsafeBufferPointer<SIMD8<Double>>, panelDuals: UnsafeBufferPointer<SIMD8<Double>>,
         prepared: UnsafeBufferPointer<Double>
-    ) -> SIMD8<Double> {
+    ) -> Double {
+        var total = SIMD8<Double>.zero
+        let norms = UnsafeBufferPointer(rebasing: panelNorms[tile])
+        let duals = UnsafeBufferPointer(rebasing: panelDuals[tile])
         switch model.kernel {
         case .rbf:
-            let magnitude = norms[sample] + panelNorms[panel]
-            var distance = magnitude - 2 * dot
-            let suspect = distance .< Self.cancellationThreshold * magnitude
-            if any(suspect) {
-                distance = exactDistances(distance, suspect: suspect, sample: sample, panel: panel, prepared: prepared)
+            let sampleNorm = sampleNorms[sample]
+            let negativeGamma = -model.gamma
+            let threshold = Self.cancellationThreshold
+            for offset in 0..<dots.count {
+                let magnitude = sampleNorm + norms[offset]
+                var distance = magnitude - 2 * dots[offset]
+                let suspect = distance .< threshold * magnitude
+                if any(suspect) {
+                    distance = exactDistances(
+                        distance, suspect: suspect, sample: sample, panel: tile.lowerBound + offset, prepared: prepared)
+                }
+                total = total.addingProduct(duals[offset], vectorExpOfNonPositive(negativeGamma * distance))
             }
-            return vectorExp(-model.gamma * distance.replacing(with: 0, where: distance .< 0))
         case .linear:
-            return dot
+            for offset in 0..<dots.count { total = total.addingProduct(duals[offset], dots[offset]) }
         case .poly:
-            return powi(model.gamma * dot + model.coef0, model.degree)
+            for offset in 0..<dots.count {
+                total = total.addingProduct(duals[offset], powi(model.gamma * dots[offset] + model.coef0, model.degree))
+            }
         case .sigmoid:
-            var values = model.gamma * dot + model.coef0
-            for lane in 0..<Self.lanes { values[lane] = tanh(values[lane]) }
-            return values
+            for offset in 0..<dots.count {
+                var values = model.gamma * dots[offset] + model.coef0
+                for lane in 0..<Self.lanes { values[lane] = tanh(values[lane]) }
+                total = total.addingProduct(duals[offset], values)
+            }
         }
+        return total.sum()
     }
 
     /// Recomputes `‖x − s‖²` as `Σ (x_j − s_j)²` in the lanes where the expansion may
-    /// have cancelled (close pairs); the others keep their expanded value.
+    /// have cancelled (close pairs); the others keep their expanded value. Rare, so
+    /// kept out of line.
+    @inline(never)
     private func exactDistances(
         _ distance: SIMD8<Double>, suspect: SIMDMask<SIMD8<Int64>>, sample: Int, panel: Int,
         prepared: UnsafeBufferPointer<Double>

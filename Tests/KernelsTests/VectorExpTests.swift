@@ -29,6 +29,16 @@ struct VectorExpTests {
         #expect(kernelRange < 1e-15)
         #expect(fullRange < 1e-15)
         #expect(nearZero < 1e-15)
+        var generator = SystemRandomNumberGenerator()
+        var worst = 0.0
+        for _ in 0..<20_000 {
+            var x = SIMD8<Double>()
+            for lane in 0..<8 { x[lane] = -Double.random(in: 0...700, using: &generator) }
+            let fast = vectorExpOfNonPositive(x)
+            for lane in 0..<8 { worst = max(worst, abs(fast[lane] - Foundation.exp(x[lane])) / Foundation.exp(x[lane])) }
+        }
+        #expect(worst < 1e-15)
+        #expect(vectorExpOfNonPositive(SIMD8(repeating: -800)) == .zero)
     }
 
     @Test("edges: exp(0) is 1, underflow is 0, overflow is infinity, NaN stays NaN")
