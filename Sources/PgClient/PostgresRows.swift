@@ -122,3 +122,39 @@ extension Optional: PostgresDecodable where Wrapped: PostgresDecodable {
         try Wrapped.decode(bytes, type: type)
     }
 }
+
+extension PostgresRow {
+    /// Appends the elements of a `float8[]` column to `buffer` without building an
+    /// intermediate array (hot path for feature vectors); returns how many it appended.
+    public func appendFloat8Array(_ column: Int, to buffer: inout [Double]) throws -> Int {
+        try rows.withBytes(row: index, column: column) { bytes in
+            guard let bytes else {
+                throw PostgresError(.decoding, message: "column #\(column) is NULL; expected float8[]", statementName: rows.statementName)
+            }
+            guard rows.columns[column].type == .float8Array else {
+                throw PostgresError(
+                    .decoding, message: "column \"\(rows.columns[column].name)\" is \(rows.columns[column].type), not float8[]",
+                    statementName: rows.statementName)
+            }
+            do {
+                var reader = BinaryReader(bytes)
+                let dimensions = try reader.read(Int32.self)
+                _ = try reader.read(Int32.self)
+                _ = try reader.read(UInt32.self)
+                guard dimensions != 0 else { return 0 }
+                guard dimensions == 1 else { throw PostgresDecodingMismatch("\(dimensions)-dimensional array") }
+                let count = Int(try reader.read(Int32.self))
+                _ = try reader.read(Int32.self)
+                guard count >= 0, count * 12 <= reader.remaining else { throw PostgresDecodingMismatch("corrupt array length") }
+                for element in 0..<count {
+                    guard try reader.read(Int32.self) == 8 else { throw PostgresDecodingMismatch("element \(element + 1) is NULL or not a float8") }
+                    buffer.append(Double(bitPattern: try reader.read(UInt64.self)))
+                }
+                return count
+            } catch let mismatch as PostgresDecodingMismatch {
+                throw PostgresError(
+                    .decoding, message: "column \"\(rows.columns[column].name)\": \(mismatch.reason)", statementName: rows.statementName)
+            }
+        }
+    }
+}

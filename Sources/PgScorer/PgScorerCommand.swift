@@ -8,6 +8,6 @@ struct PgScorerCommand: AsyncParsableCommand {
         commandName: "pgscorer",
         abstract: "Batch anomaly scoring of IoT sensor readings with one-class SVMs, coordinated by PostgreSQL.",
         version: "0.1.0",
-        subcommands: [MigrateCommand.self]
+        subcommands: [MigrateCommand.self, WorkerCommand.self, EnqueueCommand.self]
     )
 }

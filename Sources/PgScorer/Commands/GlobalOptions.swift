@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Migrations
 import PgClient
 
 /// Options every subcommand that talks to the database shares.
@@ -37,6 +38,41 @@ struct GlobalOptions: ParsableArguments {
         logger.debug("connected", metadata: ["database": "\(connection.target)"])
         return connection
     }
+
+    /// Connects and checks that the schema is this build's (else: run `pgscorer migrate`).
+    func connectCurrent(logger: Logger) async throws -> PostgresConnection {
+        let connection = try await connect(logger: logger)
+        try await Migrator(logger: logger).requireCurrent(connection)
+        return connection
+    }
+
+    func requireCurrentSchema(logger: Logger) async throws {
+        let connection = try await connectCurrent(logger: logger)
+        await connection.close()
+    }
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// A duration given as `500ms`, `30s`, `5m`, `2h` or `1d`.
+struct DurationArgument: ExpressibleByArgument, Sendable {
+    let duration: Duration
+
+    init(_ duration: Duration) { self.duration = duration }
+
+    init?(argument: String) {
+        guard let duration = Self.parse(argument) else { return nil }
+        self.duration = duration
+    }
+
+    static func parse(_ text: String) -> Duration? {
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400)]
+        for (suffix, scale) in units where text.hasSuffix(suffix) {
+            guard let value = Double(text.dropLast(suffix.count)), value.isFinite, value >= 0 else { return nil }
+            return .milliseconds(Int64((value * scale * 1000).rounded()))
+        }
+        return nil
+    }
+
+    var defaultValueDescription: String { "\(duration)" }
+}

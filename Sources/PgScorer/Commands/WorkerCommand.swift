@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Migrations
+import ServiceLifecycle
+
+/// `pgscorer worker`: claims and scores jobs until stopped (or, with
+/// --exit-when-idle, until the queue is empty).
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Claim and score jobs; also fires schedule ticks unless --no-scheduler.",
+        discussion: """
+            Run as many as you like, on as many machines as you like, against one database:
+            jobs are claimed with SELECT … FOR UPDATE SKIP LOCKED, so no job is scored twice
+            at once, and a job whose worker dies is taken over when its lease expires.
+            SIGTERM or SIGINT: stop claiming, finish the jobs in hand (within --grace), give
+            the rest back, exit 0. A second signal exits at once.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "Scoring slots, each with its own connection. Default: the number of cores.")
+    var concurrency: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Jobs claimed per claim statement.")
+    var batch: Int = 8
+
+    @Option(help: "Lease per claimed job (renewed every third of it while the job runs), e.g. 60s or 2m.")
+    var lease: DurationArgument = DurationArgument(.seconds(60))
+
+    @Option(help: "How long an idle slot waits for a NOTIFY before claiming again, e.g. 1s or 500ms.")
+    var poll: DurationArgument = DurationArgument(.seconds(1))
+
+    @Option(help: "On SIGTERM/SIGINT, how long in-flight jobs may take before the process exits anyway.")
+    var grace: DurationArgument = DurationArgument(.seconds(30))
+
+    @Option(name: .customLong("retry-base"), help: "First retry delay after a failed attempt; doubles per attempt (with jitter), at most 1h.")
+    var retryBase: DurationArgument = DurationArgument(.seconds(5))
+
+    @Flag(name: .customLong("no-scheduler"), help: "Do not fire schedule ticks in this process.")
+    var noScheduler = false
+
+    @Flag(name: .customLong("exit-when-idle"), help: "Exit 0 once no job is available, retryable or running (batch use).")
+    var exitWhenIdle = false
+
+    func validate() throws {
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        guard (1...1000).contains(batch) else { throw ValidationError("--batch must be between 1 and 1000") }
+        guard lease.duration >= .seconds(1) else { throw ValidationError("--lease must be at least 1s") }
+        guard poll.duration > .zero else { throw ValidationError("--poll must be positive") }
+    }
+
+    var workerConfiguration: WorkerConfiguration {
+        var configuration = WorkerConfiguration(databaseURL: global.resolvedDatabaseURL())
+        configuration.concurrency = concurrency
+        configuration.batchSize = batch
+        configuration.lease = lease.duration
+        configuration.poll = poll.duration
+        configuration.runScheduler = !noScheduler
+        configuration.exitWhenIdle = exitWhenIdle
+        configuration.backoff.base = retryBase.duration.seconds
+        return configuration
+    }
+
+    func run() async throws {
+        let logger = global.bootstrapLogging()
+        try await global.requireCurrentSchema(logger: logger)
+        let worker = Worker(configuration: workerConfiguration, logger: logger)
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            cancellationSignals: [.sigterm, .sigint],
+            logger: logger)
+        groupConfiguration.maximumGracefulShutdownDuration = grace.duration
+        try await ServiceGroup(configuration: groupConfiguration).run()
+    }
+}

@@ -1,0 +1,191 @@
+import PgClient
+
+/// Every statement that moves jobs through their states, in one place.
+/// Writes that finish an attempt are fenced by `(job_id, attempt)` and
+/// `state = 'running'`: an attempt whose lease was taken over matches no row.
+enum JobQueries {
+    /// Claims up to $1 due jobs for worker $2 with a lease of $3 seconds: available or
+    /// retryable jobs whose run_at has come, in (priority, run_at, job_id) order, and
+    /// running jobs whose lease expired (their lost attempt is logged as abandoned).
+    static let claim = PreparedQuery(
+        name: "jobs.claim",
+        """
+        WITH due AS MATERIALIZED (
+            SELECT job_id, priority, run_at FROM pgscorer.jobs
+            WHERE state IN ('available', 'retryable') AND run_at <= now()
+            ORDER BY priority, run_at, job_id
+            LIMIT $1
+            FOR UPDATE SKIP LOCKED
+        ), expired AS MATERIALIZED (
+            SELECT job_id, series_id, priority, run_at, attempt, lease_owner FROM pgscorer.jobs
+            WHERE state = 'running' AND lease_until < now() AND attempt < max_attempts
+            ORDER BY job_id
+            LIMIT $1
+            FOR UPDATE SKIP LOCKED
+        ), picked AS (
+            SELECT job_id FROM (
+                SELECT job_id, priority, run_at FROM due
+                UNION ALL
+                SELECT job_id, priority, run_at FROM expired
+            ) candidates
+            ORDER BY priority, run_at, job_id
+            LIMIT $1
+        ), abandoned AS (
+            INSERT INTO pgscorer.job_runs (job_id, series_id, attempt, worker_id, outcome, error)
+            SELECT e.job_id, e.series_id, e.attempt, e.lease_owner, 'abandoned',
+                   'lease expired: the worker stopped renewing it (crashed, paused or cut off)'
+            FROM expired e JOIN picked USING (job_id)
+            ON CONFLICT (job_id, attempt) DO NOTHING
+        )
+        UPDATE pgscorer.jobs j
+        SET state = 'running', attempt = j.attempt + 1, lease_owner = $2,
+            lease_until = now() + make_interval(secs => $3)
+        FROM picked
+        WHERE j.job_id = picked.job_id
+        RETURNING j.job_id, j.series_id, j.model_id, j.window_start, j.window_end, j.attempt, j.max_attempts, now()
+        """)
+
+    /// Completes the attempts ($1 job ids, $2 attempts) that still hold their lease, in
+    /// one statement with their job_runs rows and predictions, so all of it commits or
+    /// none does. Returns the job ids that completed.
+    static let complete = PreparedQuery(
+        name: "jobs.complete",
+        """
+        WITH finished AS (
+            UPDATE pgscorer.jobs j
+            SET state = 'completed', finished_at = now(), lease_owner = NULL, lease_until = NULL
+            FROM unnest($1::int8[], $2::int2[]) AS done(job_id, attempt)
+            WHERE j.job_id = done.job_id AND j.attempt = done.attempt AND j.state = 'running'
+            RETURNING j.job_id, j.series_id, j.attempt
+        ), runs AS (
+            INSERT INTO pgscorer.job_runs
+                (job_id, series_id, attempt, worker_id, started_at, outcome, rows_scored, anomalies, duration_ms)
+            SELECT f.job_id, f.series_id, f.attempt, $3, r.started_at, 'completed', r.rows_scored, r.anomalies, r.duration_ms
+            FROM finished f
+            JOIN unnest($1::int8[], $4::timestamptz[], $5::int4[], $6::int4[], $7::float8[])
+                AS r(job_id, started_at, rows_scored, anomalies, duration_ms) USING (job_id)
+        ), written AS (
+            INSERT INTO pgscorer.predictions (series_id, ts, model_id, score, is_anomaly, job_id)
+            SELECT DISTINCT ON (p.series_id, p.ts, p.model_id) p.series_id, p.ts, p.model_id, p.score, p.score <= 0, p.job_id
+            FROM unnest($8::int8[], $9::timestamptz[], $10::int8[], $11::float8[], $12::int8[])
+                AS p(series_id, ts, model_id, score, job_id)
+            WHERE p.job_id IN (SELECT job_id FROM finished)
+            ORDER BY p.series_id, p.ts, p.model_id, p.job_id DESC
+            ON CONFLICT (series_id, ts, model_id) DO UPDATE
+            SET score = EXCLUDED.score, is_anomaly = EXCLUDED.is_anomaly, job_id = EXCLUDED.job_id, scored_at = EXCLUDED.scored_at
+            RETURNING 1
+        )
+        SELECT coalesce((SELECT array_agg(job_id) FROM finished), '{}'::int8[]), (SELECT count(*) FROM written)
+        """)
+
+    /// Records a failed attempt ($1 job, $2 attempt): retryable after $4 seconds, or
+    /// failed when attempts are used up or $5 says retrying cannot help. Every error
+    /// is kept in `errors`. Returns the new state (no row: the lease was lost).
+    static let fail = PreparedQuery(
+        name: "jobs.fail",
+        """
+        WITH failed AS (
+            UPDATE pgscorer.jobs
+            SET state = CASE WHEN attempt >= max_attempts OR $5 THEN 'failed'::pgscorer.job_state ELSE 'retryable' END,
+                run_at = now() + make_interval(secs => $4),
+                finished_at = CASE WHEN attempt >= max_attempts OR $5 THEN now() END,
+                last_error = $3::text,
+                errors = errors || jsonb_build_object('attempt', attempt, 'error', $3, 'worker', $6::text, 'at', now()),
+                lease_owner = NULL, lease_until = NULL
+            WHERE job_id = $1 AND attempt = $2 AND state = 'running'
+            RETURNING job_id, series_id, attempt, state
+        ), run AS (
+            INSERT INTO pgscorer.job_runs (job_id, series_id, attempt, worker_id, started_at, outcome, duration_ms, error)
+            SELECT job_id, series_id, attempt, $6, $7, CASE WHEN state = 'failed' THEN 'failed' ELSE 'retry' END::pgscorer.run_outcome, $8, $3
+            FROM failed
+        )
+        SELECT state::text FROM failed
+        """)
+
+    /// Logs an attempt that found its job no longer its own (cancelled or taken over).
+    static let recordLostAttempt = PreparedQuery(
+        name: "jobs.record_lost_attempt",
+        """
+        INSERT INTO pgscorer.job_runs (job_id, series_id, attempt, worker_id, started_at, outcome, error)
+        SELECT job_id, series_id, $2, $3, $4,
+               CASE WHEN state = 'cancelled' THEN 'cancelled' ELSE 'lease_lost' END::pgscorer.run_outcome,
+               CASE WHEN state = 'cancelled' THEN 'cancelled by an operator; result discarded'
+                    ELSE format('lease lost (job is now %s at attempt %s); result discarded', state, attempt) END
+        FROM pgscorer.jobs WHERE job_id = $1
+        ON CONFLICT (job_id, attempt) DO NOTHING
+        """)
+
+    /// Extends the leases of attempts still held ($1 ids, $2 attempts) by $3 seconds;
+    /// returns the ids renewed (the others were cancelled or taken over).
+    static let renewLeases = PreparedQuery(
+        name: "jobs.renew_leases",
+        """
+        UPDATE pgscorer.jobs j
+        SET lease_until = now() + make_interval(secs => $3)
+        FROM unnest($1::int8[], $2::int2[]) AS held(job_id, attempt)
+        WHERE j.job_id = held.job_id AND j.attempt = held.attempt AND j.state = 'running'
+        RETURNING j.job_id
+        """)
+
+    /// Gives unstarted attempts back without using up an attempt (graceful shutdown).
+    static let release = PreparedQuery(
+        name: "jobs.release",
+        """
+        UPDATE pgscorer.jobs j
+        SET state = 'available', attempt = j.attempt - 1, lease_owner = NULL, lease_until = NULL
+        FROM unnest($1::int8[], $2::int2[]) AS held(job_id, attempt)
+        WHERE j.job_id = held.job_id AND j.attempt = held.attempt AND j.state = 'running'
+        RETURNING j.job_id
+        """)
+
+    /// Fails running jobs whose lease expired on their last allowed attempt.
+    static let failExhaustedLeases = PreparedQuery(
+        name: "jobs.fail_exhausted_leases",
+        """
+        WITH exhausted AS (
+            UPDATE pgscorer.jobs
+            SET state = 'failed', finished_at = now(), lease_owner = NULL, lease_until = NULL,
+                last_error = 'lease expired on the last allowed attempt',
+                errors = errors || jsonb_build_object('attempt', attempt, 'error', 'lease expired', 'worker', lease_owner, 'at', now())
+            WHERE state = 'running' AND lease_until < now() AND attempt >= max_attempts
+            RETURNING job_id, series_id, attempt, lease_owner
+        )
+        INSERT INTO pgscorer.job_runs (job_id, series_id, attempt, worker_id, outcome, error)
+        SELECT job_id, series_id, attempt, lease_owner, 'abandoned', 'lease expired on the last allowed attempt'
+        FROM exhausted
+        ON CONFLICT (job_id, attempt) DO NOTHING
+        """)
+
+    /// Queues a job scoring [$1, $2) for every series matching device LIKE $3 and
+    /// sensor LIKE $4 that has an active model (backfills); returns the new job ids.
+    static let enqueueWindow = PreparedQuery(
+        name: "jobs.enqueue_window",
+        """
+        INSERT INTO pgscorer.jobs (series_id, model_id, window_start, window_end, priority, max_attempts)
+        SELECT m.series_id, m.model_id, $1, $2, $5, $6
+        FROM pgscorer.series se
+        JOIN pgscorer.models m ON m.series_id = se.series_id AND m.active
+        WHERE se.device LIKE $3 AND se.sensor LIKE $4
+        ORDER BY m.series_id
+        ON CONFLICT (series_id, window_start, window_end) WHERE state IN ('available', 'running', 'retryable') DO NOTHING
+        RETURNING job_id
+        """)
+
+    /// Whether any job is still to be done (available, retryable or running).
+    static let pendingCount = PreparedQuery(
+        name: "jobs.pending_count",
+        "SELECT count(*) FROM pgscorer.jobs WHERE state IN ('available', 'retryable', 'running')")
+
+    /// The readings of one series in [$2, $3), oldest first.
+    static let windowReadings = PreparedQuery(
+        name: "readings.window",
+        """
+        SELECT ts, features FROM pgscorer.readings
+        WHERE series_id = $1 AND ts >= $2 AND ts < $3
+        ORDER BY ts
+        """)
+
+    static let modelPayload = PreparedQuery(
+        name: "models.payload",
+        "SELECT payload FROM pgscorer.models WHERE model_id = $1")
+}

@@ -1,0 +1,88 @@
+import Foundation
+import PgClient
+
+/// The job queue as seen by one worker connection: claim, complete, fail, renew and
+/// release, each one statement (see `JobQueries`).
+struct JobQueue: Sendable {
+    let connection: PostgresConnection
+    let workerID: String
+
+    /// Claims up to `limit` due jobs with a lease of `lease`.
+    func claim(limit: Int, lease: Duration) async throws -> [ClaimedJob] {
+        let rows = try await connection.query(JobQueries.claim.bind(limit, workerID, lease.seconds))
+        return try rows.map { row in
+            ClaimedJob(
+                jobID: try row.decode(0), seriesID: try row.decode(1), modelID: try row.decode(2),
+                windowStart: try row.decode(3), windowEnd: try row.decode(4), attempt: try row.decode(5),
+                maxAttempts: try row.decode(6), claimedAt: try row.decode(7))
+        }
+    }
+
+    /// Completes scored attempts with their predictions and run logs in one statement.
+    /// Returns the ids that completed; the others had lost their lease (or were
+    /// cancelled) and wrote nothing.
+    func complete(_ results: [ScoredJob]) async throws -> Set<Int64> {
+        guard !results.isEmpty else { return [] }
+        var series: [Int64] = [], timestamps: [PostgresTimestamp] = [], models: [Int64] = []
+        var scores: [Double] = [], owners: [Int64] = []
+        let total = results.reduce(0) { $0 + $1.scores.count }
+        series.reserveCapacity(total)
+        models.reserveCapacity(total)
+        owners.reserveCapacity(total)
+        timestamps.reserveCapacity(total)
+        scores.reserveCapacity(total)
+        for result in results {
+            series.append(contentsOf: repeatElement(result.job.seriesID, count: result.scores.count))
+            models.append(contentsOf: repeatElement(result.job.modelID, count: result.scores.count))
+            owners.append(contentsOf: repeatElement(result.job.jobID, count: result.scores.count))
+            timestamps.append(contentsOf: result.timestamps)
+            scores.append(contentsOf: result.scores)
+        }
+        let row = try await connection.query(
+            JobQueries.complete.bind(
+                results.map(\.job.jobID), results.map(\.job.attempt), workerID, results.map(\.startedAt),
+                results.map { Int32($0.scores.count) }, results.map { Int32($0.anomalies) },
+                results.map(\.durationMilliseconds), series, timestamps, models, scores, owners)
+        ).single()
+        let completed: [Int64] = try row.decode(0)
+        return Set(completed)
+    }
+
+    /// Records a failed attempt; returns the job's new state, or nil if the lease was lost.
+    func fail(
+        _ job: ClaimedJob, error: String, retryAfter seconds: Double, permanent: Bool, startedAt: PostgresTimestamp,
+        durationMilliseconds: Double
+    ) async throws -> String? {
+        let rows = try await connection.query(
+            JobQueries.fail.bind(
+                job.jobID, job.attempt, error, seconds, permanent, workerID, startedAt, durationMilliseconds))
+        return try rows.first?.decode(0)
+    }
+
+    /// Logs an attempt whose result was refused by the fence.
+    func recordLostAttempt(_ job: ClaimedJob, startedAt: PostgresTimestamp) async throws {
+        try await connection.execute(JobQueries.recordLostAttempt.bind(job.jobID, job.attempt, workerID, startedAt))
+    }
+
+    /// Renews the leases of `jobs`; returns the ids still held.
+    func renewLeases(_ jobs: [ClaimedJob], lease: Duration) async throws -> Set<Int64> {
+        guard !jobs.isEmpty else { return [] }
+        let rows = try await connection.query(JobQueries.renewLeases.bind(jobs.map(\.jobID), jobs.map(\.attempt), lease.seconds))
+        return Set(try rows.map { try $0.decode(0) as Int64 })
+    }
+
+    /// Hands unstarted attempts back to the queue without using up an attempt.
+    func release(_ jobs: [ClaimedJob]) async throws -> Int {
+        guard !jobs.isEmpty else { return 0 }
+        return try await connection.query(JobQueries.release.bind(jobs.map(\.jobID), jobs.map(\.attempt))).count
+    }
+
+    func pendingCount() async throws -> Int {
+        try await connection.query(JobQueries.pendingCount.bind()).single().decode(0)
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a Double.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

@@ -1,0 +1,26 @@
+import Foundation
+
+/// How a `pgscorer worker` process runs; see `WorkerCommand` for the flags and defaults.
+struct WorkerConfiguration: Sendable {
+    var databaseURL: String
+    /// Unique per process: host, pid and a random suffix.
+    var workerID: String = WorkerConfiguration.makeWorkerID()
+    /// Scoring slots, each with its own connection.
+    var concurrency: Int = ProcessInfo.processInfo.activeProcessorCount
+    /// Jobs claimed per statement.
+    var batchSize: Int = 8
+    var lease: Duration = .seconds(60)
+    /// How long an idle slot waits for a wake-up before claiming again.
+    var poll: Duration = .seconds(1)
+    var runScheduler: Bool = true
+    var exitWhenIdle: Bool = false
+    var backoff = RetryBackoff()
+
+    /// Leases are renewed three times per lease period.
+    var heartbeatInterval: Duration { lease / 3 }
+
+    static func makeWorkerID() -> String {
+        let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "host"
+        return "\(host):\(getpid()):\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+    }
+}

@@ -1,0 +1,187 @@
+import Foundation
+import PgClient
+import TestSupport
+import Testing
+
+@testable import PgScorer
+
+@Suite("Job queue")
+struct JobQueueTests {
+    static let start = PostgresTimestamp.utc("2026-11-24T00:00:00Z")
+    static let end = PostgresTimestamp.utc("2026-11-24T01:00:00Z")
+
+    /// A fleet of `series` series with models and an hour of readings; one job each.
+    static func fleet(_ fixture: ScorerFixture, series: Int, readings: Int = 60) async throws -> [Int64] {
+        for index in 0..<series {
+            try await fixture.addModel(device: "pump-\(index)", sensor: "temp", featureCount: 3)
+            try await fixture.loadReadings(device: "pump-\(index)", sensor: "temp", start: start, count: readings, featureCount: 3)
+        }
+        return try await fixture.enqueue(start, end)
+    }
+
+    @Test("8 concurrent claimers never get the same job, and together get all of them")
+    func claimsNeverOverlap() async throws {
+        try await ScorerFixture.with { fixture in
+            let jobs = try await Self.fleet(fixture, series: 3, readings: 1)
+            // Many more jobs over other windows of the same series.
+            for hour in 1...66 {
+                let from = PostgresTimestamp(microsecondsSince2000: Self.start.microsecondsSince2000 + Int64(hour) * 3_600_000_000)
+                _ = try await fixture.enqueue(from, PostgresTimestamp(microsecondsSince2000: from.microsecondsSince2000 + 3_600_000_000))
+            }
+            let total = try await fixture.count("SELECT count(*) FROM pgscorer.jobs")
+            #expect(total == jobs.count + 66 * 3)
+            let claimed = try await withThrowingTaskGroup(of: [Int64].self) { group in
+                for claimer in 0..<8 {
+                    group.addTask {
+                        let queue = try await fixture.queue("claimer-\(claimer)")
+                        var mine: [Int64] = []
+                        while true {
+                            let batch = try await queue.claim(limit: 5, lease: .seconds(60))
+                            if batch.isEmpty { break }
+                            mine += batch.map(\.jobID)
+                        }
+                        return mine
+                    }
+                }
+                return try await group.reduce(into: [[Int64]]()) { $0.append($1) }
+            }
+            let all = claimed.flatMap { $0 }
+            #expect(all.count == total)
+            #expect(Set(all).count == total, "a job was claimed twice")
+            #expect(claimed.filter { !$0.isEmpty }.count > 1, "claims should spread over claimers")
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.jobs WHERE state = 'running' AND attempt = 1") == total)
+        }
+    }
+
+    @Test("a dead worker's jobs are claimed again once the lease expires, and the lost attempt is logged")
+    func expiredLeasesAreReclaimed() async throws {
+        try await ScorerFixture.with { fixture in
+            let jobs = try await Self.fleet(fixture, series: 2)
+            let dead = try await fixture.queue("dead-worker")
+            let taken = try await dead.claim(limit: 10, lease: .seconds(1))
+            #expect(taken.count == jobs.count)
+            let survivor = try await fixture.queue("survivor")
+            #expect(try await survivor.claim(limit: 10, lease: .seconds(60)).isEmpty, "leases still valid")
+            try await Task.sleep(for: .milliseconds(1300))
+            let reclaimed = try await survivor.claim(limit: 10, lease: .seconds(60))
+            #expect(Set(reclaimed.map(\.jobID)) == Set(jobs))
+            #expect(reclaimed.allSatisfy { $0.attempt == 2 })
+            let abandoned = try await fixture.count(
+                "SELECT count(*) FROM pgscorer.job_runs WHERE outcome = 'abandoned' AND attempt = 1 AND worker_id = 'dead-worker'")
+            #expect(abandoned == jobs.count)
+        }
+    }
+
+    @Test("a zombie's late completion is refused by the fence; the newer attempt's predictions stand")
+    func zombieCompletionIsRefused() async throws {
+        try await ScorerFixture.with { fixture in
+            _ = try await Self.fleet(fixture, series: 1)
+            let scorer = JobScorer(models: ModelCache())
+            let zombie = try await fixture.queue("zombie")
+            let first = try #require(try await zombie.claim(limit: 1, lease: .seconds(1)).first)
+            let zombieResult = try await scorer.score(first, on: zombie.connection)
+            try await Task.sleep(for: .milliseconds(1300))
+
+            let successor = try await fixture.queue("successor")
+            let second = try #require(try await successor.claim(limit: 1, lease: .seconds(60)).first)
+            #expect(second.jobID == first.jobID && second.attempt == 2)
+            let successorResult = try await scorer.score(second, on: successor.connection)
+
+            // The zombie wakes up and tries to finish: nothing it writes lands.
+            let tampered = ScoredJob(
+                job: first, timestamps: zombieResult.timestamps, scores: zombieResult.scores.map { _ in -999 },
+                startedAt: first.claimedAt, durationMilliseconds: 1)
+            #expect(try await zombie.complete([tampered]).isEmpty)
+            try await zombie.recordLostAttempt(first, startedAt: first.claimedAt)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.predictions") == 0)
+
+            #expect(try await successor.complete([successorResult]) == [second.jobID])
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.predictions WHERE score = -999") == 0)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.predictions WHERE job_id = $1", second.jobID) == 60)
+            let outcomes = try await fixture.connection.query(
+                "SELECT attempt, outcome::text FROM pgscorer.job_runs WHERE job_id = $1 ORDER BY attempt", first.jobID)
+            #expect(try outcomes.map { "\(try $0.decode(0) as Int):\(try $0.decode(1) as String)" } == ["1:abandoned", "2:completed"])
+            // A late completion after the successor finished is refused too.
+            #expect(try await zombie.complete([tampered]).isEmpty)
+        }
+    }
+
+    @Test("failures retry with backoff and end as failed with every error kept")
+    func boundedRetries() async throws {
+        try await ScorerFixture.with { fixture in
+            _ = try await Self.fleet(fixture, series: 1)
+            try await fixture.connection.execute("UPDATE pgscorer.jobs SET max_attempts = 3")
+            let queue = try await fixture.queue("flaky")
+            var states: [String?] = []
+            for attempt in 1...3 {
+                let job = try #require(try await queue.claim(limit: 1, lease: .seconds(60)).first)
+                #expect(job.attempt == attempt)
+                states.append(try await queue.fail(
+                    job, error: "statement timeout (attempt \(attempt))", retryAfter: attempt < 3 ? 0.2 : 30, permanent: false,
+                    startedAt: job.claimedAt, durationMilliseconds: 5))
+                if attempt < 3 {
+                    // Backoff: not claimable at once.
+                    #expect(try await queue.claim(limit: 1, lease: .seconds(60)).isEmpty)
+                    try await Task.sleep(for: .milliseconds(300))
+                }
+            }
+            #expect(states == ["retryable", "retryable", "failed"])
+            let row = try await fixture.connection.query(
+                "SELECT state::text, jsonb_array_length(errors), last_error, finished_at IS NOT NULL FROM pgscorer.jobs").single()
+            #expect(try row.decode(0) as String == "failed")
+            #expect(try row.decode(1) as Int == 3)
+            #expect(try row.decode(2) as String == "statement timeout (attempt 3)")
+            #expect(try row.decode(3) as Bool)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.job_runs WHERE outcome = 'retry'") == 2)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.job_runs WHERE outcome = 'failed'") == 1)
+            #expect(try await queue.claim(limit: 1, lease: .seconds(60)).isEmpty, "a failed job is not claimed again")
+        }
+    }
+
+    @Test("an operator's cancellation stops the running attempt at its next checkpoint")
+    func cancellation() async throws {
+        try await ScorerFixture.with { fixture in
+            let jobs = try await Self.fleet(fixture, series: 1)
+            let queue = try await fixture.queue("worker")
+            let job = try #require(try await queue.claim(limit: 1, lease: .seconds(60)).first)
+            let result = try await JobScorer(models: ModelCache()).score(job, on: queue.connection)
+            try await fixture.connection.execute("UPDATE pgscorer.jobs SET state = 'cancelled' WHERE job_id = $1", jobs[0])
+            #expect(try await queue.renewLeases([job], lease: .seconds(60)).isEmpty, "the heartbeat notices")
+            #expect(try await queue.complete([result]).isEmpty, "the completion is refused")
+            try await queue.recordLostAttempt(job, startedAt: job.claimedAt)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.predictions") == 0)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.job_runs WHERE outcome = 'cancelled'") == 1)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.jobs WHERE state = 'cancelled'") == 1)
+        }
+    }
+
+    @Test("released attempts go back to available without using up an attempt")
+    func release() async throws {
+        try await ScorerFixture.with { fixture in
+            _ = try await Self.fleet(fixture, series: 3)
+            let queue = try await fixture.queue("stopping")
+            let jobs = try await queue.claim(limit: 10, lease: .seconds(60))
+            #expect(try await queue.release(jobs) == 3)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.jobs WHERE state = 'available' AND attempt = 0") == 3)
+            let again = try await queue.claim(limit: 10, lease: .seconds(60))
+            #expect(again.allSatisfy { $0.attempt == 1 })
+        }
+    }
+
+    @Test("the same window is not queued twice while pending")
+    func uniquePendingWindow() async throws {
+        try await ScorerFixture.with { fixture in
+            let first = try await Self.fleet(fixture, series: 2)
+            #expect(first.count == 2)
+            #expect(try await fixture.enqueue(Self.start, Self.end).isEmpty)
+            let queue = try await fixture.queue("w")
+            let claimed = try await queue.claim(limit: 10, lease: .seconds(60))
+            let scorer = JobScorer(models: ModelCache())
+            var results: [ScoredJob] = []
+            for job in claimed { results.append(try await scorer.score(job, on: queue.connection)) }
+            #expect(try await queue.complete(results).count == 2)
+            // Once done, the window can be scored again (e.g. after new readings arrived).
+            #expect(try await fixture.enqueue(Self.start, Self.end).count == 2)
+        }
+    }
+}
