@@ -291,6 +291,10 @@ BEGIN
             RAISE EXCEPTION 'schedule %: %', NEW.name, reason USING ERRCODE = 'check_violation';
         END IF;
     END IF;
+    IF NEW.every IS NOT NULL AND (extract(year FROM NEW.every) <> 0 OR extract(month FROM NEW.every) <> 0) THEN
+        RAISE EXCEPTION 'schedule %: every must be a fixed duration (days, hours, minutes, seconds), got %; use cron for monthly schedules',
+            NEW.name, NEW.every USING ERRCODE = 'check_violation';
+    END IF;
     IF NEW.every IS NOT NULL AND (NEW.every < interval '1 second' OR NEW.every > interval '366 days') THEN
         RAISE EXCEPTION 'schedule %: every must be between 1 second and 366 days, got %', NEW.name, NEW.every
             USING ERRCODE = 'check_violation';

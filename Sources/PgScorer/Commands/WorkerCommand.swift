@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Migrations
 import ServiceLifecycle
+import UnixSignals
 
 /// `pgscorer worker`: claims and scores jobs until stopped (or, with
 /// --exit-when-idle, until the queue is empty).
@@ -68,11 +69,28 @@ struct WorkerCommand: AsyncParsableCommand {
         try await global.requireCurrentSchema(logger: logger)
         let worker = Worker(configuration: workerConfiguration, logger: logger)
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            cancellationSignals: [.sigterm, .sigint],
-            logger: logger)
+            services: [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)], logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = grace.duration
-        try await ServiceGroup(configuration: groupConfiguration).run()
+        let group = ServiceGroup(configuration: groupConfiguration)
+        // First SIGTERM/SIGINT: graceful shutdown. A second one: exit at once; the
+        // leases of unfinished jobs expire and other workers take them over.
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask {
+                var caught = 0
+                for await signal in signals {
+                    caught += 1
+                    if caught == 1 {
+                        logger.info("signal received; finishing in-flight jobs", metadata: ["signal": "\(signal)"])
+                        await group.triggerGracefulShutdown()
+                    } else {
+                        logger.warning("second signal; exiting now", metadata: ["signal": "\(signal)"])
+                        Foundation.exit(130)
+                    }
+                }
+            }
+            try await group.run()
+            tasks.cancelAll()
+        }
     }
 }

@@ -34,6 +34,13 @@ final class Worker: Service, Sendable {
             ON CONFLICT (worker_id) DO UPDATE SET heartbeat_at = now()
             """, configuration.workerID, ProcessInfo.processInfo.hostName, Int32(getpid()),
             Int32(configuration.concurrency), PgScorerCommand.configuration.version)
+        if configuration.runScheduler {
+            // Fire what is due before any slot looks for work, so --exit-when-idle
+            // does not find an empty queue a moment before the first tick's jobs.
+            let scheduler = Scheduler(connection: control, workerID: configuration.workerID, logger: logger)
+            try await scheduler.maintain()
+            _ = try await scheduler.fireDueTicks()
+        }
         logger.info(
             "worker started",
             metadata: [

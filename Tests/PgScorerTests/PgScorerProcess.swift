@@ -1,0 +1,58 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// A `pgscorer` child process for end-to-end tests, pointed at a test database.
+final class PgScorerProcess: @unchecked Sendable {
+    let process = Process()
+    let output = Pipe()
+
+    /// The built `pgscorer` binary: $PGSCORER_BINARY, else .build/debug/pgscorer.
+    static var binary: URL {
+        get throws {
+            if let path = ProcessInfo.processInfo.environment["PGSCORER_BINARY"] { return URL(fileURLWithPath: path) }
+            let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            let candidate = root.appendingPathComponent(".build/debug/pgscorer")
+            guard FileManager.default.isExecutableFile(atPath: candidate.path) else {
+                throw TestEnvironmentError("pgscorer binary not found at \(candidate.path); build it or set PGSCORER_BINARY")
+            }
+            return candidate
+        }
+    }
+
+    init(_ arguments: [String], database: TestDatabase) throws {
+        process.executableURL = try Self.binary
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["DATABASE_URL"] = database.url
+        environment["LOG_LEVEL"] = environment["PGSCORER_TEST_LOG_LEVEL"] ?? "warning"
+        process.environment = environment
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+    }
+
+    /// Waits for exit (at most `timeout`); returns the exit status and everything printed.
+    func finish(timeout: Duration = .seconds(120)) async throws -> (status: Int32, output: String) {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            guard ContinuousClock.now < deadline else {
+                process.interrupt()
+                kill(process.processIdentifier, SIGKILL)
+                throw TestEnvironmentError("pgscorer \(process.arguments ?? []) did not exit within \(timeout)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return (process.terminationStatus, text)
+    }
+
+    func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+
+    /// Runs pgscorer to completion.
+    static func run(_ arguments: [String], database: TestDatabase, timeout: Duration = .seconds(120)) async throws
+        -> (status: Int32, output: String)
+    {
+        try await PgScorerProcess(arguments, database: database).finish(timeout: timeout)
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import Kernels
+import PgClient
+import TestSupport
+import Testing
+
+@testable import PgScorer
+
+@Suite("Worker processes end to end")
+struct WorkerTests {
+    @Test("readings + models + a schedule → two workers score every reading in the window exactly once, as the kernels do")
+    func scheduleToPredictions() async throws {
+        try await ScorerFixture.with { fixture in
+            let sensors = ["temp", "pressure"]
+            let now: PostgresTimestamp = try await fixture.connection.query("SELECT date_trunc('minute', now())").single().decode(0)
+            let start = PostgresTimestamp(microsecondsSince2000: now.microsecondsSince2000 - 45 * 60_000_000)
+            for device in 0..<3 {
+                for (index, sensor) in sensors.enumerated() {
+                    try await fixture.addModel(device: "dev-\(device)", sensor: sensor, featureCount: 2, seed: UInt64(device * 10 + index))
+                    try await fixture.loadReadings(
+                        device: "dev-\(device)", sensor: sensor, start: start, count: 50, step: 60, featureCount: 2,
+                        seed: UInt64(100 + device * 10 + index))
+                }
+            }
+            try await fixture.connection.execute(
+                "INSERT INTO pgscorer.schedules (name, every, \"window\") VALUES ('half-hourly', '1 minute', '30 minutes')")
+
+            let workers = try (0..<2).map { _ in
+                try PgScorerProcess(["worker", "--exit-when-idle", "--concurrency", "2", "--batch", "2"], database: fixture.database)
+            }
+            for worker in workers {
+                let (status, output) = try await worker.finish()
+                #expect(status == 0, "worker output: \(output)")
+            }
+
+            let tick = try await fixture.connection.query("SELECT scheduled_for FROM pgscorer.schedule_runs").single()
+            let tickEnd: PostgresTimestamp = try tick.decode(0)
+            let tickStart = PostgresTimestamp(microsecondsSince2000: tickEnd.microsecondsSince2000 - 30 * 60_000_000)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.jobs WHERE state = 'completed'") == 6)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.jobs WHERE state <> 'completed'") == 0)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.job_runs WHERE outcome = 'completed'") == 6)
+
+            // Every reading in the window has exactly one prediction, equal to the kernels' score.
+            let rows = try await fixture.connection.query(
+                """
+                SELECT r.series_id, r.ts, r.features, m.payload, p.score, p.is_anomaly,
+                       (SELECT count(*) FROM pgscorer.predictions q WHERE q.series_id = r.series_id AND q.ts = r.ts)
+                FROM pgscorer.readings r
+                JOIN pgscorer.models m ON m.series_id = r.series_id AND m.active
+                LEFT JOIN pgscorer.predictions p ON p.series_id = r.series_id AND p.ts = r.ts AND p.model_id = m.model_id
+                ORDER BY r.series_id, r.ts
+                """)
+            var inWindow = 0
+            for row in rows {
+                let ts: PostgresTimestamp = try row.decode(1)
+                let predictions: Int = try row.decode(6)
+                guard ts >= tickStart && ts < tickEnd else {
+                    #expect(predictions == 0, "reading at \(ts) is outside the window")
+                    continue
+                }
+                inWindow += 1
+                #expect(predictions == 1)
+                let model = try OneClassSVM(encoded: (try row.decode(3) as PostgresBytes).bytes)
+                let expected = try OneClassSVMScorer(model).decisionFunction(sample: try row.decode(2))
+                let score: Double? = try row.decode(4)
+                #expect(score == expected)
+                #expect(try row.decode(5) as Bool? == (expected <= 0))
+            }
+            #expect(inWindow == 6 * 30)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.workers") == 0, "workers deregister")
+        }
+    }
+
+    @Test("a job whose model payload is corrupt fails alone with a precise error; the others complete")
+    func corruptModelFailsOneJob() async throws {
+        try await ScorerFixture.with { fixture in
+            let start = PostgresTimestamp.utc("2026-11-24T00:00:00Z")
+            let end = PostgresTimestamp.utc("2026-11-24T01:00:00Z")
+            for device in 0..<3 {
+                try await fixture.addModel(device: "dev-\(device)", sensor: "temp", featureCount: 2)
+                try await fixture.loadReadings(device: "dev-\(device)", sensor: "temp", start: start, count: 60, featureCount: 2)
+            }
+            // Flip one byte of dev-1's payload, straight in SQL.
+            try await fixture.connection.execute(
+                """
+                UPDATE pgscorer.models SET payload = set_byte(payload, 60, get_byte(payload, 60) # 255)
+                WHERE series_id = (SELECT series_id FROM pgscorer.series WHERE device = 'dev-1')
+                """)
+            try await fixture.enqueue(start, end)
+            let (status, output) = try await PgScorerProcess.run(
+                ["worker", "--exit-when-idle", "--no-scheduler", "--concurrency", "1"], database: fixture.database)
+            #expect(status == 0, "\(output)")
+            let failed = try await fixture.connection.query(
+                "SELECT s.device, j.last_error, j.attempt FROM pgscorer.jobs j JOIN pgscorer.series s USING (series_id) WHERE j.state = 'failed'")
+            #expect(failed.count == 1)
+            let row = try #require(failed.first)
+            #expect(try row.decode(0) as String == "dev-1")
+            #expect((try row.decode(1) as String).contains("checksum mismatch"))
+            #expect(try row.decode(2) as Int == 1, "a corrupt model is not retried")
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.jobs WHERE state = 'completed'") == 2)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.predictions") == 120)
+        }
+    }
+
+    @Test("SIGTERM mid-run: in-flight work finishes or goes back, nothing stays running, exit 0")
+    func gracefulShutdown() async throws {
+        try await ScorerFixture.with { fixture in
+            let start = PostgresTimestamp.utc("2026-11-20T00:00:00Z")
+            for device in 0..<4 {
+                try await fixture.addModel(device: "dev-\(device)", sensor: "temp", featureCount: 4)
+                try await fixture.loadReadings(device: "dev-\(device)", sensor: "temp", start: start, count: 2000, featureCount: 4)
+            }
+            // Many small jobs: one per series per 10 minutes.
+            for slice in 0..<150 {
+                let from = PostgresTimestamp(microsecondsSince2000: start.microsecondsSince2000 + Int64(slice) * 600_000_000)
+                try await fixture.enqueue(from, PostgresTimestamp(microsecondsSince2000: from.microsecondsSince2000 + 600_000_000))
+            }
+            let total = try await fixture.count("SELECT count(*) FROM pgscorer.jobs")
+            let worker = try PgScorerProcess(
+                ["worker", "--no-scheduler", "--concurrency", "1", "--batch", "50", "--grace", "20s"], database: fixture.database)
+            // Wait until it is clearly busy, then ask it to stop.
+            let deadline = ContinuousClock.now + .seconds(60)
+            while try await fixture.count("SELECT count(*) FROM pgscorer.jobs WHERE state <> 'available'") == 0 {
+                try #require(ContinuousClock.now < deadline, "the worker never started: \(worker.process.isRunning)")
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            let stopped = ContinuousClock.now
+            worker.signal(SIGTERM)
+            let (status, output) = try await worker.finish(timeout: .seconds(30))
+            #expect(status == 0, "\(output)")
+            #expect(ContinuousClock.now - stopped < .seconds(20))
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.jobs WHERE state = 'running'") == 0)
+            let completed = try await fixture.count("SELECT count(*) FROM pgscorer.jobs WHERE state = 'completed'")
+            let released = try await fixture.count("SELECT count(*) FROM pgscorer.jobs WHERE state = 'available' AND attempt = 0")
+            #expect(completed + released == total)
+            #expect(released > 0, "the run should have been stopped before the end")
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.workers") == 0)
+        }
+    }
+}
