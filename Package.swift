@@ -71,7 +71,7 @@ let package = Package(
             swiftSettings: kernelSettings
         ),
         .testTarget(name: "PgClientTests", dependencies: ["PgClient", "TestSupport"]),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels"], exclude: ["Fixtures"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"], exclude: ["Fixtures", "TrainerFixtures"]),
         .testTarget(
             name: "PgScorerTests",
             dependencies: [
