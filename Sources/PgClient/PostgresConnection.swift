@@ -29,6 +29,12 @@ public final class PostgresConnection: @unchecked Sendable {
         self.target = target
         self.logger = logger
         self.cancelHandle = PQgetCancel(handle)
+        // Server notices (e.g. "already exists, skipping") go to the logger, not stderr.
+        PQsetNoticeReceiver(handle, { context, result in
+            guard let context, let result, let message = PQresultErrorMessage(result) else { return }
+            let connection = Unmanaged<PostgresConnection>.fromOpaque(context).takeUnretainedValue()
+            connection.logger.debug("server notice: \(String(cString: message).trimmingCharacters(in: .whitespacesAndNewlines))")
+        }, Unmanaged.passUnretained(self).toOpaque())
     }
 
     deinit {

@@ -8,6 +8,10 @@ struct PgScorerCommand: AsyncParsableCommand {
         commandName: "pgscorer",
         abstract: "Batch anomaly scoring of IoT sensor readings with one-class SVMs, coordinated by PostgreSQL.",
         version: "0.1.0",
-        subcommands: [MigrateCommand.self, WorkerCommand.self, EnqueueCommand.self]
+        subcommands: [
+            DemoCommand.self, MigrateCommand.self, IngestCommand.self, ModelsCommand.self, TrainCommand.self,
+            ScheduleCommand.self, EnqueueCommand.self, WorkerCommand.self, StatusCommand.self, ReportCommand.self,
+            ExportCommand.self, DatabaseCommand.self,
+        ]
     )
 }

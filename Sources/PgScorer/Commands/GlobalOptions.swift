@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Migrations
 import PgClient
+import Synchronization
 
 /// Options every subcommand that talks to the database shares.
 struct GlobalOptions: ParsableArguments {
@@ -16,26 +17,33 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical. Default: $LOG_LEVEL, else info.")
     var logLevel: Logger.Level?
 
-    /// The connection string to use: the flag, then `DATABASE_URL`, then libpq defaults.
-    func resolvedDatabaseURL(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        databaseURL ?? environment["DATABASE_URL"] ?? ""
+    /// libpq variables that mean "the user configured a server".
+    static let libpqVariables = ["PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE"]
+
+    /// Where the database is: the flag, `DATABASE_URL`, libpq's `PG*` variables, or the
+    /// embedded cluster (started if needed).
+    func resolvedDatabaseURL(
+        environment: [String: String] = ProcessInfo.processInfo.environment, logger: Logger? = nil
+    ) throws -> String {
+        if let databaseURL { return databaseURL }
+        if let url = environment["DATABASE_URL"], !url.isEmpty { return url }
+        if Self.libpqVariables.contains(where: { environment[$0] != nil }) { return "" }
+        return try EmbeddedCluster(environment: environment).ensureRunning(logger: logger ?? Logger(label: "pgscorer"))
     }
 
-    /// Bootstraps logging once per process (only the command does this, never a library).
+    /// Bootstraps logging (once per process; only the command does this, never a library).
     func bootstrapLogging(environment: [String: String] = ProcessInfo.processInfo.environment) -> Logger {
         let level = logLevel ?? environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        return Logger(label: "pgscorer")
+        LoggingBootstrap.once(level: level)
+        var logger = Logger(label: "pgscorer")
+        logger.logLevel = level
+        return logger
     }
 
     /// Connects and logs which database was chosen (never its password).
     func connect(logger: Logger) async throws -> PostgresConnection {
-        let connection = try await PostgresConnection.connect(resolvedDatabaseURL(), logger: logger)
-        logger.debug("connected", metadata: ["database": "\(connection.target)"])
+        let connection = try await PostgresConnection.connect(resolvedDatabaseURL(logger: logger), logger: logger)
+        logger.info("using \(connection.target)")
         return connection
     }
 
@@ -53,6 +61,23 @@ struct GlobalOptions: ParsableArguments {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// swift-log may be bootstrapped only once per process.
+enum LoggingBootstrap {
+    private static let done = Mutex(false)
+
+    static func once(level: Logger.Level) {
+        done.withLock { done in
+            guard !done else { return }
+            done = true
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        }
+    }
+}
 
 /// A duration given as `500ms`, `30s`, `5m`, `2h` or `1d`.
 struct DurationArgument: ExpressibleByArgument, Sendable {

@@ -52,8 +52,8 @@ struct WorkerCommand: AsyncParsableCommand {
         guard poll.duration > .zero else { throw ValidationError("--poll must be positive") }
     }
 
-    var workerConfiguration: WorkerConfiguration {
-        var configuration = WorkerConfiguration(databaseURL: global.resolvedDatabaseURL())
+    func workerConfiguration(databaseURL: String) -> WorkerConfiguration {
+        var configuration = WorkerConfiguration(databaseURL: databaseURL)
         configuration.concurrency = concurrency
         configuration.batchSize = batch
         configuration.lease = lease.duration
@@ -67,7 +67,7 @@ struct WorkerCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = global.bootstrapLogging()
         try await global.requireCurrentSchema(logger: logger)
-        let worker = Worker(configuration: workerConfiguration, logger: logger)
+        let worker = Worker(configuration: workerConfiguration(databaseURL: try global.resolvedDatabaseURL(logger: logger)), logger: logger)
         var groupConfiguration = ServiceGroupConfiguration(
             services: [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)], logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = grace.duration

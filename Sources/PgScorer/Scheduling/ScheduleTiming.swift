@@ -19,6 +19,25 @@ enum ScheduleTiming: Sendable, Equatable {
         }
     }
 
+    /// The first tick after `time` (Unix microseconds), looking ahead at most 8 years.
+    func nextTick(after time: Int64) -> Int64? {
+        switch self {
+        case .every(let step):
+            return (latestTick(atOrBefore: time) ?? time) + step
+        case .cron:
+            // Step forward a day at a time, then take the earliest tick in that day.
+            var dayEnd = time - time % 86_400_000_000 + 86_400_000_000 - 1
+            for _ in 0..<(8 * 366) {
+                if var tick = latestTick(atOrBefore: dayEnd), tick > time {
+                    while let earlier = latestTick(atOrBefore: tick - 1), earlier > time { tick = earlier }
+                    return tick
+                }
+                dayEnd += 86_400_000_000
+            }
+            return nil
+        }
+    }
+
     /// The ticks to fire now, oldest first: the latest due tick after `lastFired`, or
     /// with catch-up, up to `catchUpLimit` of the missed ones. A schedule that never
     /// fired starts with its latest tick.

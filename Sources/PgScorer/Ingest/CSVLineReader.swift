@@ -1,0 +1,101 @@
+import Foundation
+
+/// Reads a CSV stream line by line with line numbers, splitting fields (RFC 4180
+/// quoting within a line). Bytes that are not UTF-8 are reported, never guessed.
+struct CSVLineReader {
+    private let handle: FileHandle
+    private var buffer: [UInt8] = []
+    private var position = 0
+    private var finished = false
+    private(set) var lineNumber = 0
+    private(set) var bytesRead = 0
+    static let maxLineBytes = 1 << 20
+
+    enum Failure: Error, Equatable, CustomStringConvertible {
+        case invalidUTF8(line: Int)
+        case unterminatedQuote(line: Int)
+        case lineTooLong(line: Int)
+
+        var description: String {
+            switch self {
+            case .invalidUTF8(let line): "line \(line): not valid UTF-8"
+            case .unterminatedQuote(let line): "line \(line): unterminated quoted field"
+            case .lineTooLong(let line): "line \(line): longer than \(CSVLineReader.maxLineBytes) bytes"
+            }
+        }
+    }
+
+    init(handle: FileHandle) { self.handle = handle }
+
+    /// The next non-empty line's fields, or nil at the end of the input.
+    mutating func next() throws(Failure) -> [Substring]? {
+        while true {
+            guard let raw = try nextRawLine() else { return nil }
+            lineNumber += 1
+            var line = raw
+            if line.last == UInt8(ascii: "\r") { line.removeLast() }
+            if lineNumber == 1, line.starts(with: [0xEF, 0xBB, 0xBF]) { line.removeFirst(3) }  // UTF-8 BOM
+            if line.isEmpty { continue }
+            guard let text = String(validating: line, as: UTF8.self) else { throw .invalidUTF8(line: lineNumber) }
+            return try Self.split(text, line: lineNumber)
+        }
+    }
+
+    /// Splits one line into fields: a field may be quoted, with `""` for a quote inside.
+    static func split(_ text: String, line: Int) throws(Failure) -> [Substring] {
+        guard text.contains("\"") else { return text.split(separator: ",", omittingEmptySubsequences: false) }
+        let characters = Array(text)
+        var fields: [Substring] = []
+        var field = ""
+        var inQuotes = false
+        var index = 0
+        while index < characters.count {
+            let character = characters[index]
+            if inQuotes {
+                if character == "\"" {
+                    if index + 1 < characters.count, characters[index + 1] == "\"" {
+                        field.append("\"")
+                        index += 1
+                    } else {
+                        inQuotes = false
+                    }
+                } else {
+                    field.append(character)
+                }
+            } else if character == "\"" && field.isEmpty {
+                inQuotes = true
+            } else if character == "," {
+                fields.append(Substring(field))
+                field = ""
+            } else {
+                field.append(character)
+            }
+            index += 1
+        }
+        guard !inQuotes else { throw .unterminatedQuote(line: line) }
+        fields.append(Substring(field))
+        return fields
+    }
+
+    private mutating func nextRawLine() throws(Failure) -> [UInt8]? {
+        while true {
+            if let newline = buffer[position...].firstIndex(of: UInt8(ascii: "\n")) {
+                let line = Array(buffer[position..<newline])
+                position = newline + 1
+                return line
+            }
+            if buffer.count - position > Self.maxLineBytes { throw .lineTooLong(line: lineNumber + 1) }
+            if finished {
+                guard position < buffer.count else { return nil }
+                let line = Array(buffer[position...])
+                position = buffer.count
+                return line
+            }
+            buffer.removeFirst(position)
+            position = 0
+            let chunk = handle.readData(ofLength: 1 << 20)
+            bytesRead += chunk.count
+            if chunk.isEmpty { finished = true } else { buffer.append(contentsOf: chunk) }
+        }
+    }
+}
