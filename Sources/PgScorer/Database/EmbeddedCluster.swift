@@ -150,6 +150,7 @@ struct EmbeddedCluster: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        Self.closeInheritedDescriptorsOnExec()
         var pid: pid_t = 0
         let spawned = withCStringArray(argv) { pointers in
             posix_spawn(&pid, argv[0], &actions, nil, pointers, environ)
@@ -163,6 +164,18 @@ struct EmbeddedCluster: Sendable {
             throw Failure(description: "\(URL(fileURLWithPath: executable).lastPathComponent) failed: \(output.trimmingCharacters(in: .whitespacesAndNewlines)) (server log: \(logFile.path))")
         }
         return output
+    }
+}
+
+extension EmbeddedCluster {
+    /// Marks every descriptor above stderr close-on-exec, so the server that `pg_ctl`
+    /// leaves running cannot inherit (and keep open) a pipe of whoever started us.
+    static func closeInheritedDescriptorsOnExec() {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
+        for descriptor in entries.compactMap({ Int32($0) }) where descriptor > 2 {
+            let flags = fcntl(descriptor, F_GETFD)
+            if flags >= 0 { _ = fcntl(descriptor, F_SETFD, flags | FD_CLOEXEC) }
+        }
     }
 }
 

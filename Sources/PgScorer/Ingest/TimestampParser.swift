@@ -65,7 +65,7 @@ struct TimestampParser: Sendable {
                     index += 1
                 }
                 guard digits > 0 else { throw .malformed(String(text)) }
-                for _ in digits..<6 where digits < 6 { micros *= 10 }
+                for _ in min(digits, 6)..<6 { micros *= 10 }
             }
         }
         var offset: Int

@@ -1,0 +1,297 @@
+import ArgumentParser
+import Foundation
+import Kernels
+import PgClient
+import TestSupport
+import Testing
+
+@testable import PgScorer
+
+/// Writes `text` to a temporary file and returns its path.
+func temporaryFile(_ name: String, _ text: String) throws -> String {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pgscorer-tests-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let path = directory.appendingPathComponent(name).path
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
+@Suite("Command-line parsing")
+struct CommandParsingTests {
+    @Test("every subcommand parses its documented flags", arguments: [
+        ["demo", "--devices", "3", "--sensors", "2", "--hours", "24", "--workers", "2"],
+        ["migrate"], ["ingest", "readings.csv", "--skip-bad"], ["ingest", "-"],
+        ["models", "import", "m.json", "--device", "d", "--sensor", "s", "--no-activate"], ["models", "list", "--active"],
+        ["models", "show", "3"], ["models", "export", "3", "-o", "out.json"], ["models", "activate", "3"],
+        ["train", "--kernel", "rbf", "--nu", "0.05", "--gamma", "0.5", "--scaler", "standard", "--device", "pump-%"],
+        ["schedule", "add", "fleet", "--cron", "*/5 * * * *", "--window", "5m", "--devices", "pump-%", "--catch-up", "3"],
+        ["schedule", "add", "fleet", "--every", "30s", "--window", "1h"], ["schedule", "list"], ["schedule", "disable", "fleet"],
+        ["enqueue", "--since", "2026-11-24T00:00:00Z", "--until", "2026-11-25T00:00:00Z"],
+        ["worker", "--concurrency", "4", "--batch", "16", "--lease", "2m", "--poll", "250ms", "--no-scheduler", "--exit-when-idle"],
+        ["status", "--json"], ["report", "--since", "2026-11-24", "--format", "csv"],
+        ["export", "predictions", "--since", "2026-11-24"], ["db", "status"], ["db", "stop"],
+    ])
+    func parses(arguments: [String]) throws {
+        _ = try PgScorerCommand.parseAsRoot(arguments)
+    }
+
+    @Test("bad arguments are refused with a message naming the flag", arguments: [
+        (["schedule", "add", "x", "--window", "5m"], "exactly one of --cron and --every"),
+        (["schedule", "add", "x", "--every", "5 minutes", "--window", "5m"], "--every"),
+        (["worker", "--batch", "0"], "--batch"),
+        (["worker", "--lease", "soon"], "lease"),
+        (["train", "--nu", "1.5"], "--nu"),
+        (["train", "--gamma", "-1"], "--gamma"),
+        (["train", "--kernel", "laplacian"], "--kernel"),
+        (["demo", "--sensors", "9"], "--sensors"),
+        (["export", "predictions", "--since", "2026-01-01", "--format", "parquet"], "only csv"),
+    ] as [([String], String)])
+    func refuses(arguments: [String], message: String) {
+        do {
+            _ = try PgScorerCommand.parseAsRoot(arguments)
+            Issue.record("\(arguments) should be refused")
+        } catch {
+            #expect(PgScorerCommand.message(for: error).contains(message), "\(PgScorerCommand.message(for: error))")
+        }
+    }
+
+    @Test("durations parse as the flags document")
+    func durations() {
+        #expect(DurationArgument.parse("500ms") == .milliseconds(500))
+        #expect(DurationArgument.parse("5m") == .seconds(300))
+        #expect(DurationArgument.parse("1.5h") == .seconds(5400))
+        #expect(DurationArgument.parse("2d") == .seconds(172_800))
+        #expect(DurationArgument.parse("5") == nil)
+        #expect(DurationArgument.parse("-1s") == nil)
+    }
+
+    @Test("timestamps: ISO 8601 with a zone; none, or out of range, is refused", arguments: [
+        ("2026-11-24T13:05:00Z", "2026-11-24T13:05:00.000000Z"), ("2026-11-24 13:05:00.25+01:00", "2026-11-24T12:05:00.250000Z"),
+        ("2024-02-29T00:00Z", "2024-02-29T00:00:00.000000Z"), ("2026-11-24T13:05:00.1234567-0530", "2026-11-24T18:35:00.123456Z"),
+    ])
+    func timestamps(text: String, expected: String) throws {
+        #expect(try TimestampParser().parse(Substring(text)).description == expected)
+    }
+
+    @Test("bad timestamps name the problem")
+    func badTimestamps() {
+        let parser = TimestampParser()
+        #expect(throws: TimestampParser.Failure.missingZone("2026-11-24T13:05:00")) { try parser.parse("2026-11-24T13:05:00") }
+        #expect(throws: TimestampParser.Failure.outOfRange("2026-02-30T00:00:00Z")) { try parser.parse("2026-02-30T00:00:00Z") }
+        #expect(throws: TimestampParser.Failure.outOfRange("2026-11-24T24:00:00Z")) { try parser.parse("2026-11-24T24:00:00Z") }
+        #expect(throws: TimestampParser.Failure.malformed("yesterday")) { try parser.parse("yesterday") }
+        #expect(throws: TimestampParser.Failure.malformed("2026-11-24T13:05:00Zjunk")) { try parser.parse("2026-11-24T13:05:00Zjunk") }
+    }
+
+    @Test("CSV fields: quotes, embedded commas and doubled quotes")
+    func csvSplitting() throws {
+        #expect(try CSVLineReader.split(#""pump, 7",temp,"say ""hi""",1"#, line: 1) == ["pump, 7", "temp", #"say "hi""#, "1"])
+        #expect(throws: CSVLineReader.Failure.unterminatedQuote(line: 4)) { try CSVLineReader.split(#""open,1"#, line: 4) }
+    }
+}
+
+@Suite("Commands against a real database")
+struct CommandDatabaseTests {
+    static let header = "device,sensor,ts,mean,max\n"
+
+    @Test("ingest loads a file once; the same file again adds nothing")
+    func ingestIsIdempotent() async throws {
+        try await ScorerFixture.with { fixture in
+            let file = try temporaryFile(
+                "readings.csv",
+                Self.header + (0..<50).map { "pump-1,temp,2026-11-24T00:\(String(format: "%02d", $0)):00Z,\(Double($0) / 10),\(Double($0) / 5)" }
+                    .joined(separator: "\n") + "\n\"pump, 2\",temp,2026-11-24T00:00:00+01:00,1,2\n")
+            let first = try await PgScorerProcess.run(["ingest", file], database: fixture.database)
+            #expect(first.status == 0, "\(first.output)")
+            #expect(first.output.contains("51 readings read, 51 new"))
+            let second = try await PgScorerProcess.run(["ingest", file], database: fixture.database)
+            #expect(second.output.contains("51 readings read, 0 new, 51 already stored"), "\(second.output)")
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.readings") == 51)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.series WHERE device = 'pump, 2' AND n_features = 2") == 1)
+            let shifted: PostgresTimestamp = try await fixture.connection.query(
+                "SELECT ts FROM pgscorer.readings JOIN pgscorer.series USING (series_id) WHERE device = 'pump, 2'").single().decode(0)
+            #expect(shifted.description == "2026-11-23T23:00:00.000000Z")
+        }
+    }
+
+    @Test("a bad line stops the load with its line number and loads nothing", arguments: [
+        ("pump-1,temp,2026-11-24T00:03:00Z,1\n", "line 4: expected 5 columns, found 4"),
+        ("pump-1,temp,2026-11-24T00:03:00Z,1,abc\n", "line 4: column max: 'abc' is not a number"),
+        ("pump-1,temp,2026-11-24T00:03:00Z,NaN,1\n", "line 4: column mean: NaN is not a finite number"),
+        ("pump-1,temp,2026-11-24T00:03:00Z,inf,1\n", "line 4: column mean: inf is not a finite number"),
+        ("pump-1,temp,2026-11-24 00:03:00,1,1\n", "line 4: timestamp '2026-11-24 00:03:00' has no time zone"),
+        ("pump-1,temp,2026-13-24T00:03:00Z,1,1\n", "line 4: timestamp '2026-13-24T00:03:00Z' is out of range"),
+        (",temp,2026-11-24T00:03:00Z,1,1\n", "line 4: device and sensor must not be empty"),
+    ])
+    func badLine(line: String, message: String) async throws {
+        try await ScorerFixture.with { fixture in
+            let file = try temporaryFile(
+                "bad.csv", Self.header + "pump-1,temp,2026-11-24T00:01:00Z,1,2\npump-1,temp,2026-11-24T00:02:00Z,1,2\n" + line
+                    + "pump-1,temp,2026-11-24T00:04:00Z,1,2\n")
+            let result = try await PgScorerProcess.run(["ingest", file], database: fixture.database)
+            #expect(result.status != 0)
+            #expect(result.output.contains(message), "\(result.output)")
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.readings") == 0)
+        }
+    }
+
+    @Test("--skip-bad loads the good lines and reports the bad ones with line numbers")
+    func skipBad() async throws {
+        try await ScorerFixture.with { fixture in
+            let file = try temporaryFile(
+                "mixed.csv",
+                Self.header + "pump-1,temp,2026-11-24T00:01:00Z,1,2\npump-1,temp,2026-11-24T00:02:00Z,x,2\n"
+                    + "pump-1,temp,2026-11-24T00:03:00Z,1,2\npump-1,temp,2026-11-24T00:04:00Z,1\n")
+            let result = try await PgScorerProcess.run(["ingest", file, "--skip-bad"], database: fixture.database)
+            #expect(result.status == 0, "\(result.output)")
+            #expect(result.output.contains("2 readings read, 2 new") && result.output.contains("2 rejected"), "\(result.output)")
+            let rejects = try String(contentsOfFile: file + ".rejects.csv", encoding: .utf8)
+            #expect(rejects.contains("3,\"column mean: 'x' is not a number\""))
+            #expect(rejects.contains("5,\"expected 5 columns, found 4\""))
+        }
+    }
+
+    @Test("a feature count that differs from the series' is refused, naming the line")
+    func featureCountMismatch() async throws {
+        try await ScorerFixture.with { fixture in
+            try await fixture.loadReadings(
+                device: "pump-1", sensor: "temp", start: .utc("2026-11-20T00:00:00Z"), count: 3, featureCount: 3)
+            let file = try temporaryFile("two.csv", Self.header + "pump-1,temp,2026-11-24T00:01:00Z,1,2\n")
+            let result = try await PgScorerProcess.run(["ingest", file], database: fixture.database)
+            #expect(result.status != 0)
+            #expect(result.output.contains("line 2") && result.output.contains("has 2 features, but the series has 3"), "\(result.output)")
+        }
+    }
+
+    @Test("models import, list, show, export and activate; bad JSON is refused by field")
+    func models() async throws {
+        try await ScorerFixture.with { fixture in
+            let model = try ScorerFixture.model(featureCount: 2)
+            let file = try temporaryFile("model.json", model.jsonDocument(metadataJSON: #"{"sklearn_version": "1.5.2"}"#))
+            for _ in 0..<2 {
+                let imported = try await PgScorerProcess.run(
+                    ["models", "import", file, "--device", "pump-1", "--sensor", "temp"], database: fixture.database)
+                #expect(imported.status == 0, "\(imported.output)")
+            }
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.models WHERE active") == 1)
+            #expect(try await fixture.count("SELECT max(version) FROM pgscorer.models") == 2)
+            let list = try await PgScorerProcess.run(["models", "list"], database: fixture.database)
+            #expect(list.output.contains("pump-1") && list.output.contains("sklearn"))
+            let firstID = try await fixture.count("SELECT model_id FROM pgscorer.models WHERE version = 1")
+            #expect(try await PgScorerProcess.run(["models", "activate", "\(firstID)"], database: fixture.database).status == 0)
+            #expect(try await fixture.count("SELECT version FROM pgscorer.models WHERE active") == 1)
+            let exported = try await PgScorerProcess.run(["models", "export", "\(firstID)"], database: fixture.database)
+            let document = try OneClassSVM.fromJSON(Array(exported.output.utf8.drop { $0 != UInt8(ascii: "{") }))
+            #expect(document.model == model)
+            let show = try await PgScorerProcess.run(["models", "show", "\(firstID)"], database: fixture.database)
+            #expect(show.output.contains("kernel rbf") && show.output.contains("24 support vectors"), "\(show.output)")
+
+            let bad = try temporaryFile("bad.json", #"{"format": "pgscorer.one_class_svm", "version": 1, "kernel": "rbf", "gamma": -1}"#)
+            let refused = try await PgScorerProcess.run(["models", "import", bad, "--device", "d", "--sensor", "s"], database: fixture.database)
+            #expect(refused.status != 0 && refused.output.contains("missing field"), "\(refused.output)")
+            let wrongWidth = try temporaryFile("wide.json", try ScorerFixture.model(featureCount: 5).jsonDocument())
+            let mismatch = try await PgScorerProcess.run(
+                ["models", "import", wrongWidth, "--device", "pump-1", "--sensor", "temp"], database: fixture.database)
+            #expect(mismatch.status != 0 && mismatch.output.contains("has 2 features per reading, but the model expects 5"), "\(mismatch.output)")
+        }
+    }
+
+    @Test("train fits every series from its readings, skips thin ones, and the result scores")
+    func train() async throws {
+        try await ScorerFixture.with { fixture in
+            for device in 0..<3 {
+                try await fixture.loadReadings(
+                    device: "pump-\(device)", sensor: "temp", start: .utc("2026-11-20T00:00:00Z"), count: 200, featureCount: 3,
+                    seed: UInt64(device))
+            }
+            try await fixture.loadReadings(device: "thin", sensor: "temp", start: .utc("2026-11-20T00:00:00Z"), count: 4, featureCount: 3)
+            let result = try await PgScorerProcess.run(
+                ["train", "--nu", "0.05", "--scaler", "standard", "--min-readings", "20"], database: fixture.database)
+            #expect(result.status == 0, "\(result.output)")
+            #expect(result.output.contains("trained 3 model(s), skipped 1 series"), "\(result.output)")
+            #expect(result.output.contains("skipped thin/temp: 4 readings"))
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.models WHERE active AND source = 'native' AND training_rows = 200") == 3)
+            try await fixture.enqueue(.utc("2026-11-20T00:00:00Z"), .utc("2026-11-21T00:00:00Z"))
+            let worker = try await PgScorerProcess.run(["worker", "--exit-when-idle", "--no-scheduler"], database: fixture.database)
+            #expect(worker.status == 0)
+            // nu bounds the training outlier fraction: about 5% flagged, never most.
+            let flagged = try await fixture.count("SELECT count(*) FILTER (WHERE is_anomaly) FROM pgscorer.predictions")
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.predictions") == 600)
+            #expect(flagged > 0 && flagged < 90)
+        }
+    }
+
+    @Test("schedule add/list/disable/remove, and SQL and CLI refuse the same invalid schedule")
+    func schedules() async throws {
+        try await ScorerFixture.with { fixture in
+            let added = try await PgScorerProcess.run(
+                ["schedule", "add", "fleet", "--cron", "*/5 * * * *", "--window", "5m", "--devices", "pump-%"], database: fixture.database)
+            #expect(added.status == 0, "\(added.output)")
+            let list = try await PgScorerProcess.run(["schedule", "list"], database: fixture.database)
+            #expect(list.output.contains("fleet") && list.output.contains("cron */5 * * * *") && list.output.contains("pump-%"), "\(list.output)")
+            let invalid = try await PgScorerProcess.run(
+                ["schedule", "add", "broken", "--cron", "*/5 * * *", "--window", "5m"], database: fixture.database)
+            #expect(invalid.status != 0 && invalid.output.contains("must have 5 fields"), "\(invalid.output)")
+            #expect(try await PgScorerProcess.run(["schedule", "disable", "fleet"], database: fixture.database).status == 0)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.schedules WHERE NOT enabled") == 1)
+            #expect(try await PgScorerProcess.run(["schedule", "remove", "fleet"], database: fixture.database).status == 0)
+            let missing = try await PgScorerProcess.run(["schedule", "remove", "fleet"], database: fixture.database)
+            #expect(missing.status != 0 && missing.output.contains("no schedule named fleet"))
+        }
+    }
+
+    @Test("status, report and export show what happened")
+    func statusReportExport() async throws {
+        try await ScorerFixture.with { fixture in
+            try await fixture.addModel(device: "pump-1", sensor: "temp", featureCount: 2)
+            try await fixture.loadReadings(device: "pump-1", sensor: "temp", start: .utc("2026-11-24T00:00:00Z"), count: 30, featureCount: 2)
+            try await fixture.enqueue(.utc("2026-11-24T00:00:00Z"), .utc("2026-11-25T00:00:00Z"))
+            let status = try await PgScorerProcess.run(["status", "--json"], database: fixture.database)
+            #expect(status.output.contains("\"available\": 1"), "\(status.output)")
+            _ = try await PgScorerProcess.run(["worker", "--exit-when-idle", "--no-scheduler"], database: fixture.database)
+            let after = try await PgScorerProcess.run(["status"], database: fixture.database)
+            #expect(after.output.contains("completed 1"), "\(after.output)")
+            let anomalies = try await fixture.count("SELECT count(*) FILTER (WHERE is_anomaly) FROM pgscorer.predictions")
+            let report = try await PgScorerProcess.run(["report", "--format", "csv"], database: fixture.database)
+            #expect(report.output.contains("series,pump-1,temp,30,\(anomalies),"), "\(report.output)")
+            let json = try await PgScorerProcess.run(["report", "--format", "json"], database: fixture.database)
+            #expect((try? JSONValue.parse(Array(json.output.utf8.drop { $0 != UInt8(ascii: "{") }))) != nil, "\(json.output)")
+            let export = try await PgScorerProcess.run(
+                ["export", "predictions", "--since", "2026-11-24T00:10:00Z", "--until", "2026-11-24T00:20:00Z"], database: fixture.database)
+            let lines = export.output.split(separator: "\n").filter { $0.hasPrefix("device,") || $0.hasPrefix("pump-1,") }
+            #expect(lines.first == "device,sensor,ts,model_id,score,is_anomaly,job_id,scored_at")
+            #expect(lines.count == 11, "\(export.output)")
+        }
+    }
+
+    @Test("with no database configured, pgscorer runs its own embedded cluster and db stop stops it")
+    func embeddedDefault() async throws {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("pgscorer-home-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: home) }
+        var environment = ProcessInfo.processInfo.environment
+        for name in GlobalOptions.libpqVariables + ["DATABASE_URL"] { environment[name] = nil }
+        environment["PGSCORER_HOME"] = home.path
+        func pgscorer(_ arguments: [String]) throws -> (Int32, String) {
+            let process = Process()
+            process.executableURL = try PgScorerProcess.binary
+            process.arguments = arguments
+            process.environment = environment
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, text)
+        }
+        let migrate = try pgscorer(["migrate"])
+        #expect(migrate.0 == 0, "\(migrate.1)")
+        #expect(migrate.1.contains("applied 3 migration(s)"))
+        let status = try pgscorer(["db", "status"])
+        #expect(status.1.contains("running:          yes") && status.1.contains(home.path), "\(status.1)")
+        #expect(try pgscorer(["migrate"]).1.contains("schema is up to date"))
+        #expect(try pgscorer(["db", "stop"]).1.contains("stopped"))
+        #expect(try pgscorer(["db", "status"]).1.contains("running:          no"))
+    }
+}
