@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Kernels
 import PgClient
 
 /// `pgscorer report`: anomalies per device and sensor, the worst series, and how

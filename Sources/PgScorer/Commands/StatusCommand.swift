@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Kernels
 import PgClient
 
 /// `pgscorer status`: what the queue, the workers and the schedules are doing now.
@@ -62,20 +63,9 @@ struct StatusCommand: AsyncParsableCommand {
     }
 }
 
-/// JSON string quoting for the commands' --json output.
+/// JSON string quoting for the commands' --json output (nil is null).
 enum JSONText {
     static func quote(_ text: String?) -> String {
-        guard let text else { return "null" }
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case _ where scalar.value < 0x20: result += String(format: "\\u%04x", scalar.value)
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
+        text.map { JSONValue.string($0).serialized } ?? "null"
     }
 }
