@@ -132,6 +132,21 @@ struct TrainerParityTests {
         #expect(throws: ModelError.self) { try trainer.fit([1, 2], featureCount: 2) }
     }
 
+    @Test("shrinking changes the path, not the solution")
+    func shrinkingIsTransparent() throws {
+        for name in ["rbf_nu0.1_n5000_d1", "rbf_nu0.5_n1000_d5_standard", "poly3_nu0.1_n400_d4_minmax"] {
+            let fixture = try TrainerFixture.load(name)
+            var plain = fixture.trainer
+            plain.shrinking = false
+            let (withShrinking, _) = try fixture.trainer.fit(fixture.train, featureCount: fixture.features)
+            let (without, _) = try plain.fit(fixture.train, featureCount: fixture.features)
+            // Both stop within tol of the optimum, so they may differ as much as either may from scikit-learn.
+            let allowed = max(2, Int((Double(without.supportVectorCount) * 0.01).rounded(.up)))
+            #expect(abs(withShrinking.supportVectorCount - without.supportVectorCount) <= allowed, "\(name)")
+            #expect(abs(withShrinking.intercept - without.intercept) <= 1e-3 * abs(without.intercept), "\(name)")
+        }
+    }
+
     @Test("a tiny cache still converges to the same model")
     func boundedCache() throws {
         let fixture = try TrainerFixture.load("rbf_nu0.1_n500_d2")
