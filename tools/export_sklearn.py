@@ -52,6 +52,8 @@ def _svm_state(svm):
     kernel = svm.kernel
     if not isinstance(kernel, str) or kernel not in KERNELS:
         raise ExportError(f"kernel {kernel!r} is not supported (rbf, linear, poly or sigmoid)")
+    if getattr(svm, "support_vectors_", None) is None:
+        raise ExportError("the OneClassSVM is not fitted (no support vectors)")
     vectors = np.asarray(svm.support_vectors_, dtype=np.float64)
     if vectors.ndim != 2 or vectors.shape[0] == 0:
         raise ExportError("the OneClassSVM is not fitted (no support vectors)")
