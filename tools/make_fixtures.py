@@ -109,7 +109,37 @@ def main():
         total += size
         print(f"{name}: {len(document['model']['dual_coef'])} SV, d={document['model']['n_features']}, "
               f"{len(samples)} samples, {size // 1024} KiB")
+    total += legacy_fixture()
     print(f"total {total // 1024} KiB in {OUT}")
+
+
+def legacy_fixture():
+    """The scikit-learn 0.19.2 pipeline from ../shared/fixtures, exported without running
+    its code; expected values computed from its raw pickled state."""
+    from test_export_sklearn import LEGACY, legacy_expected
+
+    from export_sklearn import export_estimator, load_pickle
+
+    samples = np.linspace(5, 20, 61)[:, None]
+    expected = legacy_expected(samples)
+    document = {
+        "name": "legacy_sklearn_0.19.2_pipeline",
+        "model": export_estimator(load_pickle(str(LEGACY)), sklearn_version="0.19.2"),
+        "samples": samples.tolist(),
+        "decision_function": expected.tolist(),
+        "score_samples": (expected - document_intercept(LEGACY)).tolist(),
+        "predict": [1 if v > 0 else -1 for v in expected],
+    }
+    path = OUT / "legacy_sklearn_0.19.2_pipeline.json"
+    path.write_text(json.dumps(document, separators=(",", ":")), encoding="utf-8")
+    print(f"legacy_sklearn_0.19.2_pipeline: {path.stat().st_size // 1024} KiB")
+    return path.stat().st_size
+
+
+def document_intercept(path):
+    from export_sklearn import load_pickle
+
+    return float(np.ravel(load_pickle(str(path)).steps[1][1].intercept_)[0])
 
 
 if __name__ == "__main__":

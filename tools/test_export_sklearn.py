@@ -15,7 +15,25 @@ from sklearn.svm import OneClassSVM
 
 TOOLS = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(TOOLS))
-from export_sklearn import ExportError, export_estimator  # noqa: E402
+from export_sklearn import ExportError, export_estimator, load_pickle  # noqa: E402
+
+LEGACY = TOOLS.parent.parent / "shared" / "fixtures" / "legacy-sklearn" / "pipeline_scaler_ocsvm_sklearn-0.19.2.pkl"
+
+
+def legacy_expected(samples):
+    """Decision values straight from the 0.19.2 pickle's raw state (not from our export)."""
+    pipeline = load_pickle(str(LEGACY))
+    scaler, svm = pipeline.steps[0][1], pipeline.steps[1][1]
+    x = (np.asarray(samples, dtype=float) - scaler.mean_) / scaler.scale_
+    squared = ((x[:, None, :] - svm.support_vectors_[None, :, :]) ** 2).sum(-1)
+    return np.exp(-svm._gamma * squared) @ np.ravel(svm.dual_coef_) + np.ravel(svm.intercept_)[0]
+
+
+class Evil:
+    def __reduce__(self):
+        import os
+
+        return (os.system, (f"touch {tempfile.gettempdir()}/pgscorer-pwned",))
 
 
 def decision(document, samples):
@@ -80,7 +98,59 @@ class ExportTests(unittest.TestCase):
                 pickle.dump(IsolationForest().fit(self.data), handle)
             refused = subprocess.run([sys.executable, str(TOOLS / "export_sklearn.py"), str(bad), str(out)], capture_output=True, text=True)
             self.assertEqual(refused.returncode, 1)
-            self.assertIn("found IsolationForest", refused.stderr)
+            self.assertIn("refusing to load sklearn.ensemble._iforest.IsolationForest", refused.stderr)
+
+
+
+class LegacyPickleTests(unittest.TestCase):
+    def test_fixture_is_present(self):
+        self.assertTrue(LEGACY.exists(), f"missing {LEGACY}: the shared fixtures must sit beside the repository")
+
+    def test_legacy_pipeline_exports_and_scores_as_its_state_says(self):
+        with tempfile.TemporaryDirectory() as folder:
+            out = pathlib.Path(folder) / "legacy.json"
+            done = subprocess.run([sys.executable, str(TOOLS / "export_sklearn.py"), str(LEGACY), str(out)], capture_output=True, text=True)
+            self.assertEqual(done.returncode, 0, done.stderr)
+            document = json.loads(out.read_text())
+        self.assertEqual(document["metadata"]["sklearn_version"], "0.19.2")
+        self.assertEqual(document["scaler"]["type"], "standard")
+        samples = np.linspace(5, 20, 61)[:, None]
+        np.testing.assert_allclose(decision(document, samples), legacy_expected(samples), rtol=1e-12, atol=1e-12)
+
+    def test_a_pickle_that_runs_code_is_refused_and_nothing_runs(self):
+        marker = pathlib.Path(tempfile.gettempdir()) / "pgscorer-pwned"
+        marker.unlink(missing_ok=True)
+        with tempfile.TemporaryDirectory() as folder:
+            evil = pathlib.Path(folder) / "evil.pkl"
+            evil.write_bytes(pickle.dumps(Evil()))
+            with self.assertRaisesRegex(ExportError, r"refusing to load posix\.system"):
+                load_pickle(str(evil))
+        self.assertFalse(marker.exists())
+
+    def test_other_estimators_in_pickles_are_refused_by_name(self):
+        with tempfile.TemporaryDirectory() as folder:
+            forest = pathlib.Path(folder) / "forest.pkl"
+            forest.write_bytes(pickle.dumps(IsolationForest(n_estimators=2).fit(ExportTests.data)))
+            with self.assertRaisesRegex(ExportError, r"refusing to load sklearn\.ensemble\._iforest\.IsolationForest"):
+                load_pickle(str(forest))
+            garbage = pathlib.Path(folder) / "garbage.pkl"
+            garbage.write_bytes(b"not a pickle at all")
+            with self.assertRaisesRegex(ExportError, "cannot read the pickle"):
+                load_pickle(str(garbage))
+
+    def test_folder_mode_exports_the_good_files_and_reports_the_bad(self):
+        with tempfile.TemporaryDirectory() as folder:
+            source = pathlib.Path(folder) / "in"
+            source.mkdir()
+            (source / "model_pump-1_temp.pkl").write_bytes(LEGACY.read_bytes())
+            (source / "model_pump-2_temp.pkl").write_bytes(pickle.dumps(OneClassSVM(nu=0.2).fit(ExportTests.data)))
+            (source / "model_bad_temp.pkl").write_bytes(pickle.dumps(Evil()))
+            target = pathlib.Path(folder) / "out"
+            done = subprocess.run([sys.executable, str(TOOLS / "export_sklearn.py"), str(source), str(target)], capture_output=True, text=True)
+            self.assertEqual(done.returncode, 1)
+            self.assertIn("exported 2 of 3 file(s)", done.stdout)
+            self.assertIn("failed  model_bad_temp.pkl: refusing to load posix.system", done.stderr)
+            self.assertEqual(sorted(p.name for p in target.iterdir()), ["model_pump-1_temp.json", "model_pump-2_temp.json"])
 
 
 if __name__ == "__main__":
