@@ -336,3 +336,40 @@ struct DemoCommandTests {
         }
     }
 }
+
+@Suite("Model folder import")
+struct ModelFolderImportTests {
+    @Test("file-name patterns give device and sensor")
+    func pattern() throws {
+        let pattern = try ModelFileNamePattern("model_{device}_{sensor}")
+        #expect(pattern.match("model_pump-7_temp")! == ("pump-7", "temp"))
+        #expect(pattern.match("model_pump_7_temp_max")! == ("pump", "7_temp_max"))
+        #expect(pattern.match("other_pump_temp") == nil)
+        let reversed = try ModelFileNamePattern("{sensor}.{device}")
+        #expect(reversed.match("temp.pump-1")! == ("pump-1", "temp"))
+        #expect(throws: (any Error).self) { try ModelFileNamePattern("model_{device}") }
+    }
+
+    @Test("a folder import reports every file and imports the good ones when others fail")
+    func folder() async throws {
+        try await ScorerFixture.with { fixture in
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pgscorer-models-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let good = try ScorerFixture.model(featureCount: 2).jsonDocument()
+            try good.write(to: folder.appendingPathComponent("model_pump-1_temp.json"), atomically: true, encoding: .utf8)
+            try good.write(to: folder.appendingPathComponent("model_pump-2_temp.json"), atomically: true, encoding: .utf8)
+            try "{\"format\": \"nope\"}".write(to: folder.appendingPathComponent("model_pump-3_temp.json"), atomically: true, encoding: .utf8)
+            try good.write(to: folder.appendingPathComponent("unrelated.json"), atomically: true, encoding: .utf8)
+            let result = try await PgScorerProcess.run(
+                ["models", "import", folder.path, "--name-pattern", "model_{device}_{sensor}"], database: fixture.database)
+            #expect(result.status == 1, "\(result.output)")
+            #expect(result.output.contains("imported 2 of 4 file(s)"), "\(result.output)")
+            #expect(result.output.contains("failed  \(folder.path)/model_pump-3_temp.json: bad model JSON"))
+            #expect(result.output.contains("unrelated.json: the name does not match"))
+            let imported = try await fixture.connection.query(
+                "SELECT device FROM pgscorer.series JOIN pgscorer.models USING (series_id) WHERE active ORDER BY device")
+            #expect(try imported.map { try $0.decode(0) as String } == ["pump-1", "pump-2"])
+        }
+    }
+}

@@ -12,31 +12,68 @@ struct ModelsCommand: AsyncParsableCommand {
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Import a model JSON file (from tools/export_sklearn.py) as a new version for a series.",
-            discussion: "The series is created if new. The new version becomes the active one unless --no-activate; older versions are kept.")
+            abstract: "Import model JSON (from tools/export_sklearn.py) as new versions: one file, or every *.json in a folder.",
+            discussion: """
+                The series is created if new. Each import becomes the active version unless --no-activate; older versions
+                are kept. For a folder, --name-pattern says how file names carry the series, e.g. 'model_{device}_{sensor}'
+                matches model_pump-7_temp.json ({device} takes the shortest match). Every file is reported; good files are
+                imported even when others fail (the exit status is then 1). Convert pickles first:
+                tools/export_sklearn.py PICKLES/ JSON/.
+                """)
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Model JSON file.") var file: String
-        @Option(help: "Device the model belongs to.") var device: String
-        @Option(help: "Sensor the model belongs to.") var sensor: String
-        @Flag(name: .customLong("no-activate"), help: "Store the version without making it active.") var noActivate = false
+        @Argument(help: "Model JSON file, or a folder of them.") var path: String
+        @Option(help: "Device the model belongs to (single file).") var device: String?
+        @Option(help: "Sensor the model belongs to (single file).") var sensor: String?
+        @Option(name: .customLong("name-pattern"), help: "File name (without .json) carrying {device} and {sensor}.")
+        var namePattern: String?
+        @Flag(name: .customLong("no-activate"), help: "Store the versions without making them active.") var noActivate = false
+
+        func validate() throws {
+            if let namePattern {
+                _ = try ModelFileNamePattern(namePattern)
+            } else if device == nil || sensor == nil {
+                throw ValidationError("give --device and --sensor, or --name-pattern to take them from file names")
+            }
+        }
 
         func run() async throws {
             let logger = global.bootstrapLogging()
-            guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
-            let document: OneClassSVM.JSONDocument
-            do {
-                document = try OneClassSVM.fromJSON(Array(data))
-            } catch {
-                throw ValidationError("\(file): \(error)")
-            }
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw ValidationError("no such file or folder: \(path)") }
+            let files = isFolder.boolValue
+                ? try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".json") }.sorted()
+                    .map { URL(fileURLWithPath: path).appendingPathComponent($0).path }
+                : [path]
+            if isFolder.boolValue && namePattern == nil { throw ValidationError("importing a folder needs --name-pattern") }
+            let pattern = try namePattern.map(ModelFileNamePattern.init)
             let connection = try await global.connectCurrent(logger: logger)
-            let stored = try await ModelStore(connection: connection).add(
-                document.model, device: device, sensor: sensor, source: document.metadataJSON?.contains("sklearn") == true ? "sklearn" : "json",
-                paramsJSON: document.metadataJSON ?? "{}", activate: !noActivate)
-            print(
-                "imported \(file) as model \(stored.modelID), version \(stored.version) of \(device)/\(sensor)"
-                    + " (\(document.model.kernel.rawValue), \(document.model.supportVectorCount) support vectors)\(stored.active ? ", active" : "")")
+            let store = ModelStore(connection: connection)
+            var failures = 0
+            for file in files {
+                let name = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+                do {
+                    // With a pattern the series comes from the file name, else from --device/--sensor.
+                    let series: (String, String)? = if let pattern { pattern.match(name) } else { (device!, sensor!) }
+                    guard let (seriesDevice, seriesSensor) = series else {
+                        throw ValidationError("the name does not match --name-pattern \(namePattern ?? "")")
+                    }
+                    guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read the file") }
+                    let document = try OneClassSVM.fromJSON(Array(data))
+                    let stored = try await store.add(
+                        document.model, device: seriesDevice, sensor: seriesSensor,
+                        source: document.metadataJSON?.contains("sklearn") == true ? "sklearn" : "json",
+                        paramsJSON: document.metadataJSON ?? "{}", activate: !noActivate)
+                    print(
+                        "ok      \(file): model \(stored.modelID), version \(stored.version) of \(seriesDevice)/\(seriesSensor)"
+                            + " (\(document.model.kernel.rawValue), \(document.model.supportVectorCount) support vectors)\(stored.active ? ", active" : "")")
+                } catch {
+                    failures += 1
+                    print("failed  \(file): \(error)")
+                }
+            }
             await connection.close()
+            if files.count > 1 { print("imported \(files.count - failures) of \(files.count) file(s)") }
+            if failures > 0 { throw ExitCode(1) }
         }
     }
 
@@ -147,5 +184,35 @@ struct ModelsCommand: AsyncParsableCommand {
             print("model \(modelID) is active")
             await connection.close()
         }
+    }
+}
+
+/// A file-name pattern such as `model_{device}_{sensor}`: the placeholders become
+/// captures, everything else must match literally.
+struct ModelFileNamePattern {
+    let expression: NSRegularExpression
+    let deviceFirst: Bool
+
+    init(_ pattern: String) throws {
+        guard let device = pattern.range(of: "{device}"), let sensor = pattern.range(of: "{sensor}") else {
+            throw ValidationError("--name-pattern must contain {device} and {sensor}, e.g. model_{device}_{sensor}")
+        }
+        deviceFirst = device.lowerBound < sensor.lowerBound
+        var regex = NSRegularExpression.escapedPattern(for: pattern)
+        let escapedDevice = NSRegularExpression.escapedPattern(for: "{device}")
+        let escapedSensor = NSRegularExpression.escapedPattern(for: "{sensor}")
+        // The first placeholder takes the shortest match, the second the rest.
+        regex = regex.replacingOccurrences(of: deviceFirst ? escapedDevice : escapedSensor, with: "(.+?)")
+        regex = regex.replacingOccurrences(of: deviceFirst ? escapedSensor : escapedDevice, with: "(.+)")
+        expression = try NSRegularExpression(pattern: "^" + regex + "$")
+    }
+
+    /// (device, sensor) from a file name without extension, or nil if it does not match.
+    func match(_ name: String) -> (String, String)? {
+        let range = NSRange(name.startIndex..., in: name)
+        guard let result = expression.firstMatch(in: name, range: range), result.numberOfRanges == 3,
+              let first = Range(result.range(at: 1), in: name), let second = Range(result.range(at: 2), in: name)
+        else { return nil }
+        return deviceFirst ? (String(name[first]), String(name[second])) : (String(name[second]), String(name[first]))
     }
 }
