@@ -373,3 +373,68 @@ struct ModelFolderImportTests {
         }
     }
 }
+
+@Suite("Long-layout readings")
+struct LongLayoutTests {
+    @Test("headers tell the layouts apart, case-insensitively and in any column order")
+    func detection() throws {
+        let columns = CSVLayout.LongColumns()
+        #expect(try CSVLayout.detect(header: ["device", "sensor", "ts", "a", "b"], choice: .auto, longColumns: columns)
+            == .wide(featureNames: ["a", "b"]))
+        #expect(try CSVLayout.detect(header: ["TS", "Device", "Sensor", "Value"], choice: .auto, longColumns: columns)
+            == .long(ts: 0, device: 1, sensor: 2, value: 3))
+        #expect(try CSVLayout.detect(header: ["Value", "Sensor", "Timestamp", "Device"], choice: .long, longColumns: columns)
+            == .long(ts: 2, device: 3, sensor: 1, value: 0))
+        var custom = CSVLayout.LongColumns()
+        custom.ts = ["when"]
+        custom.value = ["reading_celsius"]
+        #expect(try CSVLayout.detect(header: ["machine", "when", "sensor", "reading_celsius", "device"], choice: .long, longColumns: custom)
+            == .long(ts: 1, device: 4, sensor: 2, value: 3))
+        #expect(throws: CSVLayout.HeaderError.self) { try CSVLayout.detect(header: ["a", "b"], choice: .auto, longColumns: columns) }
+        #expect(throws: CSVLayout.HeaderError.self) {
+            try CSVLayout.detect(header: ["TS", "Device", "Sensor", "Value"], choice: .wide, longColumns: columns)
+        }
+    }
+
+    @Test("zoneless timestamps are read in --timezone, daylight saving included")
+    func timeZones() throws {
+        let berlin = TimestampParser(zonelessTimeZone: TimeZone(identifier: "Europe/Berlin"))
+        #expect(try berlin.parse("2026-01-15 12:00:00").description == "2026-01-15T11:00:00.000000Z")
+        #expect(try berlin.parse("2026-07-15 12:00:00.5").description == "2026-07-15T10:00:00.500000Z")
+        #expect(try berlin.parse("2026-07-15T12:00:00Z").description == "2026-07-15T12:00:00.000000Z", "an explicit zone wins")
+    }
+
+    @Test("a long CSV loads as one-feature series, with its pitfalls handled")
+    func ingestLong() async throws {
+        try await ScorerFixture.with { fixture in
+            let file = try temporaryFile(
+                "long.csv",
+                """
+                TS,Device,Sensor,Value
+                2026-11-24 10:00:00,pump-1,temp,21.5
+                2026-11-24 10:00:00.250,pump-1,vibration,0.8
+                2026-11-24 10:05:00,pump-2,temp,22
+                2026-11-24T10:10:00+01:00,pump-2,temp,22.5
+
+                """)
+            let result = try await PgScorerProcess.run(["ingest", file, "--timezone", "Europe/Berlin"], database: fixture.database)
+            #expect(result.status == 0, "\(result.output)")
+            #expect(result.output.contains("4 readings read, 4 new") && result.output.contains("3 new series"), "\(result.output)")
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.series WHERE n_features = 1") == 3)
+            let rows = try await fixture.connection.query(
+                "SELECT r.ts, r.features FROM pgscorer.readings r JOIN pgscorer.series s USING (series_id) WHERE s.device = 'pump-1' ORDER BY ts")
+            #expect(try (rows[0].decode(0) as PostgresTimestamp).description == "2026-11-24T09:00:00.000000Z")
+            #expect(try (rows[1].decode(0) as PostgresTimestamp).description == "2026-11-24T09:00:00.250000Z")
+            #expect(try rows[1].decode(1) as [Double] == [0.8])
+            // Default time zone for the long layout is UTC; a bad value names its line.
+            let bad = try temporaryFile("bad-long.csv", "device,sensor,timestamp,value\npump-9,temp,2026-11-24 10:00:00,21\npump-9,temp,2026-11-24 10:05:00,hot\n")
+            let refused = try await PgScorerProcess.run(["ingest", bad], database: fixture.database)
+            #expect(refused.status != 0 && refused.output.contains("line 3: column value: 'hot' is not a number"), "\(refused.output)")
+            let utc = try temporaryFile("utc.csv", "device,sensor,timestamp,value\npump-9,temp,2026-11-24 10:00:00,21\n")
+            #expect(try await PgScorerProcess.run(["ingest", utc], database: fixture.database).status == 0)
+            let stored: PostgresTimestamp = try await fixture.connection.query(
+                "SELECT ts FROM pgscorer.readings JOIN pgscorer.series USING (series_id) WHERE device = 'pump-9'").single().decode(0)
+            #expect(stored.description == "2026-11-24T10:00:00.000000Z")
+        }
+    }
+}

@@ -9,7 +9,12 @@ struct IngestCommand: AsyncParsableCommand {
         commandName: "ingest",
         abstract: "Load readings from a CSV file (or - for standard input) with COPY.",
         discussion: """
-            Header: device,sensor,ts,<one column per feature…>. ts is ISO 8601 with a zone (2026-11-24T13:05:00Z).
+            Two layouts, told apart by the header (or forced with --layout):
+              wide: device,sensor,ts,<one column per feature…> — one reading per row, with all its features;
+              long: a timestamp, a device, a sensor and a value column, in any order and case (e.g. TS,Device,Sensor,Value;
+                    or name them with --ts-col/--device-col/--sensor-col/--value-col) — one-feature readings.
+            ts is ISO 8601 (2026-11-24T13:05:00Z, 2026-11-24 14:05:00.25+01:00). Timestamps without a zone are read in
+            --timezone: by default UTC for the long layout, and refused for the wide layout unless --timezone is given.
             Series are created on first sight; loading the same readings again adds nothing.
             A bad line (wrong column count, unparsable number or timestamp, NaN/inf, a feature count that differs
             from its series) stops the load with its line number and nothing from the file is stored — unless
@@ -26,6 +31,27 @@ struct IngestCommand: AsyncParsableCommand {
     @Option(help: "Reject report for --skip-bad (default: FILE.rejects.csv, or rejects.csv for stdin).")
     var rejects: String?
 
+    @Option(help: "auto, wide or long.") var layout: CSVLayout.Choice = .auto
+    @Option(help: "Time zone for timestamps without one, e.g. UTC or Europe/Berlin. Default: UTC for the long layout; the wide layout refuses them unless this is given.")
+    var timezone: String?
+    @Option(name: .customLong("ts-col"), help: "Long layout: name of the timestamp column.") var tsColumn: String?
+    @Option(name: .customLong("device-col"), help: "Long layout: name of the device column.") var deviceColumn: String?
+    @Option(name: .customLong("sensor-col"), help: "Long layout: name of the sensor column.") var sensorColumn: String?
+    @Option(name: .customLong("value-col"), help: "Long layout: name of the value column.") var valueColumn: String?
+
+    func validate() throws {
+        if let timezone, TimeZone(identifier: timezone) == nil { throw ValidationError("--timezone \(timezone) is not a known time zone") }
+    }
+
+    var longColumns: CSVLayout.LongColumns {
+        var columns = CSVLayout.LongColumns()
+        if let tsColumn { columns.ts = [tsColumn] }
+        if let deviceColumn { columns.device = [deviceColumn] }
+        if let sensorColumn { columns.sensor = [sensorColumn] }
+        if let valueColumn { columns.value = [valueColumn] }
+        return columns
+    }
+
     func run() async throws {
         let logger = global.bootstrapLogging()
         guard let handle = file == "-" ? FileHandle.standardInput : FileHandle(forReadingAtPath: file) else {
@@ -33,7 +59,9 @@ struct IngestCommand: AsyncParsableCommand {
         }
         let connection = try await global.connectCurrent(logger: logger)
         let rejectPath = rejects ?? (file == "-" ? "rejects.csv" : file + ".rejects.csv")
-        let loader = CSVIngest(skipBad: skipBad, rejectPath: rejectPath, progress: isatty(STDERR_FILENO) == 1)
+        let loader = CSVIngest(
+            skipBad: skipBad, rejectPath: rejectPath, progress: isatty(STDERR_FILENO) == 1, layout: layout, longColumns: longColumns,
+            timeZone: timezone.flatMap(TimeZone.init(identifier:)))
         let started = ContinuousClock.now
         let result = try await loader.load(CSVLineReader(handle: handle), into: ReadingStore(connection: connection))
         let seconds = max((ContinuousClock.now - started).seconds, 1e-9)
@@ -46,12 +74,15 @@ struct IngestCommand: AsyncParsableCommand {
     }
 }
 
-/// Parses wide-layout CSV readings and streams them into a `ReadingStore` load.
+/// Parses CSV readings (wide or long layout) and streams them into a `ReadingStore` load.
 struct CSVIngest {
     let skipBad: Bool
     let rejectPath: String
     let progress: Bool
-    var timestamps = TimestampParser(defaultOffsetSeconds: nil)
+    var layout: CSVLayout.Choice = .auto
+    var longColumns = CSVLayout.LongColumns()
+    /// For timestamps without a zone (nil: UTC for the long layout, refused for the wide).
+    var timeZone: TimeZone?
 
     struct Result {
         var summary: ReadingStore.LoadSummary
@@ -69,12 +100,25 @@ struct CSVIngest {
         var reader = reader
         guard let header = try reader.next() else { throw BadLine(line: 1, reason: "the file is empty (expected a header)") }
         let names = header.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        guard names.count >= 4, names[0] == "device", names[1] == "sensor", names[2] == "ts" else {
-            throw BadLine(
-                line: reader.lineNumber,
-                reason: "header must be device,sensor,ts followed by at least one feature column, got \(header.joined(separator: ","))")
+        let detected: CSVLayout
+        do {
+            detected = try CSVLayout.detect(header: header.map(String.init), choice: layout, longColumns: longColumns)
+        } catch {
+            throw BadLine(line: reader.lineNumber, reason: "\(error)")
         }
-        let featureCount = names.count - 3
+        var zoneless = timeZone
+        if case .long = detected, zoneless == nil { zoneless = TimeZone(identifier: "UTC") }
+        let timestamps = TimestampParser(zonelessTimeZone: zoneless)
+        let featureCount: Int
+        let columns: (ts: Int, device: Int, sensor: Int, values: [Int])
+        switch detected {
+        case .wide(let featureNames):
+            featureCount = featureNames.count
+            columns = (2, 0, 1, Array(3..<(3 + featureCount)))
+        case .long(let ts, let device, let sensor, let value):
+            featureCount = 1
+            columns = (ts, device, sensor, [value])
+        }
         var rejects: RejectReport? = skipBad ? try RejectReport(path: rejectPath, header: header.joined(separator: ",")) : nil
         var rejected = 0
         // Feature count and first line per series, to name the line when the database refuses one.
@@ -99,27 +143,27 @@ struct CSVIngest {
                         continue
                     }
                     do {
-                        guard fields.count == featureCount + 3 else {
-                            throw BadLine(line: reader.lineNumber, reason: "expected \(featureCount + 3) columns, found \(fields.count)")
+                        guard fields.count == names.count else {
+                            throw BadLine(line: reader.lineNumber, reason: "expected \(names.count) columns, found \(fields.count)")
                         }
-                        let device = fields[0].trimmingCharacters(in: .whitespaces)
-                        let sensor = fields[1].trimmingCharacters(in: .whitespaces)
+                        let device = fields[columns.device].trimmingCharacters(in: .whitespaces)
+                        let sensor = fields[columns.sensor].trimmingCharacters(in: .whitespaces)
                         guard !device.isEmpty, !sensor.isEmpty else {
                             throw BadLine(line: reader.lineNumber, reason: "device and sensor must not be empty")
                         }
                         let ts: PostgresTimestamp
                         do {
-                            ts = try timestamps.parse(fields[2])
+                            ts = try timestamps.parse(Substring(fields[columns.ts].trimmingCharacters(in: .whitespaces)))
                         } catch {
                             throw BadLine(line: reader.lineNumber, reason: "\(error)")
                         }
-                        for index in 0..<featureCount {
-                            let text = fields[3 + index].trimmingCharacters(in: .whitespaces)
+                        for (index, column) in columns.values.enumerated() {
+                            let text = fields[column].trimmingCharacters(in: .whitespaces)
                             guard let value = Double(text) else {
-                                throw BadLine(line: reader.lineNumber, reason: "column \(names[3 + index]): '\(text)' is not a number")
+                                throw BadLine(line: reader.lineNumber, reason: "column \(names[column]): '\(text)' is not a number")
                             }
                             guard value.isFinite else {
-                                throw BadLine(line: reader.lineNumber, reason: "column \(names[3 + index]): \(text) is not a finite number")
+                                throw BadLine(line: reader.lineNumber, reason: "column \(names[column]): \(text) is not a finite number")
                             }
                             features[index] = value
                         }
@@ -170,3 +214,5 @@ struct RejectReport {
 
     func close() throws { try handle.close() }
 }
+
+extension CSVLayout.Choice: ExpressibleByArgument {}

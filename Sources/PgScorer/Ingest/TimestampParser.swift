@@ -1,11 +1,12 @@
+import Foundation
 import PgClient
 
 /// Parses ISO 8601 timestamps strictly: `YYYY-MM-DD[T| ]HH:MM[:SS[.fraction]]` followed
-/// by `Z` or `±HH[:MM]`. Without a zone, `defaultOffsetSeconds` applies if given; else
-/// the timestamp is refused (a reading's instant must never be guessed).
+/// by `Z` or `±HH[:MM]`. Without a zone, the time is read in `zonelessTimeZone` if one
+/// is set (daylight saving included); else it is refused (an instant is never guessed).
 struct TimestampParser: Sendable {
-    /// Offset (seconds east of UTC) for timestamps without a zone, or nil to refuse them.
-    var defaultOffsetSeconds: Int?
+    /// Time zone for timestamps that carry none, or nil to refuse them.
+    var zonelessTimeZone: TimeZone?
 
     enum Failure: Error, Equatable, CustomStringConvertible {
         case malformed(String)
@@ -68,10 +69,10 @@ struct TimestampParser: Sendable {
                 for _ in min(digits, 6)..<6 { micros *= 10 }
             }
         }
-        var offset: Int
+        var offset: Int?
         if index == bytes.count {
-            guard let defaultOffsetSeconds else { throw .missingZone(String(text)) }
-            offset = defaultOffsetSeconds
+            guard zonelessTimeZone != nil else { throw .missingZone(String(text)) }
+            offset = nil
         } else if bytes[index] == UInt8(ascii: "Z") || bytes[index] == UInt8(ascii: "z") {
             index += 1
             offset = 0
@@ -94,8 +95,16 @@ struct TimestampParser: Sendable {
               hour < 24, minute < 60, second < 60
         else { throw .outOfRange(String(text)) }
         let days = Self.daysFromCivil(year: year, month: month, day: day)
-        let seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offset)
+        let local = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
+        let seconds = local - Int64(offset ?? Self.offset(of: local, in: zonelessTimeZone!))
         return PostgresTimestamp(unixMicroseconds: seconds * 1_000_000 + Int64(micros))
+    }
+
+    /// The UTC offset in force at local wall-clock time `local` (seconds since the epoch
+    /// as if the wall clock were UTC): guess with the offset at that instant, then correct.
+    static func offset(of local: Int64, in zone: TimeZone) -> Int {
+        let guess = zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(local)))
+        return zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(local - Int64(guess))))
     }
 
     static func daysIn(month: Int, year: Int) -> Int {

@@ -1,0 +1,52 @@
+/// How a readings CSV is laid out, worked out from its header.
+enum CSVLayout: Equatable {
+    /// `device,sensor,ts,<feature columns…>`: one reading with all its features per row.
+    case wide(featureNames: [String])
+    /// A timestamp, a device, a sensor and one value per row, in any column order:
+    /// one-feature readings (e.g. `TS,Device,Sensor,Value`).
+    case long(ts: Int, device: Int, sensor: Int, value: Int)
+
+    /// The layout the user asked for, if any.
+    enum Choice: String, CaseIterable { case auto, wide, long }
+
+    /// Column names for the long layout, given or the defaults (case-insensitive).
+    struct LongColumns {
+        var ts: [String] = ["ts", "timestamp", "time", "datetime", "date_time"]
+        var device: [String] = ["device", "device_id", "deviceid"]
+        var sensor: [String] = ["sensor", "sensor_id", "sensorid", "tag"]
+        var value: [String] = ["value", "reading", "val"]
+    }
+
+    struct HeaderError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static func detect(header: [String], choice: Choice, longColumns: LongColumns) throws(HeaderError) -> CSVLayout {
+        let names = header.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let wideHeader = names.count >= 4 && names[0] == "device" && names[1] == "sensor" && names[2] == "ts"
+        func column(_ candidates: [String], _ role: String) throws(HeaderError) -> Int {
+            let wanted = candidates.map { $0.lowercased() }
+            guard let index = names.firstIndex(where: { wanted.contains($0) }) else {
+                throw HeaderError(description: "no \(role) column in the header (looked for \(candidates.joined(separator: ", ")); name it with --\(role)-col)")
+            }
+            return index
+        }
+        let wideError = HeaderError(
+            description: "header must be device,sensor,ts followed by at least one feature column (wide layout), or name a timestamp, device, sensor and value column (long layout); got \(header.joined(separator: ","))")
+        switch choice {
+        case .wide:
+            guard wideHeader else { throw wideError }
+            return .wide(featureNames: Array(names.dropFirst(3)))
+        case .auto where wideHeader:
+            return .wide(featureNames: Array(names.dropFirst(3)))
+        case .long, .auto:
+            do {
+                return .long(
+                    ts: try column(longColumns.ts, "ts"), device: try column(longColumns.device, "device"),
+                    sensor: try column(longColumns.sensor, "sensor"), value: try column(longColumns.value, "value"))
+            } catch {
+                throw choice == .auto ? wideError : error
+            }
+        }
+    }
+}
