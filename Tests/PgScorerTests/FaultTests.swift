@@ -1,0 +1,121 @@
+import Foundation
+import Kernels
+import PgClient
+import TestSupport
+import Testing
+
+@testable import PgScorer
+
+/// Faults injected into real worker processes against a real PostgreSQL.
+@Suite("Faults")
+struct FaultTests {
+    /// Every reading of every job window has exactly one prediction by the job's model.
+    static func expectExactlyOncePredictions(_ fixture: ScorerFixture) async throws {
+        let missing = try await fixture.count(
+            """
+            SELECT count(*) FROM pgscorer.jobs j JOIN pgscorer.readings r
+              ON r.series_id = j.series_id AND r.ts >= j.window_start AND r.ts < j.window_end
+            WHERE NOT EXISTS (SELECT 1 FROM pgscorer.predictions p WHERE p.series_id = r.series_id AND p.ts = r.ts AND p.model_id = j.model_id)
+            """)
+        #expect(missing == 0, "readings without a prediction")
+        let readings = try await fixture.count("SELECT count(*) FROM pgscorer.readings")
+        #expect(try await fixture.count("SELECT count(*) FROM pgscorer.predictions") == readings, "one prediction per reading")
+    }
+
+    @Test("kill -9 of workers at random points while 3 run: every job completes, every reading is predicted once")
+    func killedWorkers() async throws {
+        try await ScorerFixture.with { fixture in
+            let start = PostgresTimestamp.utc("2026-11-20T00:00:00Z")
+            for device in 0..<4 {
+                try await ModelStore(connection: fixture.connection).add(
+                    try ScorerFixture.model(featureCount: 4, supportVectors: 300), device: "pump-\(device)", sensor: "temp", source: "json")
+                try await fixture.loadReadings(device: "pump-\(device)", sensor: "temp", start: start, count: 6000, featureCount: 4)
+            }
+            for slice in 0..<100 {
+                let from = PostgresTimestamp(microsecondsSince2000: start.microsecondsSince2000 + Int64(slice) * 3_600_000_000)
+                try await fixture.enqueue(from, PostgresTimestamp(microsecondsSince2000: from.microsecondsSince2000 + 3_600_000_000))
+            }
+            let total = try await fixture.count("SELECT count(*) FROM pgscorer.jobs")
+            let arguments = ["worker", "--no-scheduler", "--concurrency", "1", "--batch", "3", "--lease", "2s", "--poll", "200ms"]
+            var workers = try (0..<3).map { _ in try PgScorerProcess(arguments, database: fixture.database) }
+            var kills = 0
+            var generator = SystemRandomNumberGenerator()
+            while kills < 4 {
+                // Kill a worker while it holds leases (its worker id carries its pid), at a random moment.
+                let victim = Int.random(in: 0..<workers.count, using: &generator)
+                let pid = "%:\(workers[victim].process.processIdentifier):%"
+                let deadline = ContinuousClock.now + .seconds(20)
+                while try await fixture.count(
+                    "SELECT count(*) FROM pgscorer.jobs WHERE state = 'running' AND lease_owner LIKE $1", pid) == 0 {
+                    try #require(ContinuousClock.now < deadline, "worker \(pid) never held a job")
+                    try await Task.sleep(for: .milliseconds(1))
+                }
+                try await Task.sleep(for: .milliseconds(Int.random(in: 0...20, using: &generator)))
+                workers[victim].signal(SIGKILL)
+                _ = try await workers[victim].finish(timeout: .seconds(10))
+                workers[victim] = try PgScorerProcess(arguments, database: fixture.database)
+                kills += 1
+            }
+            // Drain: the survivors and one more worker that exits when nothing is left.
+            let drain = try await PgScorerProcess.run(
+                ["worker", "--no-scheduler", "--exit-when-idle", "--lease", "2s", "--poll", "200ms"], database: fixture.database)
+            #expect(drain.status == 0, "\(drain.output)")
+            for worker in workers {
+                worker.signal(SIGTERM)
+                _ = try await worker.finish(timeout: .seconds(30))
+            }
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.jobs WHERE state = 'completed'") == total)
+            try await Self.expectExactlyOncePredictions(fixture)
+            // Each completed attempt is logged once; killed ones that held jobs show as abandoned.
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.job_runs WHERE outcome = 'completed'") == total)
+            let abandoned = try await fixture.count("SELECT count(*) FROM pgscorer.job_runs WHERE outcome = 'abandoned'")
+            let reclaimed = try await fixture.count("SELECT count(*) FROM pgscorer.jobs WHERE attempt > 1")
+            #expect(abandoned >= 4, "each kill abandoned at least the job in hand")
+            #expect(abandoned == reclaimed)
+        }
+    }
+
+    @Test("a worker paused past its lease cannot overwrite the attempt that took over")
+    func pausedWorkerIsFenced() async throws {
+        try await ScorerFixture.with { fixture in
+            let start = PostgresTimestamp.utc("2026-11-20T00:00:00Z")
+            // One heavy job: many readings against a model with many support vectors.
+            try await ModelStore(connection: fixture.connection).add(
+                try ScorerFixture.model(featureCount: 16, supportVectors: 400), device: "pump-1", sensor: "temp", source: "json")
+            try await fixture.loadReadings(device: "pump-1", sensor: "temp", start: start, count: 15_000, step: 1, featureCount: 16)
+            let jobID = try #require(try await fixture.enqueue(start, .utc("2026-11-21T00:00:00Z")).first)
+
+            let paused = try PgScorerProcess(["worker", "--no-scheduler", "--concurrency", "1", "--lease", "1s"], database: fixture.database)
+            let deadline = ContinuousClock.now + .seconds(30)
+            while try await fixture.count("SELECT count(*) FROM pgscorer.jobs WHERE state = 'running'") == 0 {
+                try #require(ContinuousClock.now < deadline, "the first worker never claimed the job")
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            paused.signal(SIGSTOP)
+            try await Task.sleep(for: .milliseconds(1500))
+            let successor = try await PgScorerProcess.run(
+                ["worker", "--no-scheduler", "--exit-when-idle", "--lease", "30s"], database: fixture.database, timeout: .seconds(120))
+            #expect(successor.status == 0, "\(successor.output)")
+            let finished: PostgresTimestamp = try await fixture.connection.query(
+                "SELECT finished_at FROM pgscorer.jobs WHERE job_id = $1 AND state = 'completed' AND attempt = 2", jobID).single().decode(0)
+
+            paused.signal(SIGCONT)
+            // Give the resumed worker time to try to finish its stale attempt.
+            let resumed = ContinuousClock.now
+            while try await fixture.count(
+                "SELECT count(*) FROM pgscorer.job_runs WHERE job_id = $1 AND attempt = 1", jobID) == 0 || ContinuousClock.now - resumed < .seconds(3) {
+                try #require(ContinuousClock.now - resumed < .seconds(60))
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            paused.signal(SIGTERM)
+            _ = try await paused.finish(timeout: .seconds(60))
+            // Nothing written after the successor finished: the stale completion was refused.
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.predictions WHERE scored_at > $1", finished) == 0)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.jobs WHERE job_id = $1 AND attempt = 2 AND state = 'completed'", jobID) == 1)
+            let outcomes = try await fixture.connection.query(
+                "SELECT attempt, outcome::text FROM pgscorer.job_runs WHERE job_id = $1 ORDER BY attempt", jobID)
+            #expect(try outcomes.map { "\(try $0.decode(0) as Int):\(try $0.decode(1) as String)" } == ["1:abandoned", "2:completed"])
+            try await Self.expectExactlyOncePredictions(fixture)
+        }
+    }
+}
