@@ -1,5 +1,7 @@
 import Foundation
 import Kernels
+import Logging
+import Migrations
 import PgClient
 import TestSupport
 import Testing
@@ -20,6 +22,20 @@ struct FaultTests {
         #expect(missing == 0, "readings without a prediction")
         let readings = try await fixture.count("SELECT count(*) FROM pgscorer.readings")
         #expect(try await fixture.count("SELECT count(*) FROM pgscorer.predictions") == readings, "one prediction per reading")
+    }
+
+    /// Every reading in the window of every completed job has exactly one prediction by its model.
+    static func expectExactlyOncePredictionsOfCompletedJobs(_ fixture: ScorerFixture) async throws {
+        let missing = try await fixture.count(
+            """
+            SELECT count(*) FROM pgscorer.jobs j JOIN pgscorer.readings r
+              ON r.series_id = j.series_id AND r.ts >= j.window_start AND r.ts < j.window_end
+            WHERE j.state = 'completed'
+              AND NOT EXISTS (SELECT 1 FROM pgscorer.predictions p WHERE p.series_id = r.series_id AND p.ts = r.ts AND p.model_id = j.model_id)
+            """)
+        #expect(missing == 0, "readings of completed jobs without a prediction")
+        #expect(try await fixture.count(
+            "SELECT count(*) FROM (SELECT 1 FROM pgscorer.predictions GROUP BY series_id, ts, model_id HAVING count(*) > 1) d") == 0)
     }
 
     @Test("kill -9 of workers at random points while 3 run: every job completes, every reading is predicted once")
@@ -118,6 +134,99 @@ struct FaultTests {
                 "SELECT attempt, outcome::text FROM pgscorer.job_runs WHERE job_id = $1 ORDER BY attempt", jobID)
             #expect(try outcomes.map { "\(try $0.decode(0) as Int):\(try $0.decode(1) as String)" } == ["1:abandoned", "2:completed"])
             try await Self.expectExactlyOncePredictions(fixture)
+        }
+    }
+}
+
+@Suite("Faults: database outages")
+struct DatabaseOutageTests {
+    @Test("PostgreSQL restarted while workers score and the scheduler ticks: workers reconnect, finish, no tick twice")
+    func restart() async throws {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("pgscorer-restart-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        let cluster = EmbeddedCluster(environment: ["PGSCORER_HOME": home.path])
+        defer {
+            _ = try? cluster.stop()
+            try? FileManager.default.removeItem(at: home)
+        }
+        let url = try cluster.ensureRunning(logger: .init(label: "test"))
+        let database = TestDatabase(url: url, name: EmbeddedCluster.databaseName)
+        let connection = try await database.connect()
+        try await Migrator().migrate(connection)
+        let fixture = ScorerFixture(database: database, connection: connection)
+        let start = PostgresTimestamp.utc("2026-11-20T00:00:00Z")
+        for device in 0..<4 {
+            try await ModelStore(connection: connection).add(
+                try ScorerFixture.model(featureCount: 4, supportVectors: 300), device: "pump-\(device)", sensor: "temp", source: "json")
+            try await fixture.loadReadings(device: "pump-\(device)", sensor: "temp", start: start, count: 6000, featureCount: 4)
+        }
+        for slice in 0..<150 {
+            let from = PostgresTimestamp(microsecondsSince2000: start.microsecondsSince2000 + Int64(slice) * 1_800_000_000)
+            try await fixture.enqueue(from, PostgresTimestamp(microsecondsSince2000: from.microsecondsSince2000 + 1_800_000_000))
+        }
+        try await connection.execute("INSERT INTO pgscorer.schedules (name, every, \"window\") VALUES ('tick', '1 second', '1 minute')")
+        let backfill = try await fixture.count("SELECT count(*) FROM pgscorer.jobs")
+        let workers = try (0..<2).map { _ in
+            try PgScorerProcess(["worker", "--concurrency", "1", "--batch", "2", "--lease", "3s", "--poll", "200ms"], database: database)
+        }
+        // Restart while work is in flight.
+        while try await fixture.count("SELECT count(*) FROM pgscorer.jobs WHERE state = 'completed'") < 20 {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        await connection.close()
+        #expect(try cluster.stop())
+        try await Task.sleep(for: .milliseconds(500))
+        _ = try cluster.ensureRunning(logger: .init(label: "test"))
+        let after = try await database.connect()
+        let check = ScorerFixture(database: database, connection: after)
+        let deadline = ContinuousClock.now + .seconds(90)
+        while try await check.count("SELECT count(*) FROM pgscorer.jobs WHERE schedule_id IS NULL AND state = 'completed'") < backfill {
+            try #require(ContinuousClock.now < deadline, "workers did not finish after the restart")
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        // Ticks keep firing after the restart, each once.
+        let ticksBefore = try await check.count("SELECT count(*) FROM pgscorer.schedule_runs")
+        try await Task.sleep(for: .seconds(2))
+        #expect(try await check.count("SELECT count(*) FROM pgscorer.schedule_runs") > ticksBefore)
+        for worker in workers {
+            worker.signal(SIGTERM)
+            let (status, output) = try await worker.finish(timeout: .seconds(60))
+            #expect(status == 0, "\(output)")
+        }
+        #expect(try await check.count("SELECT count(*) FROM pgscorer.jobs WHERE state = 'running'") == 0)
+        #expect(try await check.count(
+            "SELECT count(*) FROM (SELECT series_id, window_start FROM pgscorer.jobs WHERE schedule_id IS NOT NULL GROUP BY 1, 2 HAVING count(*) > 1) d") == 0,
+            "a tick's jobs were created twice")
+        try await FaultTests.expectExactlyOncePredictionsOfCompletedJobs(check)
+        await after.close()
+    }
+
+    @Test("a lock timeout fails the attempt, the job retries with backoff, and the worker carries on")
+    func lockTimeoutRetries() async throws {
+        try await ScorerFixture.with { fixture in
+            try await fixture.addModel(device: "pump-1", sensor: "temp", featureCount: 2)
+            try await fixture.loadReadings(device: "pump-1", sensor: "temp", start: .utc("2026-11-24T00:00:00Z"), count: 60, featureCount: 2)
+            try await fixture.connection.execute(PostgresQuery(SQLText(unsafeSQL: "ALTER DATABASE \(fixture.database.name) SET lock_timeout = '200ms'")))
+            // Another session holds the readings table while the job is due.
+            let holder = try await fixture.database.connect()
+            try await holder.execute("BEGIN")
+            try await holder.execute("LOCK TABLE pgscorer.readings IN ACCESS EXCLUSIVE MODE")
+            try await fixture.enqueue(.utc("2026-11-24T00:00:00Z"), .utc("2026-11-24T01:00:00Z"))
+            let worker = try PgScorerProcess(
+                ["worker", "--no-scheduler", "--exit-when-idle", "--retry-base", "500ms", "--poll", "100ms"], database: fixture.database)
+            let deadline = ContinuousClock.now + .seconds(30)
+            while try await fixture.count("SELECT count(*) FROM pgscorer.job_runs WHERE outcome = 'retry'") == 0 {
+                try #require(ContinuousClock.now < deadline, "the attempt never failed")
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            try await holder.execute("COMMIT")
+            let (status, output) = try await worker.finish(timeout: .seconds(60))
+            #expect(status == 0, "\(output)")
+            let error: String = try await fixture.connection.query(
+                "SELECT error FROM pgscorer.job_runs WHERE outcome = 'retry' ORDER BY attempt LIMIT 1").single().decode(0)
+            #expect(error.contains("55P03") && error.contains("lock timeout"), "\(error)")
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.jobs WHERE state = 'completed' AND attempt >= 2") == 1)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.predictions") == 60)
         }
     }
 }

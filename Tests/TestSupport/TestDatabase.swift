@@ -12,6 +12,12 @@ public struct TestDatabase: Sendable {
     public let url: String
     public let name: String
 
+    /// A database the test made itself (e.g. on a private cluster).
+    public init(url: String, name: String) {
+        self.url = url
+        self.name = name
+    }
+
     /// Creates a fresh database, runs `body` with it, and drops it (even on failure).
     public static func with<T>(
         isolation: isolated (any Actor)? = #isolation,
