@@ -230,3 +230,35 @@ struct DatabaseOutageTests {
         }
     }
 }
+
+@Suite("Faults: failing writes")
+struct FailingWriteTests {
+    @Test("a full disk while writing predictions: the attempt retries with backoff, nothing is half-written, the worker survives")
+    func diskFull() async throws {
+        try await ScorerFixture.with { fixture in
+            try await fixture.addModel(device: "pump-1", sensor: "temp", featureCount: 2)
+            try await fixture.loadReadings(device: "pump-1", sensor: "temp", start: .utc("2026-11-24T00:00:00Z"), count: 60, featureCount: 2)
+            // The first two prediction writes fail as if the disk were full.
+            try await fixture.connection.executeScript(
+                """
+                CREATE SEQUENCE public.write_attempts;  -- sequences survive the rollback
+                CREATE FUNCTION public.disk_full() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF nextval('public.write_attempts') <= 2 THEN
+                        RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = 'disk_full';
+                    END IF;
+                    RETURN NULL;
+                END $$;
+                CREATE TRIGGER disk_full AFTER INSERT ON pgscorer.predictions FOR EACH STATEMENT EXECUTE FUNCTION public.disk_full();
+                """)
+            try await fixture.enqueue(.utc("2026-11-24T00:00:00Z"), .utc("2026-11-24T01:00:00Z"))
+            let (status, output) = try await PgScorerProcess.run(
+                ["worker", "--no-scheduler", "--exit-when-idle", "--retry-base", "200ms", "--poll", "100ms"], database: fixture.database)
+            #expect(status == 0, "\(output)")
+            let runs = try await fixture.connection.query("SELECT attempt, outcome::text, coalesce(error, '') FROM pgscorer.job_runs ORDER BY attempt")
+            #expect(try runs.map { "\(try $0.decode(0) as Int):\(try $0.decode(1) as String)" } == ["1:retry", "2:retry", "3:completed"])
+            #expect((try runs[0].decode(2) as String).contains("53100"))
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.predictions") == 60)
+        }
+    }
+}

@@ -145,7 +145,18 @@ final class Worker: Service, Sendable {
                 try await recordFailure(job, error: "\(error)", permanent: false, started: started, queue: queue, logger: logger)
             }
         }
-        let completed = try await queue.complete(results)
+        let completed: Set<Int64>
+        do {
+            completed = try await queue.complete(results)
+        } catch let error as PostgresError where !error.isConnectionLoss {
+            // The write failed (a full disk, a timeout): nothing of it landed; retry later.
+            for result in results {
+                try await recordFailure(
+                    result.job, error: "writing the results failed: \(error)", permanent: false,
+                    started: .now - .milliseconds(Int64(result.durationMilliseconds)), queue: queue, logger: logger)
+            }
+            return
+        }
         for result in results {
             var details = metadata(result.job)
             details["rows"] = "\(result.scores.count)"
