@@ -5,7 +5,8 @@ import Testing
 /// A `pgscorer` child process for end-to-end tests, pointed at a test database.
 final class PgScorerProcess: @unchecked Sendable {
     let process = Process()
-    let output = Pipe()
+    /// Output goes to a file, not a pipe: a pipe read only after exit can fill up and block the child.
+    let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("pgscorer-output-\(UUID().uuidString).log").path
 
     /// The built `pgscorer` binary: $PGSCORER_BINARY, else .build/debug/pgscorer.
     static var binary: URL {
@@ -27,6 +28,8 @@ final class PgScorerProcess: @unchecked Sendable {
         environment["DATABASE_URL"] = database.url
         environment["LOG_LEVEL"] = environment["PGSCORER_TEST_LOG_LEVEL"] ?? "warning"
         process.environment = environment
+        FileManager.default.createFile(atPath: outputPath, contents: nil)
+        let output = FileHandle(forWritingAtPath: outputPath)
         process.standardOutput = output
         process.standardError = output
         try process.run()
@@ -43,7 +46,8 @@ final class PgScorerProcess: @unchecked Sendable {
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        try? FileManager.default.removeItem(atPath: outputPath)
         return (process.terminationStatus, text)
     }
 

@@ -160,10 +160,10 @@ struct CSVIngest {
                         for (index, column) in columns.values.enumerated() {
                             let text = fields[column].trimmingCharacters(in: .whitespaces)
                             guard let value = Double(text) else {
-                                throw BadLine(line: reader.lineNumber, reason: "column \(names[column]): '\(text)' is not a number")
+                                throw BadLine(line: reader.lineNumber, reason: "column \(names[column]): '\(text.abbreviated)' is not a number")
                             }
                             guard value.isFinite else {
-                                throw BadLine(line: reader.lineNumber, reason: "column \(names[column]): \(text) is not a finite number")
+                                throw BadLine(line: reader.lineNumber, reason: "column \(names[column]): \(text.abbreviated) is not a finite number")
                             }
                             features[index] = value
                         }
@@ -216,3 +216,8 @@ struct RejectReport {
 }
 
 extension CSVLayout.Choice: ExpressibleByArgument {}
+
+extension String {
+    /// The text, cut to 60 characters for error messages.
+    var abbreviated: String { count > 60 ? prefix(57) + "…" : self }
+}

@@ -32,6 +32,7 @@ struct CSVLineReader {
         while true {
             guard let raw = try nextRawLine() else { return nil }
             lineNumber += 1
+            guard raw.count <= Self.maxLineBytes else { throw .lineTooLong(line: lineNumber) }
             var line = raw
             if line.last == UInt8(ascii: "\r") { line.removeLast() }
             if lineNumber == 1, line.starts(with: [0xEF, 0xBB, 0xBF]) { line.removeFirst(3) }  // UTF-8 BOM
