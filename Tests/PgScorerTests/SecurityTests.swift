@@ -1,0 +1,70 @@
+import Foundation
+import PgClient
+import TestSupport
+import Testing
+
+@testable import PgScorer
+
+@Suite("Least-privilege roles")
+struct SecurityTests {
+    /// A login user in `role`, and the test database as that user.
+    static func login(_ fixture: ScorerFixture, role: String) async throws -> TestDatabase {
+        let user = "\(role)_\(fixture.database.name.suffix(12))"
+        try await fixture.connection.execute(PostgresQuery(SQLText(unsafeSQL: "CREATE ROLE \(user) LOGIN IN ROLE \(role)")))
+        return TestDatabase(url: fixture.database.url + " user=\(user)", name: fixture.database.name)
+    }
+
+    /// Runs `sql` as `database`'s user and returns the SQLSTATE it fails with (nil if it succeeds).
+    static func failure(_ database: TestDatabase, _ sql: String) async throws -> String? {
+        let connection = try await database.connect()
+        defer { Task { await connection.close() } }
+        do {
+            try await connection.executeScript(SQLText(unsafeSQL: sql))
+            return nil
+        } catch let error as PostgresError {
+            return error.sqlState
+        }
+    }
+
+    @Test("ingest, worker and reader roles do their work and are refused outside their grants")
+    func roles() async throws {
+        try await ScorerFixture.with { fixture in
+            let ingest = try await Self.login(fixture, role: "pgscorer_ingest")
+            let worker = try await Self.login(fixture, role: "pgscorer_worker")
+            let reader = try await Self.login(fixture, role: "pgscorer_reader")
+
+            let file = try temporaryFile(
+                "readings.csv", "device,sensor,ts,a,b\n" + (0..<30).map { "pump-1,temp,2026-11-24T00:\(String(format: "%02d", $0)):00Z,\($0),1" }.joined(separator: "\n"))
+            let loaded = try await PgScorerProcess.run(["ingest", file], database: ingest)
+            #expect(loaded.status == 0, "\(loaded.output)")
+            try await fixture.addModel(device: "pump-1", sensor: "temp", featureCount: 2)
+            try await fixture.enqueue(.utc("2026-11-24T00:00:00Z"), .utc("2026-11-24T01:00:00Z"))
+            let scored = try await PgScorerProcess.run(["worker", "--exit-when-idle", "--retry-base", "100ms"], database: worker)
+            #expect(scored.status == 0, "\(scored.output)")
+            let errors: String = try await fixture.connection.query("SELECT coalesce(string_agg(last_error, '; '), '') FROM pgscorer.jobs").single().decode(0)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.predictions") == 30, "job errors: \(errors)")
+
+            let denied = "42501"
+            #expect(try await Self.failure(reader, "SELECT count(*) FROM pgscorer.anomaly_rate_daily") == nil)
+            #expect(try await Self.failure(reader, "SELECT count(*) FROM pgscorer.predictions") == nil)
+            for sql in [
+                "SELECT * FROM pgscorer.readings", "SELECT * FROM pgscorer.models", "INSERT INTO pgscorer.predictions VALUES (1, now(), 1, 0, false, 1)",
+                "UPDATE pgscorer.jobs SET priority = 1",
+            ] {
+                #expect(try await Self.failure(reader, sql) == denied, "reader: \(sql)")
+            }
+            for sql in [
+                "INSERT INTO pgscorer.readings VALUES (1, now(), 2, '{1,2}')", "DELETE FROM pgscorer.jobs", "UPDATE pgscorer.models SET active = false",
+                "DELETE FROM pgscorer.predictions", "DROP TABLE pgscorer.jobs", "UPDATE pgscorer.schedules SET enabled = false",
+            ] {
+                #expect(try await Self.failure(worker, sql) == denied, "worker: \(sql)")
+            }
+            for sql in [
+                "SELECT * FROM pgscorer.predictions", "UPDATE pgscorer.jobs SET priority = 1", "SELECT payload FROM pgscorer.models",
+                "DELETE FROM pgscorer.readings",
+            ] {
+                #expect(try await Self.failure(ingest, sql) == denied, "ingest: \(sql)")
+            }
+        }
+    }
+}
