@@ -9,13 +9,14 @@ ensure_tools() {
     postgres_bin_dir >/dev/null || missing+=(postgresql)
     pkg-config --exists libpq 2>/dev/null || missing+=(libpq-dev)
     command -v pkg-config >/dev/null || missing+=(pkg-config)
+    command -v openssl >/dev/null || missing+=(openssl)
     if [ ${#missing[@]} -gt 0 ]; then
         if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
             echo "installing ${missing[*]} with apt-get" >&2
             apt-get update -qq
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql libpq-dev pkg-config >/dev/null
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
         else
-            echo "missing: ${missing[*]}; install them (Debian: apt-get install postgresql libpq-dev pkg-config)" >&2
+            echo "missing: ${missing[*]}; install them (Debian: apt-get install ${missing[*]})" >&2
             return 1
         fi
     fi
@@ -60,13 +61,28 @@ start_throwaway_postgres() {
     as_cluster_owner "$bin/initdb" -D "$PGSCORER_CLUSTER_DIR/data" -U postgres --auth=trust \
         --encoding=UTF8 --locale=C.UTF-8 >"$PGSCORER_CLUSTER_DIR/initdb.log" 2>&1 \
         || { cat "$PGSCORER_CLUSTER_DIR/initdb.log" >&2; echo "initdb failed" >&2; return 1; }
+    # TLS on a free loopback port too, with a self-signed certificate made here, so
+    # the tests can check sslmode=require and verify-full.
+    local tls_options=""
+    if command -v openssl >/dev/null; then
+        local tls_port
+        tls_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+        openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
+            -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+            -keyout "$PGSCORER_CLUSTER_DIR/server.key" -out "$PGSCORER_CLUSTER_DIR/server.crt" >/dev/null 2>&1
+        chmod 600 "$PGSCORER_CLUSTER_DIR/server.key"
+        [ "$(id -u)" = 0 ] && chown "$PGSCORER_CLUSTER_OWNER" "$PGSCORER_CLUSTER_DIR/server.key" "$PGSCORER_CLUSTER_DIR/server.crt"
+        tls_options="-c ssl=on -c ssl_cert_file=$PGSCORER_CLUSTER_DIR/server.crt -c ssl_key_file=$PGSCORER_CLUSTER_DIR/server.key"
+        export PGSCORER_TEST_TLS_PORT=$tls_port PGSCORER_TEST_TLS_CA=$PGSCORER_CLUSTER_DIR/server.crt
+    fi
     # Durability is pointless for a throwaway cluster; speed is not.
     as_cluster_owner "$bin/pg_ctl" -D "$PGSCORER_CLUSTER_DIR/data" -l "$PGSCORER_CLUSTER_DIR/server.log" -w -t 60 \
-        -o "-c listen_addresses='' -k $PGSCORER_CLUSTER_DIR -p 5432 -c fsync=off -c synchronous_commit=off \
+        -o "-c listen_addresses='${PGSCORER_TEST_TLS_PORT:+127.0.0.1}' -k $PGSCORER_CLUSTER_DIR -p ${PGSCORER_TEST_TLS_PORT:-5432} \
+            $tls_options -c fsync=off -c synchronous_commit=off \
             -c full_page_writes=off -c max_connections=400 -c shared_buffers=256MB ${PGSCORER_CLUSTER_OPTIONS:-}" \
         start >/dev/null \
         || { cat "$PGSCORER_CLUSTER_DIR/server.log" >&2; echo "PostgreSQL did not start" >&2; return 1; }
-    export PGHOST=$PGSCORER_CLUSTER_DIR PGPORT=5432 PGUSER=postgres PGDATABASE=postgres
+    export PGHOST=$PGSCORER_CLUSTER_DIR PGPORT=${PGSCORER_TEST_TLS_PORT:-5432} PGUSER=postgres PGDATABASE=postgres
     export PGSCORER_TEST_PGBIN=$bin PGSCORER_TEST_PGDATA=$PGSCORER_CLUSTER_DIR/data
     unset DATABASE_URL PGPASSWORD PGSERVICE
     echo "throwaway PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on socket $PGHOST" >&2
