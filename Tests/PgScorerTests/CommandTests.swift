@@ -273,27 +273,17 @@ struct CommandDatabaseTests {
         var environment = ProcessInfo.processInfo.environment
         for name in GlobalOptions.libpqVariables + ["DATABASE_URL"] { environment[name] = nil }
         environment["PGSCORER_HOME"] = home.path
-        func pgscorer(_ arguments: [String]) throws -> (Int32, String) {
-            let process = Process()
-            process.executableURL = try PgScorerProcess.binary
-            process.arguments = arguments
-            process.environment = environment
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, text)
+        func pgscorer(_ arguments: [String]) async throws -> (Int32, String) {
+            try await PgScorerProcess(arguments, environment: environment).finish()
         }
-        let migrate = try pgscorer(["migrate"])
+        let migrate = try await pgscorer(["migrate"])
         #expect(migrate.0 == 0, "\(migrate.1)")
         #expect(migrate.1.contains("applied \(Migration.all.count) migration(s)"))
-        let status = try pgscorer(["db", "status"])
+        let status = try await pgscorer(["db", "status"])
         #expect(status.1.contains("running:          yes") && status.1.contains(home.path), "\(status.1)")
-        #expect(try pgscorer(["migrate"]).1.contains("schema is up to date"))
-        #expect(try pgscorer(["db", "stop"]).1.contains("stopped"))
-        #expect(try pgscorer(["db", "status"]).1.contains("running:          no"))
+        #expect(try await pgscorer(["migrate"]).1.contains("schema is up to date"))
+        #expect(try await pgscorer(["db", "stop"]).1.contains("stopped"))
+        #expect(try await pgscorer(["db", "status"]).1.contains("running:          no"))
     }
 }
 
@@ -517,17 +507,10 @@ struct BadInputTests {
     func redaction() async throws {
         var environment = ProcessInfo.processInfo.environment
         environment["DATABASE_URL"] = nil
-        let process = Process()
-        process.executableURL = try PgScorerProcess.binary
-        process.arguments = ["status", "--database-url", "postgres://scorer:Sup3rS3cret@127.0.0.1:1/fleet?connect_timeout=2"]
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus != 0)
+        let (status, text) = try await PgScorerProcess(
+            ["status", "--database-url", "postgres://scorer:Sup3rS3cret@127.0.0.1:1/fleet?connect_timeout=2"], environment: environment
+        ).finish()
+        #expect(status != 0)
         #expect(text.contains("127.0.0.1") && text.contains("\"fleet\""), "\(text)")
         #expect(!text.contains("Sup3rS3cret"), "\(text)")
     }

@@ -21,11 +21,16 @@ final class PgScorerProcess: @unchecked Sendable {
         }
     }
 
-    init(_ arguments: [String], database: TestDatabase) throws {
-        process.executableURL = try Self.binary
-        process.arguments = arguments
+    convenience init(_ arguments: [String], database: TestDatabase) throws {
         var environment = ProcessInfo.processInfo.environment
         environment["DATABASE_URL"] = database.url
+        try self.init(arguments, environment: environment)
+    }
+
+    init(_ arguments: [String], environment: [String: String]) throws {
+        process.executableURL = try Self.binary
+        process.arguments = arguments
+        var environment = environment
         environment["LOG_LEVEL"] = environment["PGSCORER_TEST_LOG_LEVEL"] ?? "warning"
         process.environment = environment
         FileManager.default.createFile(atPath: outputPath, contents: nil)

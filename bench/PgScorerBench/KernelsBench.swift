@@ -61,26 +61,10 @@ struct KernelsBench: AsyncParsableCommand {
     }
 
     func sklearnRun(d: Int, target: Int, work: URL) throws -> Baseline {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("sklearn_kernels.py").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [python, script, "\(d)", "\(target)", "\(samples)", work.path, "\(runs)"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let line = String(data: output, encoding: .utf8),
-              case .object? = try? JSONValue.parse(Array(line.utf8)),
-              let parsed = try? JSONValue.parse(Array(line.utf8)),
-              case .array(let seconds)? = parsed["seconds"], case .array(let head)? = parsed["decision_head"]
-        else { throw ValidationError("the scikit-learn baseline failed for d=\(d), n_SV≈\(target)") }
+        let parsed = try runPythonBaseline(python, script: "sklearn_kernels.py", ["\(d)", "\(target)", "\(samples)", work.path, "\(runs)"])
         var measurement = Measurement()
-        measurement.seconds = seconds.compactMap { if case .number(let v, _) = $0 { v } else { nil } }
-        return Baseline(
-            median: measurement.median,
-            decisionHead: head.compactMap { if case .number(let v, _) = $0 { v } else { nil } })
+        measurement.seconds = numbers(parsed["seconds"])
+        return Baseline(median: measurement.median, decisionHead: numbers(parsed["decision_head"]))
     }
 
     /// Single-thread peak: independent SIMD8 fused multiply-adds, 2 flops per lane each.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Kernels
 
 /// Repeated timings of one thing: median and range.
 struct Measurement {
@@ -46,4 +47,27 @@ func runProcess(_ executable: String, _ arguments: [String]) throws {
     guard process.terminationStatus == 0 else {
         throw ValidationError("\(executable) \(arguments.joined(separator: " ")) exited with \(process.terminationStatus)")
     }
+}
+
+/// Runs a Python baseline script from bench/ and parses the one JSON line it prints.
+func runPythonBaseline(_ python: String, script: String, _ arguments: [String]) throws -> JSONValue {
+    let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(script).path
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [python, path] + arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let output = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0, let parsed = try? JSONValue.parse(Array(output)) else {
+        throw ValidationError("the Python baseline \(script) \(arguments.joined(separator: " ")) failed")
+    }
+    return parsed
+}
+
+/// The numbers of a JSON array (non-numbers are skipped).
+func numbers(_ value: JSONValue?) -> [Double] {
+    guard case .array(let values)? = value else { return [] }
+    return values.compactMap { if case .number(let number, _) = $0 { number } else { nil } }
 }

@@ -20,24 +20,14 @@ struct TrainBench: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(at: work) }
         print("rbf, gamma=scale, nu=\(nu), tol=1e-3, single thread; median of \(runs) (min–max)")
         print("rows    d    native s (min–max)     sklearn s (min–max)    speed-up  n_SV native/sklearn  intercept Δ rel")
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("sklearn_train.py").path
         for count in rows.split(separator: ",").compactMap({ Int($0) }) {
             for d in dimensions.split(separator: ",").compactMap({ Int($0) }) {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                process.arguments = [python, script, "\(count)", "\(d)", "\(nu)", work.path, "\(runs)"]
-                let pipe = Pipe()
-                process.standardOutput = pipe
-                try process.run()
-                let output = pipe.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                guard process.terminationStatus == 0, let parsed = try? JSONValue.parse(Array(output)),
-                      case .array(let times)? = parsed["seconds"], case .number(let sklearnSV, _)? = parsed["n_support"],
-                      case .number(let sklearnIntercept, _)? = parsed["intercept"]
-                else { throw ValidationError("the scikit-learn baseline failed for rows=\(count), d=\(d)") }
+                let parsed = try runPythonBaseline(python, script: "sklearn_train.py", ["\(count)", "\(d)", "\(nu)", work.path, "\(runs)"])
+                guard case .number(let sklearnSV, _)? = parsed["n_support"], case .number(let sklearnIntercept, _)? = parsed["intercept"] else {
+                    throw ValidationError("the scikit-learn baseline printed no model for rows=\(count), d=\(d)")
+                }
                 var baseline = Measurement()
-                baseline.seconds = times.compactMap { if case .number(let v, _) = $0 { v } else { nil } }
+                baseline.seconds = numbers(parsed["seconds"])
                 let raw = try Data(contentsOf: work.appendingPathComponent("train.f64"))
                 let data = raw.withUnsafeBytes { Array($0.bindMemory(to: Double.self)) }
                 var trainer = OneClassSVMTrainer()
