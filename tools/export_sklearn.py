@@ -83,13 +83,15 @@ class RestrictedUnpickler(pickle.Unpickler):
 
 
 def load_pickle(path):
-    with open(path, "rb") as handle:
-        try:
+    try:
+        with open(path, "rb") as handle:
             return RestrictedUnpickler(handle).load()
-        except ExportError:
-            raise
-        except Exception as error:  # a damaged or foreign file
-            raise ExportError(f"cannot read the pickle: {error}") from None
+    except ExportError:
+        raise
+    except OSError as error:
+        raise ExportError(f"cannot open the file: {error.strerror}") from None
+    except Exception as error:  # a damaged or foreign file
+        raise ExportError(f"cannot read the pickle: {error}") from None
 
 
 def _floats(values):

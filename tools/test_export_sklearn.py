@@ -17,7 +17,7 @@ TOOLS = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(TOOLS))
 from export_sklearn import ExportError, export_estimator, load_pickle  # noqa: E402
 
-LEGACY = TOOLS.parent.parent / "shared" / "fixtures" / "legacy-sklearn" / "pipeline_scaler_ocsvm_sklearn-0.19.2.pkl"
+LEGACY = TOOLS / "fixtures" / "legacy-sklearn" / "pipeline_scaler_ocsvm_sklearn-0.19.2.pkl"
 
 
 def legacy_expected(samples):
@@ -104,7 +104,7 @@ class ExportTests(unittest.TestCase):
 
 class LegacyPickleTests(unittest.TestCase):
     def test_fixture_is_present(self):
-        self.assertTrue(LEGACY.exists(), f"missing {LEGACY}: the shared fixtures must sit beside the repository")
+        self.assertTrue(LEGACY.exists(), f"missing {LEGACY}")
 
     def test_legacy_pipeline_exports_and_scores_as_its_state_says(self):
         with tempfile.TemporaryDirectory() as folder:
