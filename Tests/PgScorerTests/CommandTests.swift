@@ -515,3 +515,41 @@ struct BadInputTests {
         #expect(!text.contains("Sup3rS3cret"), "\(text)")
     }
 }
+
+@Suite("Pickle import")
+struct PickleImportTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test("the exporter embedded in pgscorer is exactly tools/export_sklearn.py")
+    func embeddedCopy() throws {
+        let source = try String(contentsOf: Self.root.appendingPathComponent("tools/export_sklearn.py"), encoding: .utf8)
+        #expect(source == EmbeddedExporter.source, "run scripts/embed-exporter after editing tools/export_sklearn.py")
+    }
+
+    @Test("a folder of pickles: the scikit-learn 0.19.2 pipeline imports, a pickle that runs code is refused and runs nothing")
+    func folderOfPickles() async throws {
+        try await ScorerFixture.with { fixture in
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pgscorer-pickles-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            try FileManager.default.copyItem(
+                at: Self.root.appendingPathComponent("tools/fixtures/legacy-sklearn/pipeline_scaler_ocsvm_sklearn-0.19.2.pkl"),
+                to: folder.appendingPathComponent("model_pump-1_temp.pkl"))
+            let marker = FileManager.default.temporaryDirectory.appendingPathComponent("pgscorer-ran-\(UUID().uuidString)")
+            // Protocol-0 pickle of os.system("touch MARKER").
+            try Data("cposix\nsystem\n(S'touch \(marker.path)'\ntR.".utf8).write(to: folder.appendingPathComponent("model_pump-2_temp.pkl"))
+            let result = try await PgScorerProcess.run(
+                ["models", "import", folder.path, "--name-pattern", "model_{device}_{sensor}"], database: fixture.database)
+            #expect(result.status == 1, "\(result.output)")
+            #expect(result.output.contains("imported 1 of 2 file(s)"), "\(result.output)")
+            #expect(result.output.contains("refusing to load posix.system"), "\(result.output)")
+            #expect(!FileManager.default.fileExists(atPath: marker.path), "the pickle's code ran")
+            let model = try await fixture.connection.query(
+                "SELECT m.source, m.params ->> 'sklearn_version', m.n_support FROM pgscorer.models m JOIN pgscorer.series s USING (series_id) WHERE s.device = 'pump-1'"
+            ).single()
+            #expect(try model.decode(0) as String == "sklearn")
+            #expect(try model.decode(1) as String == "0.19.2")
+            #expect(try model.decode(2) as Int == 2)
+        }
+    }
+}

@@ -12,16 +12,16 @@ struct ModelsCommand: AsyncParsableCommand {
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Import model JSON (from tools/export_sklearn.py) as new versions: one file, or every *.json in a folder.",
+            abstract: "Import models as new versions: model JSON or scikit-learn pickles, one file or a whole folder.",
             discussion: """
                 The series is created if new. Each import becomes the active version unless --no-activate; older versions
                 are kept. For a folder, --name-pattern says how file names carry the series, e.g. 'model_{device}_{sensor}'
                 matches model_pump-7_temp.json ({device} takes the shortest match). Every file is reported; good files are
-                imported even when others fail (the exit status is then 1). Convert pickles first:
-                tools/export_sklearn.py PICKLES/ JSON/.
+                imported even when others fail (the exit status is then 1). Pickles (*.pkl, scikit-learn 0.19 on) are
+                read with PgScorer's restricted unpickler (needs python3 with NumPy; nothing in the file is executed).
                 """)
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Model JSON file, or a folder of them.") var path: String
+        @Argument(help: "Model JSON or .pkl file, or a folder of them.") var path: String
         @Option(help: "Device the model belongs to (single file).") var device: String?
         @Option(help: "Sensor the model belongs to (single file).") var sensor: String?
         @Option(name: .customLong("name-pattern"), help: "File name (without .json) carrying {device} and {sensor}.")
@@ -41,7 +41,7 @@ struct ModelsCommand: AsyncParsableCommand {
             var isFolder: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw ValidationError("no such file or folder: \(path)") }
             let files = isFolder.boolValue
-                ? try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".json") }.sorted()
+                ? try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".json") || $0.hasSuffix(".pkl") }.sorted()
                     .map { URL(fileURLWithPath: path).appendingPathComponent($0).path }
                 : [path]
             if isFolder.boolValue && namePattern == nil { throw ValidationError("importing a folder needs --name-pattern") }
@@ -57,7 +57,8 @@ struct ModelsCommand: AsyncParsableCommand {
                     guard let (seriesDevice, seriesSensor) = series else {
                         throw ValidationError("the name does not match --name-pattern \(namePattern ?? "")")
                     }
-                    guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read the file") }
+                    let data = file.hasSuffix(".pkl") ? try PickleImport.modelJSON(fromPickle: file) : FileManager.default.contents(atPath: file)
+                    guard let data else { throw ValidationError("cannot read the file") }
                     let document = try OneClassSVM.fromJSON(Array(data))
                     let stored = try await store.add(
                         document.model, device: seriesDevice, sensor: seriesSensor,
@@ -214,5 +215,41 @@ struct ModelFileNamePattern {
               let first = Range(result.range(at: 1), in: name), let second = Range(result.range(at: 2), in: name)
         else { return nil }
         return deviceFirst ? (String(name[first]), String(name[second])) : (String(name[second]), String(name[first]))
+    }
+}
+
+/// Turns a scikit-learn pickle into model JSON with the embedded exporter (python3 +
+/// NumPy; its restricted unpickler executes nothing from the file).
+enum PickleImport {
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static func modelJSON(fromPickle path: String) throws -> Data {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("pgscorer-pickle-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        let script = work.appendingPathComponent("export_sklearn.py")
+        let output = work.appendingPathComponent("model.json")
+        try EmbeddedExporter.source.write(to: script, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script.path, path, output.path]
+        let errors = work.appendingPathComponent("stderr.log")
+        FileManager.default.createFile(atPath: errors.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: errors)
+        process.standardOutput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            throw Failure(description: "reading pickles needs python3 with NumPy (\(error))")
+        }
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, let data = FileManager.default.contents(atPath: output.path) else {
+            let message = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
+            let reason = message.split(separator: "\n").last.map(String.init) ?? "the exporter failed"
+            throw Failure(description: reason.hasPrefix(path) ? String(reason.dropFirst(path.count + 2)) : reason)
+        }
+        return data
     }
 }
