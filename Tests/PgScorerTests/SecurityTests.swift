@@ -17,13 +17,14 @@ struct SecurityTests {
     /// Runs `sql` as `database`'s user and returns the SQLSTATE it fails with (nil if it succeeds).
     static func failure(_ database: TestDatabase, _ sql: String) async throws -> String? {
         let connection = try await database.connect()
-        defer { Task { await connection.close() } }
+        var sqlState: String?
         do {
             try await connection.executeScript(SQLText(unsafeSQL: sql))
-            return nil
         } catch let error as PostgresError {
-            return error.sqlState
+            sqlState = error.sqlState
         }
+        await connection.close()
+        return sqlState
     }
 
     @Test("ingest, worker and reader roles do their work and are refused outside their grants")

@@ -40,23 +40,19 @@ struct GlobalOptions: ParsableArguments {
         return logger
     }
 
-    /// Connects and logs which database was chosen (never its password).
-    func connect(logger: Logger) async throws -> PostgresConnection {
-        let connection = try await PostgresConnection.connect(resolvedDatabaseURL(logger: logger), logger: logger)
+    /// Connects (to `url`, or the resolved database) and logs which database it is,
+    /// never its password.
+    func connect(logger: Logger, url: String? = nil) async throws -> PostgresConnection {
+        let connection = try await PostgresConnection.connect(url ?? resolvedDatabaseURL(logger: logger), logger: logger)
         logger.info("using \(connection.target)")
         return connection
     }
 
     /// Connects and checks that the schema is this build's (else: run `pgscorer migrate`).
-    func connectCurrent(logger: Logger) async throws -> PostgresConnection {
-        let connection = try await connect(logger: logger)
+    func connectCurrent(logger: Logger, url: String? = nil) async throws -> PostgresConnection {
+        let connection = try await connect(logger: logger, url: url)
         try await Migrator(logger: logger).requireCurrent(connection)
         return connection
-    }
-
-    func requireCurrentSchema(logger: Logger) async throws {
-        let connection = try await connectCurrent(logger: logger)
-        await connection.close()
     }
 }
 

@@ -55,7 +55,7 @@ struct TrainCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = global.bootstrapLogging()
         let url = try global.resolvedDatabaseURL(logger: logger)
-        let connection = try await global.connectCurrent(logger: logger)
+        let connection = try await global.connectCurrent(logger: logger, url: url)
         let series = try await connection.query(
             "SELECT series_id, device, sensor FROM pgscorer.series WHERE device LIKE $1 AND sensor LIKE $2 ORDER BY device, sensor",
             device, sensor)

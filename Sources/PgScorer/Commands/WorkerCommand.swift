@@ -66,8 +66,9 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = global.bootstrapLogging()
-        try await global.requireCurrentSchema(logger: logger)
-        let worker = Worker(configuration: workerConfiguration(databaseURL: try global.resolvedDatabaseURL(logger: logger)), logger: logger)
+        let url = try global.resolvedDatabaseURL(logger: logger)
+        await (try await global.connectCurrent(logger: logger, url: url)).close()
+        let worker = Worker(configuration: workerConfiguration(databaseURL: url), logger: logger)
         var groupConfiguration = ServiceGroupConfiguration(
             services: [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)], logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = grace.duration
