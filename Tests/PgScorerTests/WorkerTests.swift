@@ -102,6 +102,27 @@ struct WorkerTests {
         }
     }
 
+    @Test("--max-jobs: the process claims exactly that many jobs across its slots, finishes them and exits 0")
+    func maxJobs() async throws {
+        try await ScorerFixture.with { fixture in
+            let start = PostgresTimestamp.utc("2026-11-20T00:00:00Z")
+            for device in 0..<3 {
+                try await fixture.addModel(device: "dev-\(device)", sensor: "temp", featureCount: 2)
+                try await fixture.loadReadings(device: "dev-\(device)", sensor: "temp", start: start, count: 40, featureCount: 2)
+            }
+            for hour in 0..<4 {  // 3 series × 4 windows = 12 jobs
+                let from = PostgresTimestamp(microsecondsSince2000: start.microsecondsSince2000 + Int64(hour) * 600_000_000)
+                _ = try await fixture.enqueue(from, PostgresTimestamp(microsecondsSince2000: from.microsecondsSince2000 + 600_000_000))
+            }
+            let (status, output) = try await PgScorerProcess.run(
+                ["worker", "--no-scheduler", "--max-jobs", "7", "--concurrency", "3", "--batch", "2"], database: fixture.database)
+            #expect(status == 0, "\(output)")
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.jobs WHERE state = 'completed'") == 7)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.jobs WHERE state = 'available' AND attempt = 0") == 5)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.job_runs") == 7)
+        }
+    }
+
     @Test("SIGTERM mid-run: in-flight work finishes or goes back, nothing stays running, exit 0")
     func gracefulShutdown() async throws {
         try await ScorerFixture.with { fixture in

@@ -45,11 +45,15 @@ struct WorkerCommand: AsyncParsableCommand {
     @Flag(name: .customLong("exit-when-idle"), help: "Exit 0 once no job is available, retryable or running (batch use).")
     var exitWhenIdle = false
 
+    @Option(name: .customLong("max-jobs"), help: "Exit 0 after claiming this many jobs and finishing them (recycle a process, drain part of a backlog).")
+    var maxJobs: Int?
+
     func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
         guard (1...1000).contains(batch) else { throw ValidationError("--batch must be between 1 and 1000") }
         guard lease.duration >= .seconds(1) else { throw ValidationError("--lease must be at least 1s") }
         guard poll.duration > .zero else { throw ValidationError("--poll must be positive") }
+        if let maxJobs, maxJobs < 1 { throw ValidationError("--max-jobs must be at least 1") }
     }
 
     func workerConfiguration(databaseURL: String) -> WorkerConfiguration {
@@ -60,6 +64,7 @@ struct WorkerCommand: AsyncParsableCommand {
         configuration.poll = poll.duration
         configuration.runScheduler = !noScheduler
         configuration.exitWhenIdle = exitWhenIdle
+        configuration.maxJobs = maxJobs
         configuration.backoff.base = retryBase.duration.seconds
         return configuration
     }

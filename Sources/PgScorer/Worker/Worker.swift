@@ -18,9 +18,11 @@ final class Worker: Service, Sendable {
     private let jobsDoorbell = Doorbell()
     private let schedulesDoorbell = Doorbell()
     private let scorer = JobScorer(models: ModelCache())
+    private let budget: ClaimBudget
 
     init(configuration: WorkerConfiguration, logger: Logger) {
         self.configuration = configuration
+        self.budget = ClaimBudget(limit: configuration.maxJobs)
         var logger = logger
         logger[metadataKey: "worker"] = "\(configuration.workerID)"
         self.logger = logger
@@ -89,7 +91,19 @@ final class Worker: Service, Sendable {
                 }
                 connection = current
                 let queue = JobQueue(connection: current, workerID: configuration.workerID)
-                let jobs = try await queue.claim(limit: configuration.batchSize, lease: configuration.lease)
+                let allowed = budget.reserve(upTo: configuration.batchSize)
+                guard allowed > 0 else {
+                    logger.debug("--max-jobs reached; slot exits")
+                    break
+                }
+                let jobs: [ClaimedJob]
+                do {
+                    jobs = try await queue.claim(limit: allowed, lease: configuration.lease)
+                } catch {
+                    budget.giveBack(allowed)
+                    throw error
+                }
+                budget.giveBack(allowed - jobs.count)
                 failures = 0
                 if jobs.isEmpty {
                     if configuration.exitWhenIdle, try await queue.pendingCount() == 0 {

@@ -14,6 +14,8 @@ struct WorkerConfiguration: Sendable {
     var poll: Duration = .seconds(1)
     var runScheduler: Bool = true
     var exitWhenIdle: Bool = false
+    /// Exit once this many jobs have been claimed and finished (nil: no limit).
+    var maxJobs: Int? = nil
     var backoff = RetryBackoff()
 
     /// Leases are renewed three times per lease period.
