@@ -48,6 +48,8 @@ struct ModelsCommand: AsyncParsableCommand {
             let pattern = try namePattern.map(ModelFileNamePattern.init)
             let connection = try await global.connectCurrent(logger: logger)
             let store = ModelStore(connection: connection)
+            // One exporter run for every pickle (a Python start per file costs ~80 ms).
+            let pickles = try PickleImport.modelJSONs(fromPickles: files.filter { $0.hasSuffix(".pkl") })
             var failures = 0
             for file in files {
                 let name = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
@@ -57,7 +59,7 @@ struct ModelsCommand: AsyncParsableCommand {
                     guard let (seriesDevice, seriesSensor) = series else {
                         throw ValidationError("the name does not match --name-pattern \(namePattern ?? "")")
                     }
-                    let data = file.hasSuffix(".pkl") ? try PickleImport.modelJSON(fromPickle: file) : FileManager.default.contents(atPath: file)
+                    let data = file.hasSuffix(".pkl") ? try pickles[file]!.get() : FileManager.default.contents(atPath: file)
                     guard let data else { throw ValidationError("cannot read the file") }
                     let document = try OneClassSVM.fromJSON(Array(data))
                     let stored = try await store.add(
@@ -225,16 +227,24 @@ enum PickleImport {
         let description: String
     }
 
-    static func modelJSON(fromPickle path: String) throws -> Data {
+    /// Exports `paths` in one run of the exporter's folder mode (links to the files
+    /// in a private folder); each path maps to its model JSON or to why it failed.
+    static func modelJSONs(fromPickles paths: [String]) throws -> [String: Result<Data, Failure>] {
+        guard !paths.isEmpty else { return [:] }
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("pgscorer-pickle-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let input = work.appendingPathComponent("in"), output = work.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: input, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }
+        for (index, path) in paths.enumerated() {
+            let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+            try FileManager.default.createSymbolicLink(
+                atPath: input.appendingPathComponent("\(index).pkl").path, withDestinationPath: absolute)
+        }
         let script = work.appendingPathComponent("export_sklearn.py")
-        let output = work.appendingPathComponent("model.json")
         try EmbeddedExporter.source.write(to: script, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, path, output.path]
+        process.arguments = ["python3", script.path, input.path, output.path]
         let errors = work.appendingPathComponent("stderr.log")
         FileManager.default.createFile(atPath: errors.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: errors)
@@ -245,11 +255,23 @@ enum PickleImport {
             throw Failure(description: "reading pickles needs python3 with NumPy (\(error))")
         }
         process.waitUntilExit()
-        guard process.terminationStatus == 0, let data = FileManager.default.contents(atPath: output.path) else {
-            let message = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
-            let reason = message.split(separator: "\n").last.map(String.init) ?? "the exporter failed"
-            throw Failure(description: reason.hasPrefix(path) ? String(reason.dropFirst(path.count + 2)) : reason)
+        // The exporter reports each failure as "failed  <index>.pkl: <reason>".
+        let log = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
+        var reasons: [String: String] = [:]
+        for line in log.split(separator: "\n") where line.hasPrefix("failed  ") {
+            let rest = line.dropFirst("failed  ".count)
+            guard let colon = rest.firstIndex(of: ":") else { continue }
+            reasons[String(rest[..<colon])] = rest[rest.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
-        return data
+        let unexplained = log.split(separator: "\n").last.map(String.init) ?? "the exporter failed"
+        var results: [String: Result<Data, Failure>] = [:]
+        for (index, path) in paths.enumerated() {
+            if let data = FileManager.default.contents(atPath: output.appendingPathComponent("\(index).json").path) {
+                results[path] = .success(data)
+            } else {
+                results[path] = .failure(Failure(description: reasons["\(index).pkl"] ?? unexplained))
+            }
+        }
+        return results
     }
 }

@@ -111,7 +111,8 @@ final class Worker: Service, Sendable {
                         jobsDoorbell.ring()  // let the other idle slots look too
                         return
                     }
-                    await jobsDoorbell.wait(upTo: configuration.poll)
+                    // Draining: others' running jobs may finish any moment; look again soon.
+                    await jobsDoorbell.wait(upTo: configuration.exitWhenIdle ? min(configuration.poll, .milliseconds(100)) : configuration.poll)
                     continue
                 }
                 leases.add(jobs)
