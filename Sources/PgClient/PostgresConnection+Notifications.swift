@@ -26,18 +26,36 @@ extension PostgresConnection {
     }
 
     /// Waits up to `timeout` for a notification and returns it, or nil on timeout.
-    /// Waits on the socket (poll + `PQconsumeInput`) in short slices, so a cancelled
-    /// task stops waiting promptly.
+    /// Waits on the socket (poll + `PQconsumeInput`) in slices of at most 200 ms, so
+    /// other work on this connection can interleave; cancelling the task ends the wait
+    /// at once (a pipe written by the cancellation handler is polled with the socket).
     public func nextNotification(timeout: Duration) async throws -> PostgresNotification? {
+        try Task.checkCancellation()
+        var wake: [Int32] = [-1, -1]
+        guard pipe(&wake) == 0 else {
+            throw PostgresError(.usage, message: "cannot create a pipe: \(String(cString: strerror(errno)))")
+        }
+        defer {
+            Glibc.close(wake[0])
+            Glibc.close(wake[1])
+        }
+        let (wakeRead, wakeWrite) = (wake[0], wake[1])
         let deadline = ContinuousClock.now + timeout
-        while true {
-            try Task.checkCancellation()
-            let slice = min(deadline - ContinuousClock.now, .milliseconds(200))
-            let milliseconds = max(0, Int32(slice.components.seconds * 1000 + slice.components.attoseconds / 1_000_000_000_000_000))
-            if let notification = try await run({ session in try session.waitForNotification(milliseconds: milliseconds) }) {
-                return notification
+        return try await withTaskCancellationHandler {
+            while true {
+                try Task.checkCancellation()
+                let slice = min(deadline - ContinuousClock.now, .milliseconds(200))
+                let milliseconds = max(0, Int32(slice.components.seconds * 1000 + slice.components.attoseconds / 1_000_000_000_000_000))
+                if let notification = try await run({ session in
+                    try session.waitForNotification(milliseconds: milliseconds, wakeDescriptor: wakeRead)
+                }) {
+                    return notification
+                }
+                if ContinuousClock.now >= deadline { return nil }
             }
-            if ContinuousClock.now >= deadline { return nil }
+        } onCancel: {
+            var byte: UInt8 = 1
+            _ = write(wakeWrite, &byte, 1)
         }
     }
 }
@@ -51,13 +69,19 @@ extension PostgresConnection.Session {
         return String(cString: escaped)
     }
 
-    /// Returns a queued notification, or waits on the socket up to `milliseconds` for one.
-    func waitForNotification(milliseconds: Int32) throws -> PostgresNotification? {
+    /// Returns a queued notification, or waits on the socket up to `milliseconds` for
+    /// one; returns nil early when `wakeDescriptor` becomes readable.
+    func waitForNotification(milliseconds: Int32, wakeDescriptor: Int32) throws -> PostgresNotification? {
         if let notification = try takeNotification() { return notification }
-        var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
-        guard descriptor.fd >= 0 else { throw connectionError(statementName: "listen") }
-        let ready = poll(&descriptor, 1, milliseconds)
+        let socket = PQsocket(handle)
+        guard socket >= 0 else { throw connectionError(statementName: "listen") }
+        var descriptors = [
+            pollfd(fd: socket, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: wakeDescriptor, events: Int16(POLLIN), revents: 0),
+        ]
+        let ready = poll(&descriptors, 2, milliseconds)
         if ready < 0 && errno != EINTR { throw connectionError(statementName: "listen") }
+        if descriptors[1].revents != 0 { return nil }
         return try takeNotification()
     }
 

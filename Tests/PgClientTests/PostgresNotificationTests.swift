@@ -31,6 +31,21 @@ struct PostgresNotificationTests {
         }
     }
 
+    @Test("cancelling the waiting task ends the wait at once with CancellationError; the connection stays usable")
+    func cancellation() async throws {
+        try await TestDatabase.with { database in
+            let listener = try await database.connect()
+            try await listener.listen("quiet")
+            let waiter = Task { try await listener.nextNotification(timeout: .seconds(30)) }
+            try await Task.sleep(for: .milliseconds(300))
+            let cancelled = ContinuousClock.now
+            waiter.cancel()
+            await #expect(throws: CancellationError.self) { try await waiter.value }
+            #expect(ContinuousClock.now - cancelled < .milliseconds(100), "a wait slice is 200 ms; the wake-up must not wait it out")
+            #expect(try await listener.query("SELECT 1").single().decode(0) as Int == 1)
+        }
+    }
+
     @Test("notifications sent inside a transaction arrive only after commit")
     func transactional() async throws {
         try await TestDatabase.with { database in

@@ -155,6 +155,63 @@ struct JobQueueTests {
         }
     }
 
+    @Test("overlapping windows in one batch get one prediction per reading (the later job's); a re-scored window replaces its predictions")
+    func overlappingWindows() async throws {
+        try await ScorerFixture.with { fixture in
+            _ = try await Self.fleet(fixture, series: 1)
+            let halfHour: Int64 = 30 * 60_000_000
+            let later = try await fixture.enqueue(
+                PostgresTimestamp(microsecondsSince2000: Self.start.microsecondsSince2000 + halfHour),
+                PostgresTimestamp(microsecondsSince2000: Self.end.microsecondsSince2000 + halfHour))
+            let queue = try await fixture.queue("w")
+            let scorer = JobScorer(models: ModelCache())
+            func scoreAll(_ jobs: [ClaimedJob]) async throws -> [ScoredJob] {
+                var results: [ScoredJob] = []
+                for job in jobs { results.append(try await scorer.score(job, on: queue.connection)) }
+                return results
+            }
+            let claimed = try await queue.claim(limit: 10, lease: .seconds(60))
+            #expect(claimed.count == 2)
+            #expect(try await queue.complete(try await scoreAll(claimed)).count == 2)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.predictions") == 60)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.predictions WHERE job_id = $1", later[0]) == 30)
+
+            let again = try await fixture.enqueue(Self.start, Self.end)
+            #expect(try await queue.complete(try await scoreAll(try await queue.claim(limit: 10, lease: .seconds(60)))).count == 1)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.predictions") == 60)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.predictions WHERE job_id = $1", again[0]) == 60)
+        }
+    }
+
+    @Test("a completion that collides with another job's uncommitted predictions falls back to the upsert and completes")
+    func completionCollision() async throws {
+        try await ScorerFixture.with { fixture in
+            _ = try await Self.fleet(fixture, series: 1)
+            let queue = try await fixture.queue("w")
+            let job = try #require(try await queue.claim(limit: 1, lease: .seconds(60)).first)
+            let result = try await JobScorer(models: ModelCache()).score(job, on: queue.connection)
+            #expect(result.timestamps.first == Self.start)
+
+            // Another writer holds an uncommitted prediction for the job's first reading.
+            let other = try await fixture.database.connect()
+            try await other.execute("BEGIN")
+            try await other.execute(
+                "INSERT INTO pgscorer.predictions (series_id, ts, model_id, score, is_anomaly, job_id) VALUES ($1, $2, $3, 99, false, $4)",
+                job.seriesID, Self.start, job.modelID, job.jobID)
+            let completion = Task { try await queue.complete([result]) }
+            try await Task.sleep(for: .milliseconds(300))
+            try await other.execute("COMMIT")  // the fast path's COPY now meets a unique violation
+            await other.close()
+
+            #expect(try await completion.value == [job.jobID])
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.predictions") == 60)
+            let first = try await fixture.connection.query(
+                "SELECT score, job_id FROM pgscorer.predictions WHERE ts = $1", Self.start).single()
+            #expect(try first.decode(0) as Double == result.scores[0])
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.job_runs WHERE outcome = 'completed'") == 1)
+        }
+    }
+
     @Test("released attempts go back to available without using up an attempt")
     func release() async throws {
         try await ScorerFixture.with { fixture in

@@ -89,7 +89,7 @@ struct EmbeddedCluster: Sendable {
     /// Stops the cluster if it runs.
     func stop() throws -> Bool {
         guard isRunning else { return false }
-        try withLock {
+        _ = try withLock {
             try run(Self.binDirectory().appendingPathComponent("pg_ctl").path, ["-D", dataDirectory.path, "-m", "fast", "-w", "stop"])
         }
         return true
@@ -116,7 +116,7 @@ struct EmbeddedCluster: Sendable {
             }
         }
         if !FileManager.default.fileExists(atPath: logFile.path) {
-            FileManager.default.createFile(atPath: logFile.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         }
         _ = chown(logFile.path, owner.pointee.pw_uid, owner.pointee.pw_gid)
         // postgres must be able to walk down to the folder.

@@ -45,11 +45,47 @@ enum JobQueries {
         RETURNING j.job_id, j.series_id, j.model_id, j.window_start, j.window_end, j.attempt, j.max_attempts, now()
         """)
 
-    /// Completes the attempts ($1 job ids, $2 attempts) that still hold their lease, in
-    /// one statement with their job_runs rows and predictions, so all of it commits or
-    /// none does. Returns the job ids that completed.
-    static let complete = PreparedQuery(
-        name: "jobs.complete",
+    /// Completion, fast path, first statement: completes the attempts ($1 job ids, $2
+    /// attempts) that still hold their lease, logs them in job_runs and deletes the
+    /// predictions their windows already have (a re-scored window is replaced). Returns
+    /// the job ids that completed; their predictions follow by `copyPredictions` in the
+    /// same transaction. A plain insert by COPY costs about half an upsert into the
+    /// partitioned predictions table.
+    static let finish = PreparedQuery(
+        name: "jobs.finish",
+        """
+        WITH finished AS (
+            UPDATE pgscorer.jobs j
+            SET state = 'completed', finished_at = now(), lease_owner = NULL, lease_until = NULL
+            FROM unnest($1::int8[], $2::int2[]) AS done(job_id, attempt)
+            WHERE j.job_id = done.job_id AND j.attempt = done.attempt AND j.state = 'running'
+            RETURNING j.job_id, j.series_id, j.model_id, j.attempt, j.window_start, j.window_end
+        ), runs AS (
+            INSERT INTO pgscorer.job_runs
+                (job_id, series_id, attempt, worker_id, started_at, outcome, rows_scored, anomalies, duration_ms)
+            SELECT f.job_id, f.series_id, f.attempt, $3, r.started_at, 'completed', r.rows_scored, r.anomalies, r.duration_ms
+            FROM finished f
+            JOIN unnest($1::int8[], $4::timestamptz[], $5::int4[], $6::int4[], $7::float8[])
+                AS r(job_id, started_at, rows_scored, anomalies, duration_ms) USING (job_id)
+        ), replaced AS (
+            DELETE FROM pgscorer.predictions p USING finished f
+            WHERE p.series_id = f.series_id AND p.model_id = f.model_id
+              AND p.ts >= f.window_start AND p.ts < f.window_end
+        )
+        SELECT coalesce((SELECT array_agg(job_id) FROM finished), '{}'::int8[])
+        """)
+
+    /// The predictions of the jobs `finish` completed, in binary COPY format.
+    static let copyPredictions: SQLText =
+        "COPY pgscorer.predictions (series_id, ts, model_id, score, is_anomaly, job_id) FROM STDIN (FORMAT binary)"
+
+    /// Completion in one statement with an upsert of the predictions: the fallback when
+    /// the fast path collides with a concurrent job of an overlapping window (unique
+    /// violation). Same arguments as `finish`, plus the predictions as arrays ($8 series,
+    /// $9 timestamps, $10 models, $11 scores, $12 jobs); a key scored twice keeps the
+    /// higher job id. Returns the job ids that completed.
+    static let completeUpserting = PreparedQuery(
+        name: "jobs.complete_upserting",
         """
         WITH finished AS (
             UPDATE pgscorer.jobs j
@@ -73,9 +109,8 @@ enum JobQueries {
             ORDER BY p.series_id, p.ts, p.model_id, p.job_id DESC
             ON CONFLICT (series_id, ts, model_id) DO UPDATE
             SET score = EXCLUDED.score, is_anomaly = EXCLUDED.is_anomaly, job_id = EXCLUDED.job_id, scored_at = EXCLUDED.scored_at
-            RETURNING 1
         )
-        SELECT coalesce((SELECT array_agg(job_id) FROM finished), '{}'::int8[]), (SELECT count(*) FROM written)
+        SELECT coalesce((SELECT array_agg(job_id) FROM finished), '{}'::int8[])
         """)
 
     /// Records a failed attempt ($1 job, $2 attempt): retryable after $4 seconds, or

@@ -18,11 +18,78 @@ struct JobQueue: Sendable {
         }
     }
 
-    /// Completes scored attempts with their predictions and run logs in one statement.
-    /// Returns the ids that completed; the others had lost their lease (or were
-    /// cancelled) and wrote nothing.
+    /// Completes scored attempts with their run logs and predictions, all in one
+    /// transaction. Returns the ids that completed; the others had lost their lease (or
+    /// were cancelled) and wrote nothing.
     func complete(_ results: [ScoredJob]) async throws -> Set<Int64> {
         guard !results.isEmpty else { return [] }
+        do {
+            return try await connection.transaction { connection in
+                let row = try await connection.query(
+                    JobQueries.finish.bind(
+                        results.map(\.job.jobID), results.map(\.job.attempt), workerID, results.map(\.startedAt),
+                        results.map { Int32($0.scores.count) }, results.map { Int32($0.anomalies) },
+                        results.map(\.durationMilliseconds))
+                ).single()
+                let completed = Set(try row.decode(0) as [Int64])
+                let written = results.filter { completed.contains($0.job.jobID) && !$0.scores.isEmpty }
+                if !written.isEmpty {
+                    var encoder = PostgresBinaryCopyEncoder()
+                    encoder.appendHeader()
+                    Self.appendPredictions(of: written, to: &encoder)
+                    encoder.appendTrailer()
+                    try await connection.copyFrom(JobQueries.copyPredictions, name: "jobs.copy_predictions") { writer in
+                        try await writer.write(encoder.take())
+                    }
+                }
+                return completed
+            }
+        } catch let error as PostgresError where error.sqlState == SQLState.uniqueViolation {
+            // A concurrent job of an overlapping window wrote some of the same keys first.
+            return try await completeUpserting(results)
+        }
+    }
+
+    /// Appends the COPY rows of `results`' predictions, one per (series, timestamp,
+    /// model): where jobs of the batch overlap, the higher job id wins, as in
+    /// `completeUpserting`.
+    static func appendPredictions(of results: [ScoredJob], to encoder: inout PostgresBinaryCopyEncoder) {
+        func append(_ job: ClaimedJob, _ timestamp: PostgresTimestamp, _ score: Double) {
+            encoder.beginRow(fieldCount: 6)
+            encoder.append(job.seriesID)
+            encoder.append(timestamp)
+            encoder.append(job.modelID)
+            encoder.append(score)
+            encoder.append(score <= 0)
+            encoder.append(job.jobID)
+        }
+        var jobsPerKey: [SeriesModel: Int] = [:]
+        for result in results { jobsPerKey[SeriesModel(result.job), default: 0] += 1 }
+        var overlapping: [SeriesModel: [PostgresTimestamp: (job: ClaimedJob, score: Double)]] = [:]
+        for result in results {
+            let key = SeriesModel(result.job)
+            if jobsPerKey[key] == 1 {
+                for (timestamp, score) in zip(result.timestamps, result.scores) { append(result.job, timestamp, score) }
+                continue
+            }
+            for (timestamp, score) in zip(result.timestamps, result.scores) {
+                if let kept = overlapping[key]?[timestamp], kept.job.jobID > result.job.jobID { continue }
+                overlapping[key, default: [:]][timestamp] = (result.job, score)
+            }
+        }
+        for byTimestamp in overlapping.values {
+            for (timestamp, kept) in byTimestamp { append(kept.job, timestamp, kept.score) }
+        }
+    }
+
+    private struct SeriesModel: Hashable {
+        let seriesID: Int64, modelID: Int64
+        init(_ job: ClaimedJob) { (seriesID, modelID) = (job.seriesID, job.modelID) }
+    }
+
+    /// The one-statement completion with an upsert of the predictions (see
+    /// `JobQueries.completeUpserting`).
+    func completeUpserting(_ results: [ScoredJob]) async throws -> Set<Int64> {
         var series: [Int64] = [], timestamps: [PostgresTimestamp] = [], models: [Int64] = []
         var scores: [Double] = [], owners: [Int64] = []
         let total = results.reduce(0) { $0 + $1.scores.count }
@@ -39,7 +106,7 @@ struct JobQueue: Sendable {
             scores.append(contentsOf: result.scores)
         }
         let row = try await connection.query(
-            JobQueries.complete.bind(
+            JobQueries.completeUpserting.bind(
                 results.map(\.job.jobID), results.map(\.job.attempt), workerID, results.map(\.startedAt),
                 results.map { Int32($0.scores.count) }, results.map { Int32($0.anomalies) },
                 results.map(\.durationMilliseconds), series, timestamps, models, scores, owners)
