@@ -68,5 +68,19 @@ struct ModelEncodingTests {
     func crc() {
         #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
         #expect(CRC32.checksum([UInt8]()) == 0)
+        // Every length around the 8-byte steps, and an unaligned slice, against zlib's values.
+        let text = Array("The quick brown fox jumps over the lazy dog".utf8)
+        #expect(CRC32.checksum(text) == 0x414F_A339)
+        #expect(CRC32.checksum(text[1...]) == 0xF578_6573)
+        var bitwise: [UInt32] = []
+        for length in 0...17 {
+            var crc: UInt32 = 0xFFFF_FFFF
+            for byte in text.prefix(length) {
+                crc ^= UInt32(byte)
+                for _ in 0..<8 { crc = crc & 1 == 1 ? 0xEDB8_8320 ^ (crc >> 1) : crc >> 1 }
+            }
+            bitwise.append(crc ^ 0xFFFF_FFFF)
+        }
+        #expect((0...17).map { CRC32.checksum(text.prefix($0)) } == bitwise)
     }
 }

@@ -21,11 +21,11 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: "Scoring slots, each with its own connection. Default: the number of cores.")
-    var concurrency: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Scoring slots, each with its own connection. Default: twice the cores, at most 16.")
+    var concurrency: Int = WorkerConfiguration.defaultConcurrency
 
-    @Option(help: "Jobs claimed per claim statement.")
-    var batch: Int = 8
+    @Option(help: "Jobs claimed per claim statement, read in one query and completed in one transaction.")
+    var batch: Int = 32
 
     @Option(help: "Lease per claimed job (renewed every third of it while the job runs), e.g. 60s or 2m.")
     var lease: DurationArgument = DurationArgument(.seconds(60))

@@ -212,12 +212,19 @@ enum JobQueries {
         "SELECT count(*) FROM pgscorer.jobs WHERE state IN ('available', 'retryable', 'running')")
 
     /// The readings of one series in [$2, $3), oldest first.
+    /// The readings of every window of a batch ($1 job ids, $2 series, $3 starts, $4
+    /// ends), per job in time order: one index range scan per window, no sort.
     static let windowReadings = PreparedQuery(
-        name: "readings.window",
+        name: "readings.windows",
         """
-        SELECT ts, features FROM pgscorer.readings
-        WHERE series_id = $1 AND ts >= $2 AND ts < $3
-        ORDER BY ts
+        SELECT w.job_id, r.ts, r.features
+        FROM unnest($1::int8[], $2::int8[], $3::timestamptz[], $4::timestamptz[])
+            AS w(job_id, series_id, window_start, window_end)
+        CROSS JOIN LATERAL (
+            SELECT ts, features FROM pgscorer.readings
+            WHERE series_id = w.series_id AND ts >= w.window_start AND ts < w.window_end
+            ORDER BY ts
+        ) r
         """)
 
     static let modelPayload = PreparedQuery(

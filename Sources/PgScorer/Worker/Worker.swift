@@ -138,6 +138,18 @@ final class Worker: Service, Sendable {
     /// Scores a claimed batch and completes it in one statement. Failed jobs are
     /// recorded one by one; on shutdown the unstarted rest is released.
     private func process(_ jobs: [ClaimedJob], queue: JobQueue, logger: Logger) async throws {
+        let windows: [Int64: WindowReadings]
+        let reading = ContinuousClock.now
+        do {
+            windows = try await scorer.readWindows(jobs, on: queue.connection)
+        } catch let error as PostgresError where !error.isConnectionLoss {
+            // A statement timeout, say: worth another attempt later, for every job of the batch.
+            for job in jobs {
+                try await recordFailure(
+                    job, error: "reading the window failed: \(error)", permanent: false, started: reading, queue: queue, logger: logger)
+            }
+            return
+        }
         var results: [ScoredJob] = []
         for (index, job) in jobs.enumerated() {
             if stopping {
@@ -152,7 +164,7 @@ final class Worker: Service, Sendable {
             }
             let started = ContinuousClock.now
             do {
-                results.append(try await scorer.score(job, on: queue.connection))
+                results.append(try await scorer.score(job, readings: windows[job.jobID] ?? WindowReadings(), on: queue.connection))
             } catch let failure as ScoringFailure {
                 try await recordFailure(job, error: "\(failure)", permanent: true, started: started, queue: queue, logger: logger)
             } catch let error as PostgresError where !error.isConnectionLoss {

@@ -6,9 +6,9 @@ struct WorkerConfiguration: Sendable {
     /// Unique per process: host, pid and a random suffix.
     var workerID: String = WorkerConfiguration.makeWorkerID()
     /// Scoring slots, each with its own connection.
-    var concurrency: Int = ProcessInfo.processInfo.activeProcessorCount
-    /// Jobs claimed per statement.
-    var batchSize: Int = 8
+    var concurrency: Int = WorkerConfiguration.defaultConcurrency
+    /// Jobs claimed per statement (and completed per transaction).
+    var batchSize: Int = 32
     var lease: Duration = .seconds(60)
     /// How long an idle slot waits for a wake-up before claiming again.
     var poll: Duration = .seconds(1)
@@ -20,6 +20,10 @@ struct WorkerConfiguration: Sendable {
 
     /// Leases are renewed three times per lease period.
     var heartbeatInterval: Duration { lease / 3 }
+
+    /// Twice the cores, at most 16: a slot spends part of its time waiting on the
+    /// database, and another slot can use the core meanwhile.
+    static var defaultConcurrency: Int { min(2 * ProcessInfo.processInfo.activeProcessorCount, 16) }
 
     static func makeWorkerID() -> String {
         let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "host"
