@@ -12,7 +12,7 @@ shifted far out), loaded with `pgscorer ingest`; the pickles imported with
 
 e2e: per run, with the same freshly queued jobs and an empty predictions table, the
 time from "jobs queued" to "all predictions committed" for 1 and 2 `pgscorer worker
---exit-when-idle` processes, the Python scorer (python_scorer.py) writing with
+--exit-when-idle` processes (default slots, and one slot each), the Python scorer (python_scorer.py) writing with
 executemany and with COPY, and the I/O floor: the same readings read and as many
 prediction rows written by `psql \\copy`, no scoring.
 
@@ -129,9 +129,9 @@ def check_predictions(expected, who):
         raise SystemExit(f"{who}: {got} predictions, expected {expected}")
 
 
-def run_workers(processes):
+def run_workers(processes, *options):
     started = time.perf_counter()
-    workers = [subprocess.Popen([os.environ["PGSCORER"], "worker", "--exit-when-idle", "--no-scheduler"],
+    workers = [subprocess.Popen([os.environ["PGSCORER"], "worker", "--exit-when-idle", "--no-scheduler", *options],
                                 env={**os.environ, "LOG_LEVEL": "warning"}) for _ in range(processes)]
     codes = [w.wait() for w in workers]
     elapsed = time.perf_counter() - started
@@ -167,6 +167,8 @@ def e2e(args):
     contenders = {
         "pgscorer, 1 process": lambda: run_workers(1),
         "pgscorer, 2 processes": lambda: run_workers(2),
+        "pgscorer, 1 process, 1 slot": lambda: run_workers(1, "--concurrency", "1"),
+        "pgscorer, 2 processes, 1 slot each": lambda: run_workers(2, "--concurrency", "1"),
         "Python, executemany": lambda: python_json("python_scorer.py", cache, "executemany")["seconds"],
         "Python, COPY": lambda: python_json("python_scorer.py", cache, "copy")["seconds"],
         "I/O floor (psql \\copy)": lambda: io_floor(floor_file, args.readings),
@@ -198,6 +200,8 @@ def e2e(args):
         ("pgscorer ×1 vs Python COPY", samples["Python, COPY"].median / one, "≥ 3×"),
         ("pgscorer ×1 time / I/O floor time", one / samples["I/O floor (psql \\copy)"].median, "≤ 2×"),
         ("2 processes vs 1 (speed-up)", one / two, "≥ 1.6×"),
+        ("2 processes vs 1, 1 slot each (speed-up)", samples["pgscorer, 1 process, 1 slot"].median
+         / samples["pgscorer, 2 processes, 1 slot each"].median, "—"),
     ]
     print_table(["ratio", "measured", "goal"], [[n, f"{v:.2f}×", g] for n, v, g in ratios])
     save_results("e2e", records, vars(args))

@@ -3,6 +3,8 @@ import PgClient
 /// Every statement that moves jobs through their states, in one place.
 /// Writes that finish an attempt are fenced by `(job_id, attempt)` and
 /// `state = 'running'`: an attempt whose lease was taken over matches no row.
+/// Statements that update several jobs lock them first in job_id order (`locked`), so
+/// a completion and a heartbeat touching the same jobs cannot deadlock.
 enum JobQueries {
     /// Claims up to $1 due jobs for worker $2 with a lease of $3 seconds: available or
     /// retryable jobs whose run_at has come, in (priority, run_at, job_id) order, and
@@ -54,11 +56,14 @@ enum JobQueries {
     static let finish = PreparedQuery(
         name: "jobs.finish",
         """
-        WITH finished AS (
+        WITH locked AS MATERIALIZED (
+            SELECT job_id FROM pgscorer.jobs WHERE job_id = ANY($1::int8[]) ORDER BY job_id FOR UPDATE
+        ), finished AS (
             UPDATE pgscorer.jobs j
             SET state = 'completed', finished_at = now(), lease_owner = NULL, lease_until = NULL
             FROM unnest($1::int8[], $2::int2[]) AS done(job_id, attempt)
             WHERE j.job_id = done.job_id AND j.attempt = done.attempt AND j.state = 'running'
+              AND j.job_id IN (SELECT job_id FROM locked)
             RETURNING j.job_id, j.series_id, j.model_id, j.attempt, j.window_start, j.window_end
         ), runs AS (
             INSERT INTO pgscorer.job_runs
@@ -87,11 +92,14 @@ enum JobQueries {
     static let completeUpserting = PreparedQuery(
         name: "jobs.complete_upserting",
         """
-        WITH finished AS (
+        WITH locked AS MATERIALIZED (
+            SELECT job_id FROM pgscorer.jobs WHERE job_id = ANY($1::int8[]) ORDER BY job_id FOR UPDATE
+        ), finished AS (
             UPDATE pgscorer.jobs j
             SET state = 'completed', finished_at = now(), lease_owner = NULL, lease_until = NULL
             FROM unnest($1::int8[], $2::int2[]) AS done(job_id, attempt)
             WHERE j.job_id = done.job_id AND j.attempt = done.attempt AND j.state = 'running'
+              AND j.job_id IN (SELECT job_id FROM locked)
             RETURNING j.job_id, j.series_id, j.attempt
         ), runs AS (
             INSERT INTO pgscorer.job_runs
@@ -155,10 +163,14 @@ enum JobQueries {
     static let renewLeases = PreparedQuery(
         name: "jobs.renew_leases",
         """
+        WITH locked AS MATERIALIZED (
+            SELECT job_id FROM pgscorer.jobs WHERE job_id = ANY($1::int8[]) ORDER BY job_id FOR UPDATE
+        )
         UPDATE pgscorer.jobs j
         SET lease_until = now() + make_interval(secs => $3)
         FROM unnest($1::int8[], $2::int2[]) AS held(job_id, attempt)
         WHERE j.job_id = held.job_id AND j.attempt = held.attempt AND j.state = 'running'
+          AND j.job_id IN (SELECT job_id FROM locked)
         RETURNING j.job_id
         """)
 
@@ -166,10 +178,14 @@ enum JobQueries {
     static let release = PreparedQuery(
         name: "jobs.release",
         """
+        WITH locked AS MATERIALIZED (
+            SELECT job_id FROM pgscorer.jobs WHERE job_id = ANY($1::int8[]) ORDER BY job_id FOR UPDATE
+        )
         UPDATE pgscorer.jobs j
         SET state = 'available', attempt = j.attempt - 1, lease_owner = NULL, lease_until = NULL
         FROM unnest($1::int8[], $2::int2[]) AS held(job_id, attempt)
         WHERE j.job_id = held.job_id AND j.attempt = held.attempt AND j.state = 'running'
+          AND j.job_id IN (SELECT job_id FROM locked)
         RETURNING j.job_id
         """)
 
@@ -177,12 +193,17 @@ enum JobQueries {
     static let failExhaustedLeases = PreparedQuery(
         name: "jobs.fail_exhausted_leases",
         """
-        WITH exhausted AS (
+        WITH locked AS MATERIALIZED (
+            SELECT job_id FROM pgscorer.jobs
+            WHERE state = 'running' AND lease_until < now() AND attempt >= max_attempts
+            ORDER BY job_id FOR UPDATE SKIP LOCKED
+        ), exhausted AS (
             UPDATE pgscorer.jobs
             SET state = 'failed', finished_at = now(), lease_owner = NULL, lease_until = NULL,
                 last_error = 'lease expired on the last allowed attempt',
                 errors = errors || jsonb_build_object('attempt', attempt, 'error', 'lease expired', 'worker', lease_owner, 'at', now())
-            WHERE state = 'running' AND lease_until < now() AND attempt >= max_attempts
+            WHERE job_id IN (SELECT job_id FROM locked)
+              AND state = 'running' AND lease_until < now() AND attempt >= max_attempts
             RETURNING job_id, series_id, attempt, lease_owner
         )
         INSERT INTO pgscorer.job_runs (job_id, series_id, attempt, worker_id, outcome, error)
@@ -230,4 +251,9 @@ enum JobQueries {
     static let modelPayload = PreparedQuery(
         name: "models.payload",
         "SELECT payload FROM pgscorer.models WHERE model_id = $1")
+
+    /// The payloads of several models ($1 ids) in one round trip.
+    static let modelPayloads = PreparedQuery(
+        name: "models.payloads",
+        "SELECT model_id, payload FROM pgscorer.models WHERE model_id = ANY($1::int8[])")
 }

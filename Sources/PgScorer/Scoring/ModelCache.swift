@@ -11,6 +11,20 @@ actor ModelCache {
 
     init(capacity: Int = 10_000) { self.capacity = capacity }
 
+    /// Loads the models of `modelIDs` that are not cached yet in one query (a batch's
+    /// models). A payload that does not decode is left out; `scorer(for:)` then reports
+    /// it for its own job.
+    func prefetch(_ modelIDs: [Int64], loading connection: PostgresConnection) async throws {
+        let missing = Array(Set(modelIDs.filter { entries[$0] == nil }))
+        guard !missing.isEmpty else { return }
+        for row in try await connection.query(JobQueries.modelPayloads.bind(missing)) {
+            let modelID: Int64 = try row.decode(0)
+            let payload: PostgresBytes = try row.decode(1)
+            guard entries[modelID] == nil, let model = try? OneClassSVM(encoded: payload.bytes) else { continue }
+            insert(OneClassSVMScorer(model), for: modelID)
+        }
+    }
+
     /// The scorer for `modelID`, loading and decoding its payload on a miss.
     /// Throws `ScoringFailure.permanent` if the payload is missing or does not decode.
     func scorer(for modelID: Int64, loading connection: PostgresConnection) async throws -> OneClassSVMScorer {
@@ -29,11 +43,16 @@ actor ModelCache {
             throw ScoringFailure.permanent("model \(modelID): \(error)")
         }
         let scorer = OneClassSVMScorer(model)
+        insert(scorer, for: modelID)
+        return scorer
+    }
+
+    private func insert(_ scorer: OneClassSVMScorer, for modelID: Int64) {
+        clock += 1
         if entries.count >= capacity, let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse })?.key {
             entries[oldest] = nil
         }
         entries[modelID] = (scorer, clock)
-        return scorer
     }
 }
 

@@ -142,11 +142,12 @@ final class Worker: Service, Sendable {
         let reading = ContinuousClock.now
         do {
             windows = try await scorer.readWindows(jobs, on: queue.connection)
+            try await scorer.models.prefetch(jobs.map(\.modelID), loading: queue.connection)
         } catch let error as PostgresError where !error.isConnectionLoss {
             // A statement timeout, say: worth another attempt later, for every job of the batch.
             for job in jobs {
                 try await recordFailure(
-                    job, error: "reading the window failed: \(error)", permanent: false, started: reading, queue: queue, logger: logger)
+                    job, error: "reading the windows or models failed: \(error)", permanent: false, started: reading, queue: queue, logger: logger)
             }
             return
         }
