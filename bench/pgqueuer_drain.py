@@ -45,7 +45,7 @@ async def fill(count):
 
 async def drain(concurrency, wanted, batch):
     connections = [await asyncpg.connect() for _ in range(concurrency)]
-    managers = [QueueManager(AsyncpgDriver(c)) for c in connections]
+    managers = [QueueManager(Queries(AsyncpgDriver(c))) for c in connections]
     completed = 0
 
     def stop_all():

@@ -26,7 +26,7 @@ extension PostgresConnection {
     }
 
     /// Waits up to `timeout` for a notification and returns it, or nil on timeout.
-    /// Waits on the socket (poll + `PQconsumeInput`) in slices of at most 200 ms, so
+    /// Waits on the socket (poll + `PQconsumeInput`) in slices of at most 2 s, so
     /// other work on this connection can interleave; cancelling the task ends the wait
     /// at once (a pipe written by the cancellation handler is polled with the socket).
     public func nextNotification(timeout: Duration) async throws -> PostgresNotification? {
@@ -44,7 +44,7 @@ extension PostgresConnection {
         return try await withTaskCancellationHandler {
             while true {
                 try Task.checkCancellation()
-                let slice = min(deadline - ContinuousClock.now, .milliseconds(200))
+                let slice = min(deadline - ContinuousClock.now, .seconds(2))
                 let milliseconds = max(0, Int32(slice.components.seconds * 1000 + slice.components.attoseconds / 1_000_000_000_000_000))
                 if let notification = try await run({ session in
                     try session.waitForNotification(milliseconds: milliseconds, wakeDescriptor: wakeRead)

@@ -212,6 +212,33 @@ struct JobQueueTests {
         }
     }
 
+    @Test("a resuming claim continues after its key in claim order; a claim from the front finds what landed before it")
+    func resumingClaims() async throws {
+        try await ScorerFixture.with { fixture in
+            _ = try await Self.fleet(fixture, series: 3, readings: 1)
+            for hour in 1...2 {
+                let from = PostgresTimestamp(microsecondsSince2000: Self.start.microsecondsSince2000 + Int64(hour) * 3_600_000_000)
+                _ = try await fixture.enqueue(from, PostgresTimestamp(microsecondsSince2000: from.microsecondsSince2000 + 3_600_000_000))
+            }
+            let order = try await fixture.connection.query("SELECT job_id FROM pgscorer.jobs ORDER BY priority, run_at, job_id")
+                .map { try $0.decode(0) as Int64 }
+            #expect(order.count == 9)
+            let queue = try await fixture.queue("w")
+            let first = try await queue.claim(limit: 3, lease: .seconds(60), resumingAfter: nil)
+            #expect(Set(first.jobs.map(\.jobID)) == Set(order[0..<3]))
+            let key = try #require(first.lastKey)
+            #expect(key.jobID == order[2])
+
+            // An urgent job appears before the key: resuming does not see it, the front does.
+            try await fixture.connection.execute("UPDATE pgscorer.jobs SET priority = -1 WHERE job_id = $1", order[8])
+            let resumed = try await queue.claim(limit: 2, lease: .seconds(60), resumingAfter: key)
+            #expect(Set(resumed.jobs.map(\.jobID)) == Set(order[3..<5]))
+            #expect(resumed.lastKey?.jobID == order[4])
+            let front = try await queue.claim(limit: 2, lease: .seconds(60), resumingAfter: nil)
+            #expect(Set(front.jobs.map(\.jobID)) == [order[8], order[5]])
+        }
+    }
+
     @Test("released attempts go back to available without using up an attempt")
     func release() async throws {
         try await ScorerFixture.with { fixture in

@@ -23,3 +23,23 @@ struct ScoredJob: Sendable {
 
     var anomalies: Int { scores.lazy.filter { $0 <= 0 }.count }
 }
+
+/// A job's place in claim order, (priority, run_at, job_id): where a slot's next
+/// claim can resume.
+struct ClaimKey: Sendable, Comparable {
+    let priority: Int16
+    let runAt: PostgresTimestamp
+    let jobID: Int64
+
+    static func < (a: ClaimKey, b: ClaimKey) -> Bool {
+        (a.priority, a.runAt, a.jobID) < (b.priority, b.runAt, b.jobID)
+    }
+}
+
+/// What one claim statement got.
+struct Claim: Sendable {
+    var jobs: [ClaimedJob]
+    /// The largest key among the due jobs claimed (reclaimed leases excluded): a
+    /// resuming claim starts after it. Nil when no due job was claimed.
+    var lastKey: ClaimKey?
+}

@@ -9,9 +9,10 @@ enum JobQueries {
     /// Claims up to $1 due jobs for worker $2 with a lease of $3 seconds: available or
     /// retryable jobs whose run_at has come, in (priority, run_at, job_id) order, and
     /// running jobs whose lease expired (their lost attempt is logged as abandoned).
+    /// Returns each job with its claim key and whether it was due (not reclaimed).
     static let claim = PreparedQuery(
         name: "jobs.claim",
-        """
+        SQLText(unsafeSQL: """
         WITH due AS MATERIALIZED (
             SELECT job_id, priority, run_at FROM pgscorer.jobs
             WHERE state IN ('available', 'retryable') AND run_at <= now()
@@ -25,10 +26,10 @@ enum JobQueries {
             LIMIT $1
             FOR UPDATE SKIP LOCKED
         ), picked AS (
-            SELECT job_id FROM (
-                SELECT job_id, priority, run_at FROM due
+            SELECT job_id, due FROM (
+                SELECT job_id, priority, run_at, true AS due FROM due
                 UNION ALL
-                SELECT job_id, priority, run_at FROM expired
+                SELECT job_id, priority, run_at, false FROM expired
             ) candidates
             ORDER BY priority, run_at, job_id
             LIMIT $1
@@ -39,13 +40,40 @@ enum JobQueries {
             FROM expired e JOIN picked USING (job_id)
             ON CONFLICT (job_id, attempt) DO NOTHING
         )
+        \(takeClaimed("picked", due: "picked.due"))
+        """))
+
+    /// Claims up to $1 due jobs after claim key ($4 priority, $5 run_at, $6 job_id) for
+    /// worker $2 with a lease of $3 seconds: the index scan starts where the slot's
+    /// previous claim ended instead of at the front, where the entries of jobs claimed
+    /// since the last vacuum lie (many, when a long transaction holds back cleanup).
+    /// Expired leases are left to `claim`, which slots still run regularly.
+    static let claimResuming = PreparedQuery(
+        name: "jobs.claim_resuming",
+        SQLText(unsafeSQL: """
+        WITH due AS MATERIALIZED (
+            SELECT job_id FROM pgscorer.jobs
+            WHERE state IN ('available', 'retryable') AND run_at <= now()
+              AND (priority, run_at, job_id) > ($4::int2, $5::timestamptz, $6::int8)
+            ORDER BY priority, run_at, job_id
+            LIMIT $1
+            FOR UPDATE SKIP LOCKED
+        )
+        \(takeClaimed("due", due: "true"))
+        """))
+
+    /// The update that leases the claimed jobs of CTE `source` to worker $2 for $3 seconds.
+    private static func takeClaimed(_ source: String, due: String) -> String {
+        """
         UPDATE pgscorer.jobs j
         SET state = 'running', attempt = j.attempt + 1, lease_owner = $2,
             lease_until = now() + make_interval(secs => $3)
-        FROM picked
-        WHERE j.job_id = picked.job_id
-        RETURNING j.job_id, j.series_id, j.model_id, j.window_start, j.window_end, j.attempt, j.max_attempts, now()
-        """)
+        FROM \(source)
+        WHERE j.job_id = \(source).job_id
+        RETURNING j.job_id, j.series_id, j.model_id, j.window_start, j.window_end, j.attempt, j.max_attempts, now(),
+                  j.priority, j.run_at, \(due)
+        """
+    }
 
     /// Completion, fast path, first statement: completes the attempts ($1 job ids, $2
     /// attempts) that still hold their lease, logs them in job_runs and deletes the

@@ -7,15 +7,32 @@ struct JobQueue: Sendable {
     let connection: PostgresConnection
     let workerID: String
 
-    /// Claims up to `limit` due jobs with a lease of `lease`.
+    /// Claims up to `limit` due jobs (and expired leases) with a lease of `lease`.
     func claim(limit: Int, lease: Duration) async throws -> [ClaimedJob] {
-        let rows = try await connection.query(JobQueries.claim.bind(limit, workerID, lease.seconds))
-        return try rows.map { row in
-            ClaimedJob(
+        try await claim(limit: limit, lease: lease, resumingAfter: nil).jobs
+    }
+
+    /// Claims up to `limit` due jobs with a lease of `lease`: after `key` in claim order
+    /// (no expired leases), or from the front when `key` is nil (expired leases too).
+    func claim(limit: Int, lease: Duration, resumingAfter key: ClaimKey?) async throws -> Claim {
+        let query = if let key {
+            JobQueries.claimResuming.bind(limit, workerID, lease.seconds, key.priority, key.runAt, key.jobID)
+        } else {
+            JobQueries.claim.bind(limit, workerID, lease.seconds)
+        }
+        var claim = Claim(jobs: [], lastKey: nil)
+        for row in try await connection.query(query) {
+            let job = ClaimedJob(
                 jobID: try row.decode(0), seriesID: try row.decode(1), modelID: try row.decode(2),
                 windowStart: try row.decode(3), windowEnd: try row.decode(4), attempt: try row.decode(5),
                 maxAttempts: try row.decode(6), claimedAt: try row.decode(7))
+            claim.jobs.append(job)
+            if try row.decode(10) as Bool {
+                let key = ClaimKey(priority: try row.decode(8), runAt: try row.decode(9), jobID: job.jobID)
+                claim.lastKey = max(claim.lastKey ?? key, key)
+            }
         }
+        return claim
     }
 
     /// Completes scored attempts with their run logs and predictions, all in one
@@ -23,15 +40,16 @@ struct JobQueue: Sendable {
     /// were cancelled) and wrote nothing.
     func complete(_ results: [ScoredJob]) async throws -> Set<Int64> {
         guard !results.isEmpty else { return [] }
+        let finish = JobQueries.finish.bind(
+            results.map(\.job.jobID), results.map(\.job.attempt), workerID, results.map(\.startedAt),
+            results.map { Int32($0.scores.count) }, results.map { Int32($0.anomalies) }, results.map(\.durationMilliseconds))
+        if results.allSatisfy({ $0.scores.isEmpty }) {
+            // Empty windows: nothing to copy, the one statement is its own transaction.
+            return Set(try await connection.query(finish).single().decode(0) as [Int64])
+        }
         do {
             return try await connection.transaction { connection in
-                let row = try await connection.query(
-                    JobQueries.finish.bind(
-                        results.map(\.job.jobID), results.map(\.job.attempt), workerID, results.map(\.startedAt),
-                        results.map { Int32($0.scores.count) }, results.map { Int32($0.anomalies) },
-                        results.map(\.durationMilliseconds))
-                ).single()
-                let completed = Set(try row.decode(0) as [Int64])
+                let completed = Set(try await connection.query(finish).single().decode(0) as [Int64])
                 let written = results.filter { completed.contains($0.job.jobID) && !$0.scores.isEmpty }
                 if !written.isEmpty {
                     var encoder = PostgresBinaryCopyEncoder()

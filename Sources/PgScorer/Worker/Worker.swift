@@ -81,6 +81,7 @@ final class Worker: Service, Sendable {
         logger[metadataKey: "slot"] = "\(slot)"
         var connection: PostgresConnection?
         var failures = 0
+        var claims = SlotClaims()
         while !stopping {
             do {
                 let current: PostgresConnection
@@ -98,7 +99,7 @@ final class Worker: Service, Sendable {
                 }
                 let jobs: [ClaimedJob]
                 do {
-                    jobs = try await queue.claim(limit: allowed, lease: configuration.lease)
+                    jobs = try await claim(upTo: allowed, from: queue, state: &claims)
                 } catch {
                     budget.giveBack(allowed)
                     throw error
@@ -133,6 +134,35 @@ final class Worker: Service, Sendable {
             }
         }
         if let connection { await connection.close() }
+    }
+
+    /// Where a slot's claims stand: the key its next claim resumes after, and when it
+    /// last claimed from the front.
+    private struct SlotClaims {
+        var resumeAfter: ClaimKey?
+        var lastFrontClaim: ContinuousClock.Instant?
+    }
+
+    /// Claims up to `limit` jobs for a slot: resuming after its previous claim, so the
+    /// index scan does not wade through the entries of jobs claimed since the last vacuum
+    /// (a long transaction elsewhere can hold thousands back), and from the front, with
+    /// expired leases, at least every `frontClaimInterval` and whenever resuming finds
+    /// nothing. A job that lands before a slot's key waits at most that interval.
+    private func claim(upTo limit: Int, from queue: JobQueue, state: inout SlotClaims) async throws -> [ClaimedJob] {
+        if let key = state.resumeAfter, let front = state.lastFrontClaim,
+            ContinuousClock.now - front < configuration.frontClaimInterval
+        {
+            let resumed = try await queue.claim(limit: limit, lease: configuration.lease, resumingAfter: key)
+            if !resumed.jobs.isEmpty {
+                // A short batch means the end is near: look at the front next time.
+                state.resumeAfter = resumed.jobs.count == limit ? resumed.lastKey : nil
+                return resumed.jobs
+            }
+        }
+        let front = try await queue.claim(limit: limit, lease: configuration.lease, resumingAfter: nil)
+        state.lastFrontClaim = .now
+        state.resumeAfter = front.lastKey
+        return front.jobs
     }
 
     /// Scores a claimed batch and completes it in one statement. Failed jobs are

@@ -12,6 +12,9 @@ struct WorkerConfiguration: Sendable {
     var lease: Duration = .seconds(60)
     /// How long an idle slot waits for a wake-up before claiming again.
     var poll: Duration = .seconds(1)
+    /// A slot resumes each claim where its previous one ended, and scans the queue from
+    /// the front (where new urgent jobs and expired leases are found) at least this often.
+    var frontClaimInterval: Duration = .seconds(1)
     var runScheduler: Bool = true
     var exitWhenIdle: Bool = false
     /// Exit once this many jobs have been claimed and finished (nil: no limit).
