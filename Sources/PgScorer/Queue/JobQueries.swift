@@ -4,7 +4,9 @@ import PgClient
 /// Writes that finish an attempt are fenced by `(job_id, attempt)` and
 /// `state = 'running'`: an attempt whose lease was taken over matches no row.
 /// Statements that update several jobs lock them first in job_id order (`locked`), so
-/// a completion and a heartbeat touching the same jobs cannot deadlock.
+/// a completion and a heartbeat touching the same jobs cannot deadlock, and name the
+/// ids directly (`job_id = ANY($1)`) so every plan probes by id rather than scanning a
+/// partial index whose dead entries pile up while a long transaction holds back cleanup.
 enum JobQueries {
     /// Claims up to $1 due jobs for worker $2 with a lease of $3 seconds: available or
     /// retryable jobs whose run_at has come, in (priority, run_at, job_id) order, and
@@ -91,7 +93,7 @@ enum JobQueries {
             SET state = 'completed', finished_at = now(), lease_owner = NULL, lease_until = NULL
             FROM unnest($1::int8[], $2::int2[]) AS done(job_id, attempt)
             WHERE j.job_id = done.job_id AND j.attempt = done.attempt AND j.state = 'running'
-              AND j.job_id IN (SELECT job_id FROM locked)
+              AND j.job_id = ANY($1::int8[]) AND j.job_id IN (SELECT job_id FROM locked)
             RETURNING j.job_id, j.series_id, j.model_id, j.attempt, j.window_start, j.window_end
         ), runs AS (
             INSERT INTO pgscorer.job_runs
@@ -127,7 +129,7 @@ enum JobQueries {
             SET state = 'completed', finished_at = now(), lease_owner = NULL, lease_until = NULL
             FROM unnest($1::int8[], $2::int2[]) AS done(job_id, attempt)
             WHERE j.job_id = done.job_id AND j.attempt = done.attempt AND j.state = 'running'
-              AND j.job_id IN (SELECT job_id FROM locked)
+              AND j.job_id = ANY($1::int8[]) AND j.job_id IN (SELECT job_id FROM locked)
             RETURNING j.job_id, j.series_id, j.attempt
         ), runs AS (
             INSERT INTO pgscorer.job_runs
@@ -198,7 +200,7 @@ enum JobQueries {
         SET lease_until = now() + make_interval(secs => $3)
         FROM unnest($1::int8[], $2::int2[]) AS held(job_id, attempt)
         WHERE j.job_id = held.job_id AND j.attempt = held.attempt AND j.state = 'running'
-          AND j.job_id IN (SELECT job_id FROM locked)
+          AND j.job_id = ANY($1::int8[]) AND j.job_id IN (SELECT job_id FROM locked)
         RETURNING j.job_id
         """)
 
@@ -213,7 +215,7 @@ enum JobQueries {
         SET state = 'available', attempt = j.attempt - 1, lease_owner = NULL, lease_until = NULL
         FROM unnest($1::int8[], $2::int2[]) AS held(job_id, attempt)
         WHERE j.job_id = held.job_id AND j.attempt = held.attempt AND j.state = 'running'
-          AND j.job_id IN (SELECT job_id FROM locked)
+          AND j.job_id = ANY($1::int8[]) AND j.job_id IN (SELECT job_id FROM locked)
         RETURNING j.job_id
         """)
 
