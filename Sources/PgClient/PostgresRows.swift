@@ -66,12 +66,7 @@ public final class PostgresRows: @unchecked Sendable, RandomAccessCollection {
             throw PostgresError(.decoding, message: "column #\(column) out of range (\(columns.count) columns)", statementName: statementName)
         }
         let info = columns[column]
-        if PQgetisnull(result, Int32(row), Int32(column)) != 0 {
-            if let nullable = T.self as? any PostgresNullable.Type, let null = nullable.null as? T { return null }
-            throw PostgresError(
-                .decoding, message: "column \"\(info.name)\" is NULL in row \(row); decode it as an Optional",
-                statementName: statementName)
-        }
+        if PQgetisnull(result, Int32(row), Int32(column)) != 0 { return try null(row: row, column: column, as: T.self) }
         let length = Int(PQgetlength(result, Int32(row), Int32(column)))
         let bytes = UnsafeRawBufferPointer(start: PQgetvalue(result, Int32(row), Int32(column)), count: length)
         do {
@@ -81,6 +76,16 @@ public final class PostgresRows: @unchecked Sendable, RandomAccessCollection {
                 .decoding, message: "column \"\(info.name)\" (\(info.type)) as \(T.self): \(mismatch.reason)",
                 statementName: statementName)
         }
+    }
+
+    /// SQL NULL as a `T`: nil for Optionals, an error otherwise. Kept out of `decode`
+    /// so its hot path instantiates no generic metadata (Optional<T>) per value.
+    @inline(never)
+    private func null<T: PostgresDecodable>(row: Int, column: Int, as _: T.Type) throws -> T {
+        if let nullable = T.self as? any PostgresNullable.Type, let null = nullable.null as? T { return null }
+        throw PostgresError(
+            .decoding, message: "column \"\(columns[column].name)\" is NULL in row \(row); decode it as an Optional",
+            statementName: statementName)
     }
 
     /// Raw bytes of a value without copying (nil for NULL); valid while `self` lives.
