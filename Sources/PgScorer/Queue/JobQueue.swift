@@ -1,8 +1,8 @@
 import Foundation
 import PgClient
 
-/// The job queue as seen by one worker connection: claim, complete, fail, renew and
-/// release, each one statement (see `JobQueries`).
+/// The job queue as seen by one worker connection: claim, fail, renew and release, each
+/// one statement, and complete, one transaction (see `JobQueries`).
 struct JobQueue: Sendable {
     let connection: PostgresConnection
     let workerID: String

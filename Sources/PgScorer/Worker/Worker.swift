@@ -110,10 +110,12 @@ final class Worker: Service, Sendable {
                     if configuration.exitWhenIdle, try await queue.pendingCount() == 0 {
                         logger.debug("queue drained; slot exits")
                         jobsDoorbell.ring()  // let the other idle slots look too
-                        return
+                        break
                     }
-                    // Draining: others' running jobs may finish any moment; look again soon.
-                    await jobsDoorbell.wait(upTo: configuration.exitWhenIdle ? min(configuration.poll, .milliseconds(100)) : configuration.poll)
+                    // Idle. While draining, other slots' running jobs may end (or fail into a
+                    // retry) at any moment: look again soon rather than after a full poll.
+                    let idle = configuration.exitWhenIdle ? min(configuration.poll, .milliseconds(100)) : configuration.poll
+                    await jobsDoorbell.wait(upTo: idle)
                     continue
                 }
                 leases.add(jobs)
@@ -165,8 +167,9 @@ final class Worker: Service, Sendable {
         return front.jobs
     }
 
-    /// Scores a claimed batch and completes it in one statement. Failed jobs are
-    /// recorded one by one; on shutdown the unstarted rest is released.
+    /// Scores a claimed batch (windows and models read for the whole batch) and completes
+    /// it in one transaction. Failed jobs are recorded one by one; on shutdown the
+    /// unstarted rest is released.
     private func process(_ jobs: [ClaimedJob], queue: JobQueue, logger: Logger) async throws {
         let windows: [Int64: WindowReadings]
         let reading = ContinuousClock.now
