@@ -21,7 +21,6 @@ times); its resident set size is sampled after every round.
 """
 import argparse
 import os
-import pathlib
 import pickle
 import subprocess
 import sys
