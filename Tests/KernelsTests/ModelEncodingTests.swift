@@ -37,10 +37,13 @@ struct ModelEncodingTests {
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<5_000 {
             var damaged = payload
-            for _ in 0..<Int.random(in: 1...4, using: &generator) {
-                let index = Int.random(in: 0..<damaged.count, using: &generator)
-                damaged[index] ^= UInt8.random(in: 1...255, using: &generator)
+            // Distinct positions: two flips of one byte could cancel out and leave it intact.
+            let flips = Int.random(in: 1...4, using: &generator)
+            var positions = Set<Int>()
+            while positions.count < flips {
+                positions.insert(Int.random(in: 0..<damaged.count, using: &generator))
             }
+            for index in positions { damaged[index] ^= UInt8.random(in: 1...255, using: &generator) }
             #expect(throws: ModelError.self) { try OneClassSVM(encoded: damaged) }
         }
         // Random garbage, including huge declared sizes, is refused without allocating them.
@@ -82,5 +85,17 @@ struct ModelEncodingTests {
             bitwise.append(crc ^ 0xFFFF_FFFF)
         }
         #expect((0...17).map { CRC32.checksum(text.prefix($0)) } == bitwise)
+        // Random buffers of every length up to 300, at every alignment, against the bitwise loop.
+        var generator = SystemRandomNumberGenerator()
+        for length in 0...300 {
+            let bytes = (0..<(length + 7)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let slice = bytes[(length % 8)..<(length % 8 + length)]
+            var crc: UInt32 = 0xFFFF_FFFF
+            for byte in slice {
+                crc ^= UInt32(byte)
+                for _ in 0..<8 { crc = crc & 1 == 1 ? 0xEDB8_8320 ^ (crc >> 1) : crc >> 1 }
+            }
+            #expect(CRC32.checksum(slice) == crc ^ 0xFFFF_FFFF, "length \(length)")
+        }
     }
 }
