@@ -54,6 +54,7 @@ struct CopyBench: AsyncParsableCommand {
 
         print("COPY of \(rows) rows (int4, timestamptz, float8[5]), binary, \(exportedBytes / 1_000_000) MB; median of \(runs) (min–max)")
         print("direction  client      rows/s       time s (min–max)    PgClient/psql")
+        var results = ResultsFile(suite: "copy")
         for (direction, ours, theirs) in [("in", copyIn, psqlIn), ("out", copyOut, psqlOut)] {
             for (client, measurement) in [("PgClient", ours), ("psql \\copy", theirs)] {
                 let ratio = client == "PgClient" ? String(format: "%.2f×", theirs.median / ours.median) : ""
@@ -64,8 +65,13 @@ struct CopyBench: AsyncParsableCommand {
                         + String(format: "%.2f (%.2f–%.2f)", measurement.median, measurement.min, measurement.max)
                             .padding(toLength: 20, withPad: " ", startingAt: 0)
                         + ratio)
+                results.add([
+                    "direction": direction, "client": client, "rows": rows, "seconds": measurement.seconds,
+                    "rows_per_second": Double(rows) / measurement.median,
+                ])
             }
         }
+        try results.save()
         await connection.close()
     }
 }

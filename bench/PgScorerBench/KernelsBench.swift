@@ -27,6 +27,7 @@ struct KernelsBench: AsyncParsableCommand {
         guard sklearnAvailable else {
             throw ValidationError("\(python) cannot import sklearn: pip install scikit-learn (the baseline runs in the same run)")
         }
+        var results = ResultsFile(suite: "kernels")
         for d in dimensions.split(separator: ",").compactMap({ Int($0) }) {
             for target in supportVectors.split(separator: ",").compactMap({ Int($0) }) {
                 let baseline = try sklearnRun(d: d, target: target, work: work)
@@ -51,11 +52,19 @@ struct KernelsBench: AsyncParsableCommand {
                         + String(format: "%-9.1f%-8.0f", gflops, 100 * gflops / peak)
                         + formatRate(sklearnRate).padding(toLength: 20, withPad: " ", startingAt: 0)
                         + String(format: "%-8.1f%.1e", rate / sklearnRate, maxDifference))
+                results.add([
+                    "d": d, "n_sv": document.model.supportVectorCount, "samples": samples,
+                    "swift_seconds": measurement.seconds, "sklearn_seconds": baseline.seconds,
+                    "swift_samples_per_second": rate, "sklearn_samples_per_second": sklearnRate, "ratio": rate / sklearnRate,
+                    "gflops": gflops, "peak_gflops": peak, "max_relative_difference": maxDifference,
+                ])
             }
         }
+        try results.save()
     }
 
     struct Baseline {
+        var seconds: [Double]
         var median: Double
         var decisionHead: [Double]
     }
@@ -64,7 +73,7 @@ struct KernelsBench: AsyncParsableCommand {
         let parsed = try runPythonBaseline(python, script: "sklearn_kernels.py", ["\(d)", "\(target)", "\(samples)", work.path, "\(runs)"])
         var measurement = Measurement()
         measurement.seconds = numbers(parsed["seconds"])
-        return Baseline(median: measurement.median, decisionHead: numbers(parsed["decision_head"]))
+        return Baseline(seconds: measurement.seconds, median: measurement.median, decisionHead: numbers(parsed["decision_head"]))
     }
 
     /// Single-thread peak: independent SIMD8 fused multiply-adds, 2 flops per lane each.

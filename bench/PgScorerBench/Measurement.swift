@@ -71,3 +71,38 @@ func numbers(_ value: JSONValue?) -> [Double] {
     guard case .array(let values)? = value else { return [] }
     return values.compactMap { if case .number(let number, _) = $0 { number } else { nil } }
 }
+
+/// Every measurement of a suite, saved as CSV and JSON next to the printed table under
+/// bench/results/ (ignored by git). Values are numbers, strings or arrays of numbers
+/// (each run's seconds; joined with ";" in the CSV).
+struct ResultsFile {
+    let suite: String
+    private var records: [[String: Any]] = []
+
+    init(suite: String) { self.suite = suite }
+
+    mutating func add(_ record: [String: Any]) { records.append(record) }
+
+    func save() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("results")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        let base = folder.appendingPathComponent("\(suite)-\(formatter.string(from: Date()))")
+        let json = try JSONSerialization.data(withJSONObject: ["suite": suite, "measurements": records], options: [.prettyPrinted, .sortedKeys])
+        try json.write(to: base.appendingPathExtension("json"))
+        let keys = Set(records.flatMap(\.keys)).sorted()
+        func cell(_ value: Any?) -> String {
+            switch value {
+            case let values as [Double]: values.map { "\($0)" }.joined(separator: ";")
+            case let value?: "\(value)"
+            case nil: ""
+            }
+        }
+        let lines = [keys.joined(separator: ",")] + records.map { record in keys.map { cell(record[$0]) }.joined(separator: ",") }
+        try (lines.joined(separator: "\n") + "\n").write(to: base.appendingPathExtension("csv"), atomically: true, encoding: .utf8)
+        print("results: \(base.path).csv, \(base.path).json")
+    }
+}

@@ -18,6 +18,7 @@ struct TrainBench: AsyncParsableCommand {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("pgscorer-train-bench-\(getpid())")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }
+        var results = ResultsFile(suite: "train")
         print("rbf, gamma=scale, nu=\(nu), tol=1e-3, single thread; median of \(runs) (min–max)")
         print("rows    d    native s (min–max)     sklearn s (min–max)    speed-up  n_SV native/sklearn  intercept Δ rel")
         for count in rows.split(separator: ",").compactMap({ Int($0) }) {
@@ -42,7 +43,12 @@ struct TrainBench: AsyncParsableCommand {
                         + String(format: "%.2f×", baseline.median / native.median).padding(toLength: 10, withPad: " ", startingAt: 0)
                         + "\(fitted.supportVectorCount)/\(Int(sklearnSV))".padding(toLength: 21, withPad: " ", startingAt: 0)
                         + String(format: "%.1e", abs(fitted.intercept - sklearnIntercept) / abs(sklearnIntercept)))
+                results.add([
+                    "rows": count, "d": d, "nu": nu, "native_seconds": native.seconds, "sklearn_seconds": baseline.seconds,
+                    "speedup": baseline.median / native.median, "native_n_sv": fitted.supportVectorCount, "sklearn_n_sv": Int(sklearnSV),
+                ])
             }
         }
+        try results.save()
     }
 }
