@@ -123,6 +123,41 @@ struct WorkerTests {
         }
     }
 
+    @Test("a job made urgent behind a slot's claim position is claimed at the next front claim, not after the backlog")
+    func urgentJobBehindTheResumePosition() async throws {
+        try await ScorerFixture.with { fixture in
+            for device in 0..<4 {
+                try await fixture.addModel(device: "dev-\(device)", sensor: "temp", featureCount: 2)
+            }
+            // 6,000 jobs over empty windows: a backlog a single slot needs seconds for.
+            try await fixture.connection.execute(
+                """
+                INSERT INTO pgscorer.jobs (series_id, model_id, window_start, window_end)
+                SELECT m.series_id, m.model_id, '2030-01-01'::timestamptz + g * interval '1 minute',
+                       '2030-01-01'::timestamptz + (g + 1) * interval '1 minute'
+                FROM generate_series(0, 1499) g CROSS JOIN pgscorer.models m ORDER BY g, m.series_id
+                """)
+            let last: Int64 = try await fixture.connection.query("SELECT max(job_id) FROM pgscorer.jobs").single().decode(0)
+            let worker = try PgScorerProcess(
+                ["worker", "--no-scheduler", "--exit-when-idle", "--concurrency", "1", "--batch", "1"], database: fixture.database)
+            while try await fixture.count("SELECT count(*) FROM pgscorer.jobs WHERE state = 'completed'") < 50 {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            // The last job in claim order jumps to the front: the slot's resuming claims are past it.
+            try await fixture.connection.execute("UPDATE pgscorer.jobs SET priority = -1 WHERE job_id = $1", last)
+            let madeUrgent = ContinuousClock.now
+            while try await fixture.count("SELECT count(*) FROM pgscorer.jobs WHERE job_id = $1 AND state = 'completed'", last) == 0 {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            let waited = ContinuousClock.now - madeUrgent
+            let stillQueued = try await fixture.count("SELECT count(*) FROM pgscorer.jobs WHERE state = 'available'")
+            #expect(stillQueued > 0, "the urgent job waited for the whole backlog")
+            #expect(waited < .seconds(3), "a front claim happens at least once a second; waited \(waited)")
+            let (status, output) = try await worker.finish()
+            #expect(status == 0, "\(output)")
+        }
+    }
+
     @Test("SIGTERM mid-run: in-flight work finishes or goes back, nothing stays running, exit 0")
     func gracefulShutdown() async throws {
         try await ScorerFixture.with { fixture in
