@@ -36,8 +36,8 @@ extension PostgresConnection {
             throw PostgresError(.usage, message: "cannot create a pipe: \(String(cString: strerror(errno)))")
         }
         defer {
-            Glibc.close(wake[0])
-            Glibc.close(wake[1])
+            closeDescriptor(wake[0])
+            closeDescriptor(wake[1])
         }
         let (wakeRead, wakeWrite) = (wake[0], wake[1])
         let deadline = ContinuousClock.now + timeout
@@ -97,4 +97,9 @@ extension PostgresConnection.Session {
             payload: String(cString: notify.pointee.extra),
             senderPID: Int(notify.pointee.be_pid))
     }
+}
+
+/// `close(2)`; inside `PostgresConnection` the name means the connection's own `close()`.
+private func closeDescriptor(_ descriptor: Int32) {
+    _ = close(descriptor)
 }

@@ -183,7 +183,7 @@ struct JobQueueTests {
         }
     }
 
-    @Test("a completion that collides with another job's uncommitted predictions falls back to the upsert and completes")
+    @Test("a completion that collides with another job's uncommitted predictions tries again once they commit, and replaces them")
     func completionCollision() async throws {
         try await ScorerFixture.with { fixture in
             _ = try await Self.fleet(fixture, series: 1)
@@ -200,7 +200,7 @@ struct JobQueueTests {
                 job.seriesID, Self.start, job.modelID, job.jobID)
             let completion = Task { try await queue.complete([result]) }
             try await Task.sleep(for: .milliseconds(300))
-            try await other.execute("COMMIT")  // the fast path's COPY now meets a unique violation
+            try await other.execute("COMMIT")  // the waiting COPY now meets a unique violation
             await other.close()
 
             #expect(try await completion.value == [job.jobID])

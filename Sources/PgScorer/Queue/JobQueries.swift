@@ -77,24 +77,19 @@ enum JobQueries {
         """
     }
 
-    /// Completion, fast path, first statement: completes the attempts ($1 job ids, $2
-    /// attempts) that still hold their lease, logs them in job_runs and deletes the
-    /// predictions their windows already have (a re-scored window is replaced). Returns
-    /// the job ids that completed; their predictions follow by `copyPredictions` in the
-    /// same transaction. A plain insert by COPY costs about half an upsert into the
-    /// partitioned predictions table.
+    /// Completion, first statement: completes the attempts ($1 job ids, $2 attempts) that
+    /// still hold their lease, logs them in job_runs ($3 worker, $4 started, $5 rows, $6
+    /// anomalies, $7 ms) and deletes the predictions their windows already have (a
+    /// re-scored window is replaced). Returns the job ids that completed; their
+    /// predictions follow by `copyPredictions` in the same transaction — a plain insert by
+    /// COPY costs about half an upsert into the partitioned predictions table.
     static let finish = PreparedQuery(
         name: "jobs.finish",
-        """
-        WITH locked AS MATERIALIZED (
-            SELECT job_id FROM pgscorer.jobs WHERE job_id = ANY($1::int8[]) ORDER BY job_id FOR UPDATE
-        ), finished AS (
-            UPDATE pgscorer.jobs j
-            SET state = 'completed', finished_at = now(), lease_owner = NULL, lease_until = NULL
-            FROM unnest($1::int8[], $2::int2[]) AS done(job_id, attempt)
-            WHERE j.job_id = done.job_id AND j.attempt = done.attempt AND j.state = 'running'
-              AND j.job_id = ANY($1::int8[]) AND j.job_id IN (SELECT job_id FROM locked)
-            RETURNING j.job_id, j.series_id, j.model_id, j.attempt, j.window_start, j.window_end
+        SQLText(unsafeSQL: """
+        WITH \(lockedJobs), finished AS (
+            \(updateHeldAttempts(
+                set: "state = 'completed', finished_at = now(), lease_owner = NULL, lease_until = NULL",
+                returning: "j.job_id, j.series_id, j.model_id, j.attempt, j.window_start, j.window_end"))
         ), runs AS (
             INSERT INTO pgscorer.job_runs
                 (job_id, series_id, attempt, worker_id, started_at, outcome, rows_scored, anomalies, duration_ms)
@@ -108,48 +103,11 @@ enum JobQueries {
               AND p.ts >= f.window_start AND p.ts < f.window_end
         )
         SELECT coalesce((SELECT array_agg(job_id) FROM finished), '{}'::int8[])
-        """)
+        """))
 
     /// The predictions of the jobs `finish` completed, in binary COPY format.
     static let copyPredictions: SQLText =
         "COPY pgscorer.predictions (series_id, ts, model_id, score, is_anomaly, job_id) FROM STDIN (FORMAT binary)"
-
-    /// Completion in one statement with an upsert of the predictions: the fallback when
-    /// the fast path collides with a concurrent job of an overlapping window (unique
-    /// violation). Same arguments as `finish`, plus the predictions as arrays ($8 series,
-    /// $9 timestamps, $10 models, $11 scores, $12 jobs); a key scored twice keeps the
-    /// higher job id. Returns the job ids that completed.
-    static let completeUpserting = PreparedQuery(
-        name: "jobs.complete_upserting",
-        """
-        WITH locked AS MATERIALIZED (
-            SELECT job_id FROM pgscorer.jobs WHERE job_id = ANY($1::int8[]) ORDER BY job_id FOR UPDATE
-        ), finished AS (
-            UPDATE pgscorer.jobs j
-            SET state = 'completed', finished_at = now(), lease_owner = NULL, lease_until = NULL
-            FROM unnest($1::int8[], $2::int2[]) AS done(job_id, attempt)
-            WHERE j.job_id = done.job_id AND j.attempt = done.attempt AND j.state = 'running'
-              AND j.job_id = ANY($1::int8[]) AND j.job_id IN (SELECT job_id FROM locked)
-            RETURNING j.job_id, j.series_id, j.attempt
-        ), runs AS (
-            INSERT INTO pgscorer.job_runs
-                (job_id, series_id, attempt, worker_id, started_at, outcome, rows_scored, anomalies, duration_ms)
-            SELECT f.job_id, f.series_id, f.attempt, $3, r.started_at, 'completed', r.rows_scored, r.anomalies, r.duration_ms
-            FROM finished f
-            JOIN unnest($1::int8[], $4::timestamptz[], $5::int4[], $6::int4[], $7::float8[])
-                AS r(job_id, started_at, rows_scored, anomalies, duration_ms) USING (job_id)
-        ), written AS (
-            INSERT INTO pgscorer.predictions (series_id, ts, model_id, score, is_anomaly, job_id)
-            SELECT DISTINCT ON (p.series_id, p.ts, p.model_id) p.series_id, p.ts, p.model_id, p.score, p.score <= 0, p.job_id
-            FROM unnest($8::int8[], $9::timestamptz[], $10::int8[], $11::float8[], $12::int8[])
-                AS p(series_id, ts, model_id, score, job_id)
-            WHERE p.job_id IN (SELECT job_id FROM finished)
-            ORDER BY p.series_id, p.ts, p.model_id, p.job_id DESC
-            ON CONFLICT (series_id, ts, model_id) DO UPDATE
-            SET score = EXCLUDED.score, is_anomaly = EXCLUDED.is_anomaly, job_id = EXCLUDED.job_id, scored_at = EXCLUDED.scored_at
-        )
-        SELECT coalesce((SELECT array_agg(job_id) FROM finished), '{}'::int8[])
-        """)
 
     /// Records a failed attempt ($1 job, $2 attempt): retryable after $4 seconds, or
     /// failed when attempts are used up or $5 says retrying cannot help. Every error
@@ -192,32 +150,36 @@ enum JobQueries {
     /// returns the ids renewed (the others were cancelled or taken over).
     static let renewLeases = PreparedQuery(
         name: "jobs.renew_leases",
-        """
-        WITH locked AS MATERIALIZED (
-            SELECT job_id FROM pgscorer.jobs WHERE job_id = ANY($1::int8[]) ORDER BY job_id FOR UPDATE
-        )
-        UPDATE pgscorer.jobs j
-        SET lease_until = now() + make_interval(secs => $3)
-        FROM unnest($1::int8[], $2::int2[]) AS held(job_id, attempt)
-        WHERE j.job_id = held.job_id AND j.attempt = held.attempt AND j.state = 'running'
-          AND j.job_id = ANY($1::int8[]) AND j.job_id IN (SELECT job_id FROM locked)
-        RETURNING j.job_id
-        """)
+        SQLText(unsafeSQL: """
+        WITH \(lockedJobs)
+        \(updateHeldAttempts(set: "lease_until = now() + make_interval(secs => $3)", returning: "j.job_id"))
+        """))
 
     /// Gives unstarted attempts back without using up an attempt (graceful shutdown).
     static let release = PreparedQuery(
         name: "jobs.release",
+        SQLText(unsafeSQL: """
+        WITH \(lockedJobs)
+        \(updateHeldAttempts(
+            set: "state = 'available', attempt = j.attempt - 1, lease_owner = NULL, lease_until = NULL", returning: "j.job_id"))
+        """))
+
+    /// CTE `locked`: the jobs of $1, row-locked in job_id order.
+    private static let lockedJobs =
+        "locked AS MATERIALIZED (SELECT job_id FROM pgscorer.jobs WHERE job_id = ANY($1::int8[]) ORDER BY job_id FOR UPDATE)"
+
+    /// Updates the attempts ($1 job ids, $2 attempts) that still hold their lease (the
+    /// fence), once `locked` holds their rows.
+    private static func updateHeldAttempts(set: String, returning: String) -> String {
         """
-        WITH locked AS MATERIALIZED (
-            SELECT job_id FROM pgscorer.jobs WHERE job_id = ANY($1::int8[]) ORDER BY job_id FOR UPDATE
-        )
         UPDATE pgscorer.jobs j
-        SET state = 'available', attempt = j.attempt - 1, lease_owner = NULL, lease_until = NULL
+        SET \(set)
         FROM unnest($1::int8[], $2::int2[]) AS held(job_id, attempt)
         WHERE j.job_id = held.job_id AND j.attempt = held.attempt AND j.state = 'running'
           AND j.job_id = ANY($1::int8[]) AND j.job_id IN (SELECT job_id FROM locked)
-        RETURNING j.job_id
-        """)
+        RETURNING \(returning)
+        """
+    }
 
     /// Fails running jobs whose lease expired on their last allowed attempt.
     static let failExhaustedLeases = PreparedQuery(

@@ -47,30 +47,33 @@ struct JobQueue: Sendable {
             // Empty windows: nothing to copy, the one statement is its own transaction.
             return Set(try await connection.query(finish).single().decode(0) as [Int64])
         }
-        do {
-            return try await connection.transaction { connection in
-                let completed = Set(try await connection.query(finish).single().decode(0) as [Int64])
-                let written = results.filter { completed.contains($0.job.jobID) && !$0.scores.isEmpty }
-                if !written.isEmpty {
-                    var encoder = PostgresBinaryCopyEncoder()
-                    encoder.appendHeader()
-                    Self.appendPredictions(of: written, to: &encoder)
-                    encoder.appendTrailer()
-                    try await connection.copyFrom(JobQueries.copyPredictions, name: "jobs.copy_predictions") { writer in
-                        try await writer.write(encoder.take())
+        var attempt = 1
+        while true {
+            do {
+                return try await connection.transaction { connection in
+                    let completed = Set(try await connection.query(finish).single().decode(0) as [Int64])
+                    let written = results.filter { completed.contains($0.job.jobID) && !$0.scores.isEmpty }
+                    if !written.isEmpty {
+                        var encoder = PostgresBinaryCopyEncoder()
+                        encoder.appendHeader()
+                        Self.appendPredictions(of: written, to: &encoder)
+                        encoder.appendTrailer()
+                        try await connection.copyFrom(JobQueries.copyPredictions, name: "jobs.copy_predictions") { writer in
+                            try await writer.write(encoder.take())
+                        }
                     }
+                    return completed
                 }
-                return completed
+            } catch let error as PostgresError where error.sqlState == SQLState.uniqueViolation && attempt < 3 {
+                // A concurrent job of an overlapping window committed some of the same keys
+                // after our DELETE looked; the next try's DELETE sees and replaces them.
+                attempt += 1
             }
-        } catch let error as PostgresError where error.sqlState == SQLState.uniqueViolation {
-            // A concurrent job of an overlapping window wrote some of the same keys first.
-            return try await completeUpserting(results)
         }
     }
 
     /// Appends the COPY rows of `results`' predictions, one per (series, timestamp,
-    /// model): where jobs of the batch overlap, the higher job id wins, as in
-    /// `completeUpserting`.
+    /// model): where jobs of the batch overlap, the higher job id wins.
     static func appendPredictions(of results: [ScoredJob], to encoder: inout PostgresBinaryCopyEncoder) {
         func append(_ job: ClaimedJob, _ timestamp: PostgresTimestamp, _ score: Double) {
             encoder.beginRow(fieldCount: 6)
@@ -103,34 +106,6 @@ struct JobQueue: Sendable {
     private struct SeriesModel: Hashable {
         let seriesID: Int64, modelID: Int64
         init(_ job: ClaimedJob) { (seriesID, modelID) = (job.seriesID, job.modelID) }
-    }
-
-    /// The one-statement completion with an upsert of the predictions (see
-    /// `JobQueries.completeUpserting`).
-    func completeUpserting(_ results: [ScoredJob]) async throws -> Set<Int64> {
-        var series: [Int64] = [], timestamps: [PostgresTimestamp] = [], models: [Int64] = []
-        var scores: [Double] = [], owners: [Int64] = []
-        let total = results.reduce(0) { $0 + $1.scores.count }
-        series.reserveCapacity(total)
-        models.reserveCapacity(total)
-        owners.reserveCapacity(total)
-        timestamps.reserveCapacity(total)
-        scores.reserveCapacity(total)
-        for result in results {
-            series.append(contentsOf: repeatElement(result.job.seriesID, count: result.scores.count))
-            models.append(contentsOf: repeatElement(result.job.modelID, count: result.scores.count))
-            owners.append(contentsOf: repeatElement(result.job.jobID, count: result.scores.count))
-            timestamps.append(contentsOf: result.timestamps)
-            scores.append(contentsOf: result.scores)
-        }
-        let row = try await connection.query(
-            JobQueries.completeUpserting.bind(
-                results.map(\.job.jobID), results.map(\.job.attempt), workerID, results.map(\.startedAt),
-                results.map { Int32($0.scores.count) }, results.map { Int32($0.anomalies) },
-                results.map(\.durationMilliseconds), series, timestamps, models, scores, owners)
-        ).single()
-        let completed: [Int64] = try row.decode(0)
-        return Set(completed)
     }
 
     /// Records a failed attempt; returns the job's new state, or nil if the lease was lost.

@@ -66,7 +66,7 @@ final class Worker: Service, Sendable {
             }
             background.cancelAll()
         }
-        try? await control.execute("DELETE FROM pgscorer.workers WHERE worker_id = $1", configuration.workerID)
+        _ = try? await control.execute("DELETE FROM pgscorer.workers WHERE worker_id = $1", configuration.workerID)
         await control.close()
         logger.info("worker stopped")
     }
