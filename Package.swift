@@ -17,7 +17,7 @@ let package = Package(
     name: "PgScorer",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "pgscorer", targets: ["PgScorer"]),
+        .executable(name: "pgscorer", targets: ["PgScorerCLI"]),
         .library(name: "PgClient", targets: ["PgClient"]),
         .library(name: "Kernels", targets: ["Kernels"]),
     ],
@@ -48,10 +48,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .executableTarget(
+        // The domain: queue, worker, scheduling, scoring, maintenance, ingest, models,
+        // reports and the embedded cluster. Knows nothing of the command line.
+        .target(
             name: "PgScorer",
             dependencies: [
                 "PgClient", "Kernels", "Migrations",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The `pgscorer` executable: commands that parse, call the library and print.
+        .executableTarget(
+            name: "PgScorerCLI",
+            dependencies: [
+                "PgScorer", "PgClient", "Kernels", "Migrations",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -75,7 +86,7 @@ let package = Package(
         .testTarget(
             name: "PgScorerTests",
             dependencies: [
-                "PgScorer", "PgClient", "Migrations", "Kernels", "TestSupport",
+                "PgScorer", "PgScorerCLI", "PgClient", "Migrations", "Kernels", "TestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

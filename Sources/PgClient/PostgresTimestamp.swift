@@ -91,3 +91,11 @@ public struct PostgresInterval: Hashable, Sendable, PostgresEncodable, CustomStr
         return parts.joined(separator: " ")
     }
 }
+
+extension PostgresTimestamp: Encodable {
+    /// Encodes as its ISO 8601 text in UTC (`description`).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}

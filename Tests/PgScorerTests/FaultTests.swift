@@ -6,7 +6,7 @@ import PgClient
 import TestSupport
 import Testing
 
-@testable import PgScorer
+import PgScorer
 
 /// Faults injected into real worker processes against a real PostgreSQL.
 @Suite("Faults")

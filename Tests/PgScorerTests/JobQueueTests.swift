@@ -3,7 +3,7 @@ import PgClient
 import TestSupport
 import Testing
 
-@testable import PgScorer
+import PgScorer
 
 @Suite("Job queue")
 struct JobQueueTests {
@@ -76,7 +76,7 @@ struct JobQueueTests {
     func zombieCompletionIsRefused() async throws {
         try await ScorerFixture.with { fixture in
             _ = try await Self.fleet(fixture, series: 1)
-            let scorer = JobScorer(models: ModelCache())
+            let scorer = BatchScorer()
             let zombie = try await fixture.queue("zombie")
             let first = try #require(try await zombie.claim(limit: 1, lease: .seconds(1)).first)
             let zombieResult = try await scorer.score(first, on: zombie.connection)
@@ -112,7 +112,7 @@ struct JobQueueTests {
             _ = try await Self.fleet(fixture, series: 1)
             try await fixture.connection.execute("UPDATE pgscorer.jobs SET max_attempts = 3")
             let queue = try await fixture.queue("flaky")
-            var states: [String?] = []
+            var states: [JobState?] = []
             for attempt in 1...3 {
                 let job = try #require(try await queue.claim(limit: 1, lease: .seconds(60)).first)
                 #expect(job.attempt == attempt)
@@ -125,7 +125,7 @@ struct JobQueueTests {
                     try await Task.sleep(for: .milliseconds(300))
                 }
             }
-            #expect(states == ["retryable", "retryable", "failed"])
+            #expect(states == [.retryable, .retryable, .failed])
             let row = try await fixture.connection.query(
                 "SELECT state::text, jsonb_array_length(errors), last_error, finished_at IS NOT NULL FROM pgscorer.jobs").single()
             #expect(try row.decode(0) as String == "failed")
@@ -144,7 +144,7 @@ struct JobQueueTests {
             let jobs = try await Self.fleet(fixture, series: 1)
             let queue = try await fixture.queue("worker")
             let job = try #require(try await queue.claim(limit: 1, lease: .seconds(60)).first)
-            let result = try await JobScorer(models: ModelCache()).score(job, on: queue.connection)
+            let result = try await BatchScorer().score(job, on: queue.connection)
             try await fixture.connection.execute("UPDATE pgscorer.jobs SET state = 'cancelled' WHERE job_id = $1", jobs[0])
             #expect(try await queue.renewLeases([job], lease: .seconds(60)).isEmpty, "the heartbeat notices")
             #expect(try await queue.complete([result]).isEmpty, "the completion is refused")
@@ -164,7 +164,7 @@ struct JobQueueTests {
                 PostgresTimestamp(microsecondsSince2000: Self.start.microsecondsSince2000 + halfHour),
                 PostgresTimestamp(microsecondsSince2000: Self.end.microsecondsSince2000 + halfHour))
             let queue = try await fixture.queue("w")
-            let scorer = JobScorer(models: ModelCache())
+            let scorer = BatchScorer()
             func scoreAll(_ jobs: [ClaimedJob]) async throws -> [ScoredJob] {
                 var results: [ScoredJob] = []
                 for job in jobs { results.append(try await scorer.score(job, on: queue.connection)) }
@@ -189,7 +189,7 @@ struct JobQueueTests {
             _ = try await Self.fleet(fixture, series: 1)
             let queue = try await fixture.queue("w")
             let job = try #require(try await queue.claim(limit: 1, lease: .seconds(60)).first)
-            let result = try await JobScorer(models: ModelCache()).score(job, on: queue.connection)
+            let result = try await BatchScorer().score(job, on: queue.connection)
             #expect(result.timestamps.first == Self.start)
 
             // Another writer holds an uncommitted prediction for the job's first reading.
@@ -260,7 +260,7 @@ struct JobQueueTests {
             #expect(try await fixture.enqueue(Self.start, Self.end).isEmpty)
             let queue = try await fixture.queue("w")
             let claimed = try await queue.claim(limit: 10, lease: .seconds(60))
-            let scorer = JobScorer(models: ModelCache())
+            let scorer = BatchScorer()
             var results: [ScoredJob] = []
             for job in claimed { results.append(try await scorer.score(job, on: queue.connection)) }
             #expect(try await queue.complete(results).count == 2)

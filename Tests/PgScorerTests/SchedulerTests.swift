@@ -4,7 +4,7 @@ import PgClient
 import TestSupport
 import Testing
 
-@testable import PgScorer
+import PgScorer
 
 @Suite("Scheduler")
 struct SchedulerTests {

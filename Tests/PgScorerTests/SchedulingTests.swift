@@ -1,7 +1,7 @@
 import PgClient
 import Testing
 
-@testable import PgScorer
+import PgScorer
 
 @Suite("Cron expressions and schedule ticks")
 struct SchedulingTests {

@@ -3,7 +3,7 @@ import PgClient
 import TestSupport
 import Testing
 
-@testable import PgScorer
+import PgScorer
 
 @Suite("Least-privilege roles")
 struct SecurityTests {

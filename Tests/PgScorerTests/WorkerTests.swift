@@ -4,7 +4,7 @@ import PgClient
 import TestSupport
 import Testing
 
-@testable import PgScorer
+import PgScorer
 
 @Suite("Worker processes end to end")
 struct WorkerTests {

@@ -6,10 +6,10 @@ import Logging
 /// socket in that folder, started on first use and reused afterwards. PostgreSQL
 /// refuses to run as root, so as root the cluster runs as the `postgres` account.
 /// Starting is serialised by a file lock, so several processes can share it.
-struct EmbeddedCluster: Sendable {
-    let home: URL
+package struct EmbeddedCluster: Sendable {
+    package let home: URL
 
-    init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    package init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         let path = environment["PGSCORER_HOME"] ?? FileManager.default.currentDirectoryPath + "/.pgscorer"
         home = URL(fileURLWithPath: path).standardizedFileURL
     }
@@ -18,16 +18,16 @@ struct EmbeddedCluster: Sendable {
     var socketDirectory: URL { home.appendingPathComponent("run") }
     var logFile: URL { home.appendingPathComponent("server.log") }
     static let port = 5432
-    static let databaseName = "pgscorer"
+    package static let databaseName = "pgscorer"
 
     /// The libpq connection string for the cluster's `pgscorer` database.
-    var connectionString: String {
+    package var connectionString: String {
         "host=\(socketDirectory.path) port=\(Self.port) user=postgres dbname=\(Self.databaseName)"
     }
 
-    var isInitialized: Bool { FileManager.default.fileExists(atPath: dataDirectory.appendingPathComponent("PG_VERSION").path) }
+    package var isInitialized: Bool { FileManager.default.fileExists(atPath: dataDirectory.appendingPathComponent("PG_VERSION").path) }
 
-    var isRunning: Bool {
+    package var isRunning: Bool {
         guard isInitialized, let bin = try? Self.binDirectory() else { return false }
         return (try? run(bin.appendingPathComponent("pg_ctl").path, ["-D", dataDirectory.path, "status"])) != nil
     }
@@ -52,7 +52,7 @@ struct EmbeddedCluster: Sendable {
     }
 
     /// Initialises (first time) and starts the cluster unless it runs; returns the conninfo.
-    func ensureRunning(logger: Logger) throws -> String {
+    package func ensureRunning(logger: Logger) throws -> String {
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         try withLock {
             let bin = try Self.binDirectory()
@@ -77,7 +77,7 @@ struct EmbeddedCluster: Sendable {
                 let exists = try run(
                     bin.appendingPathComponent("psql").path,
                     ["-X", "-tA", "-d", "postgres"] + connect
-                        + ["-c", "SELECT count(*) FROM pg_database WHERE datname = '\(Self.databaseName)'"], asOwner: false)
+                        + ["-c", ClusterQueries.databaseExists(Self.databaseName)], asOwner: false)
                 if exists.trimmingCharacters(in: .whitespacesAndNewlines) == "0" {
                     try run(bin.appendingPathComponent("createdb").path, connect + [Self.databaseName], asOwner: false)
                 }
@@ -87,7 +87,7 @@ struct EmbeddedCluster: Sendable {
     }
 
     /// Stops the cluster if it runs.
-    func stop() throws -> Bool {
+    package func stop() throws -> Bool {
         guard isRunning else { return false }
         _ = try withLock {
             try run(Self.binDirectory().appendingPathComponent("pg_ctl").path, ["-D", dataDirectory.path, "-m", "fast", "-w", "stop"])

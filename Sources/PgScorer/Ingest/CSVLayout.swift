@@ -1,5 +1,5 @@
 /// How a readings CSV is laid out, worked out from its header.
-enum CSVLayout: Equatable {
+package enum CSVLayout: Equatable {
     /// `device,sensor,ts,<feature columns…>`: one reading with all its features per row.
     case wide(featureNames: [String])
     /// A timestamp, a device, a sensor and one value per row, in any column order:
@@ -7,21 +7,23 @@ enum CSVLayout: Equatable {
     case long(ts: Int, device: Int, sensor: Int, value: Int)
 
     /// The layout the user asked for, if any.
-    enum Choice: String, CaseIterable { case auto, wide, long }
+    package enum Choice: String, CaseIterable { case auto, wide, long }
 
     /// Column names for the long layout, given or the defaults (case-insensitive).
-    struct LongColumns {
-        var ts: [String] = ["ts", "timestamp", "time", "datetime", "date_time"]
-        var device: [String] = ["device", "device_id", "deviceid"]
-        var sensor: [String] = ["sensor", "sensor_id", "sensorid", "tag"]
-        var value: [String] = ["value", "reading", "val"]
+    package struct LongColumns {
+        package var ts: [String] = ["ts", "timestamp", "time", "datetime", "date_time"]
+        package var device: [String] = ["device", "device_id", "deviceid"]
+        package var sensor: [String] = ["sensor", "sensor_id", "sensorid", "tag"]
+        package var value: [String] = ["value", "reading", "val"]
+
+        package init() {}
     }
 
-    struct HeaderError: Error, CustomStringConvertible {
-        let description: String
+    package struct HeaderError: Error, CustomStringConvertible {
+        package let description: String
     }
 
-    static func detect(header: [String], choice: Choice, longColumns: LongColumns) throws(HeaderError) -> CSVLayout {
+    package static func detect(header: [String], choice: Choice, longColumns: LongColumns) throws(HeaderError) -> CSVLayout {
         let names = header.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         let wideHeader = names.count >= 4 && names[0] == "device" && names[1] == "sensor" && names[2] == "ts"
         func column(_ candidates: [String], _ role: String) throws(HeaderError) -> Int {

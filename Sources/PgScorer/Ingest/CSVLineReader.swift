@@ -2,7 +2,7 @@ import Foundation
 
 /// Reads a CSV stream line by line with line numbers, splitting fields (RFC 4180
 /// quoting within a line). Bytes that are not UTF-8 are reported, never guessed.
-struct CSVLineReader {
+package struct CSVLineReader {
     private let handle: FileHandle
     private var buffer: [UInt8] = []
     private var position = 0
@@ -11,12 +11,12 @@ struct CSVLineReader {
     private(set) var bytesRead = 0
     static let maxLineBytes = 1 << 20
 
-    enum Failure: Error, Equatable, CustomStringConvertible {
+    package enum Failure: Error, Equatable, CustomStringConvertible {
         case invalidUTF8(line: Int)
         case unterminatedQuote(line: Int)
         case lineTooLong(line: Int)
 
-        var description: String {
+        package var description: String {
             switch self {
             case .invalidUTF8(let line): "line \(line): not valid UTF-8"
             case .unterminatedQuote(let line): "line \(line): unterminated quoted field"
@@ -25,7 +25,7 @@ struct CSVLineReader {
         }
     }
 
-    init(handle: FileHandle) { self.handle = handle }
+    package init(handle: FileHandle) { self.handle = handle }
 
     /// The next non-empty line's fields, or nil at the end of the input.
     mutating func next() throws(Failure) -> [Substring]? {
@@ -43,7 +43,7 @@ struct CSVLineReader {
     }
 
     /// Splits one line into fields: a field may be quoted, with `""` for a quote inside.
-    static func split(_ text: String, line: Int) throws(Failure) -> [Substring] {
+    package static func split(_ text: String, line: Int) throws(Failure) -> [Substring] {
         guard text.contains("\"") else { return text.split(separator: ",", omittingEmptySubsequences: false) }
         let characters = Array(text)
         var fields: [Substring] = []

@@ -1,45 +1,59 @@
 import PgClient
 
 /// One attempt at a job, as claimed by this worker: the fence is `(jobID, attempt)`.
-struct ClaimedJob: Sendable, Hashable {
-    let jobID: Int64
-    let seriesID: Int64
-    let modelID: Int64
-    let windowStart: PostgresTimestamp
-    let windowEnd: PostgresTimestamp
-    let attempt: Int16
-    let maxAttempts: Int16
+package struct ClaimedJob: Sendable, Hashable {
+    package let jobID: Int64
+    package let seriesID: Int64
+    package let modelID: Int64
+    package let windowStart: PostgresTimestamp
+    package let windowEnd: PostgresTimestamp
+    package let attempt: Int16
+    package let maxAttempts: Int16
     /// When the claim happened, by the database clock.
-    let claimedAt: PostgresTimestamp
-}
+    package let claimedAt: PostgresTimestamp
 
-/// What scoring one job produced, ready to be written on completion.
-struct ScoredJob: Sendable {
-    let job: ClaimedJob
-    let timestamps: [PostgresTimestamp]
-    let scores: [Double]
-    let startedAt: PostgresTimestamp
-    let durationMilliseconds: Double
-
-    var anomalies: Int { scores.lazy.filter { $0 <= 0 }.count }
+    /// A row of `JobQueries.claim` / `claimResuming`.
+    init(row: PostgresRow) throws {
+        jobID = try row.decode("job_id")
+        seriesID = try row.decode("series_id")
+        modelID = try row.decode("model_id")
+        windowStart = try row.decode("window_start")
+        windowEnd = try row.decode("window_end")
+        attempt = try row.decode("attempt")
+        maxAttempts = try row.decode("max_attempts")
+        claimedAt = try row.decode("claimed_at")
+    }
 }
 
 /// A job's place in claim order, (priority, run_at, job_id): where a slot's next
 /// claim can resume.
-struct ClaimKey: Sendable, Comparable {
-    let priority: Int16
-    let runAt: PostgresTimestamp
-    let jobID: Int64
+package struct ClaimKey: Sendable, Comparable {
+    package let priority: Int16
+    package let runAt: PostgresTimestamp
+    package let jobID: Int64
 
-    static func < (a: ClaimKey, b: ClaimKey) -> Bool {
+    package static func < (a: ClaimKey, b: ClaimKey) -> Bool {
         (a.priority, a.runAt, a.jobID) < (b.priority, b.runAt, b.jobID)
     }
 }
 
 /// What one claim statement got.
-struct Claim: Sendable {
-    var jobs: [ClaimedJob]
+package struct Claim: Sendable {
+    package var jobs: [ClaimedJob]
     /// The largest key among the due jobs claimed (reclaimed leases excluded): a
     /// resuming claim starts after it. Nil when no due job was claimed.
-    var lastKey: ClaimKey?
+    package var lastKey: ClaimKey?
+
+    /// The rows of `JobQueries.claim` / `claimResuming`.
+    init(rows: PostgresRows) throws {
+        jobs = []
+        for row in rows {
+            let job = try ClaimedJob(row: row)
+            jobs.append(job)
+            if try row.decode("due") as Bool {
+                let key = ClaimKey(priority: try row.decode("priority"), runAt: try row.decode("run_at"), jobID: job.jobID)
+                lastKey = max(lastKey ?? key, key)
+            }
+        }
+    }
 }

@@ -2,7 +2,7 @@
 /// `*`, numbers, ranges `a-b`, steps `*/n` and `a-b/n`, and lists. Day of week 0 and 7
 /// are Sunday. As in Vixie cron, when both day fields are restricted a day matches if
 /// either does. The database validates the same grammar (`pgscorer.cron_error`).
-struct CronExpression: Sendable, Equatable {
+package struct CronExpression: Sendable, Equatable {
     let minutes: Set<Int>
     let hours: Set<Int>
     let daysOfMonth: Set<Int>
@@ -11,11 +11,11 @@ struct CronExpression: Sendable, Equatable {
     let dayOfMonthRestricted: Bool
     let dayOfWeekRestricted: Bool
 
-    struct ParseError: Error, CustomStringConvertible {
-        let description: String
+    package struct ParseError: Error, CustomStringConvertible {
+        package let description: String
     }
 
-    init(_ text: String) throws {
+    package init(_ text: String) throws {
         let fields = text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
         guard fields.count == 5 else {
             throw ParseError(description: "cron '\(text)' must have 5 fields (minute hour day-of-month month day-of-week), it has \(fields.count)")
@@ -59,7 +59,7 @@ struct CronExpression: Sendable, Equatable {
 
     /// The latest minute at or before `time` (Unix seconds, UTC) that matches, looking
     /// back at most `lookbackDays`; nil if there is none in that span.
-    func latestTick(atOrBefore time: Int64, lookbackDays: Int = 3_000) -> Int64? {
+    package func latestTick(atOrBefore time: Int64, lookbackDays: Int = 3_000) -> Int64? {
         let secondsPerDay: Int64 = 86_400
         var day = time >= 0 ? time / secondsPerDay : (time - secondsPerDay + 1) / secondsPerDay
         var latestMinuteOfDay = Int((time - day * secondsPerDay) / 60)

@@ -1,13 +1,13 @@
 /// When a schedule fires: a cron expression, or every fixed interval (ticks aligned to
 /// multiples of the interval since 2000-01-01 UTC, like `date_bin`).
-enum ScheduleTiming: Sendable, Equatable {
+package enum ScheduleTiming: Sendable, Equatable {
     case cron(CronExpression)
     case every(microseconds: Int64)
 
-    static let alignmentOrigin: Int64 = 946_684_800 * 1_000_000  // 2000-01-01 in Unix µs
+    package static let alignmentOrigin: Int64 = 946_684_800 * 1_000_000  // 2000-01-01 in Unix µs
 
     /// The latest tick at or before `time` (Unix microseconds).
-    func latestTick(atOrBefore time: Int64) -> Int64? {
+    package func latestTick(atOrBefore time: Int64) -> Int64? {
         switch self {
         case .cron(let cron):
             let seconds = time >= 0 ? time / 1_000_000 : (time - 999_999) / 1_000_000
@@ -20,7 +20,7 @@ enum ScheduleTiming: Sendable, Equatable {
     }
 
     /// The first tick after `time` (Unix microseconds), looking ahead at most 8 years.
-    func nextTick(after time: Int64) -> Int64? {
+    package func nextTick(after time: Int64) -> Int64? {
         switch self {
         case .every(let step):
             return (latestTick(atOrBefore: time) ?? time) + step
@@ -41,7 +41,7 @@ enum ScheduleTiming: Sendable, Equatable {
     /// The ticks to fire now, oldest first: the latest due tick after `lastFired`, or
     /// with catch-up, up to `catchUpLimit` of the missed ones. A schedule that never
     /// fired starts with its latest tick.
-    func dueTicks(now: Int64, lastFired: Int64?, catchUpLimit: Int?) -> [Int64] {
+    package func dueTicks(now: Int64, lastFired: Int64?, catchUpLimit: Int?) -> [Int64] {
         guard let latest = latestTick(atOrBefore: now) else { return [] }
         guard let lastFired else { return [latest] }
         guard latest > lastFired else { return [] }

@@ -4,20 +4,25 @@ import PgClient
 /// Decoded, scoring-ready models by model id, shared by a worker's slots. A model row's
 /// payload never changes meaning for its id (a new version is a new row), so entries
 /// stay valid; the least recently used are dropped beyond `capacity`.
-actor ModelCache {
+package actor ModelCache {
     private var entries: [Int64: (scorer: OneClassSVMScorer, lastUse: UInt64)] = [:]
     private var clock: UInt64 = 0
-    let capacity: Int
+    package let capacity: Int
 
-    init(capacity: Int = 10_000) { self.capacity = capacity }
+    package init(capacity: Int = 10_000) { self.capacity = capacity }
+
+    /// A model that cannot be scored with: it does not exist or its payload does not decode.
+    struct Unusable: Error, CustomStringConvertible {
+        let description: String
+    }
 
     /// Loads the models of `modelIDs` that are not cached yet in one query (a batch's
     /// models). A payload that does not decode is left out; `scorer(for:)` then reports
     /// it for its own job.
-    func prefetch(_ modelIDs: [Int64], loading connection: PostgresConnection) async throws {
-        let missing = Array(Set(modelIDs.filter { entries[$0] == nil }))
+    func prefetch(_ modelIDs: Set<Int64>, loading connection: PostgresConnection) async throws {
+        let missing = Array(modelIDs.filter { entries[$0] == nil })
         guard !missing.isEmpty else { return }
-        for row in try await connection.query(JobQueries.modelPayloads.bind(missing)) {
+        for row in try await connection.query(ModelQueries.payloads.bind(missing)) {
             let modelID: Int64 = try row.decode(0)
             let payload: PostgresBytes = try row.decode(1)
             guard entries[modelID] == nil, let model = try? OneClassSVM(encoded: payload.bytes) else { continue }
@@ -25,22 +30,22 @@ actor ModelCache {
         }
     }
 
-    /// The scorer for `modelID`, loading and decoding its payload on a miss.
-    /// Throws `ScoringFailure.permanent` if the payload is missing or does not decode.
+    /// The scorer for `modelID`, loading and decoding its payload on a miss. Throws
+    /// `Unusable` if the payload is missing or does not decode.
     func scorer(for modelID: Int64, loading connection: PostgresConnection) async throws -> OneClassSVMScorer {
         clock += 1
         if let entry = entries[modelID] {
             entries[modelID]?.lastUse = clock
             return entry.scorer
         }
-        let rows = try await connection.query(JobQueries.modelPayload.bind(modelID))
-        guard let row = rows.first else { throw ScoringFailure.permanent("model \(modelID) does not exist") }
+        let rows = try await connection.query(ModelQueries.payload.bind(modelID))
+        guard let row = rows.first else { throw Unusable(description: "model \(modelID) does not exist") }
         let payload: PostgresBytes = try row.decode(0)
         let model: OneClassSVM
         do {
             model = try OneClassSVM(encoded: payload.bytes)
         } catch {
-            throw ScoringFailure.permanent("model \(modelID): \(error)")
+            throw Unusable(description: "model \(modelID): \(error)")
         }
         let scorer = OneClassSVMScorer(model)
         insert(scorer, for: modelID)
@@ -53,17 +58,5 @@ actor ModelCache {
             entries[oldest] = nil
         }
         entries[modelID] = (scorer, clock)
-    }
-}
-
-/// Why a job could not be scored. Permanent failures (bad model, wrong feature count)
-/// fail the job at once; retrying cannot fix them.
-enum ScoringFailure: Error, CustomStringConvertible {
-    case permanent(String)
-
-    var description: String {
-        switch self {
-        case .permanent(let reason): reason
-        }
     }
 }

@@ -5,22 +5,23 @@ import ServiceLifecycle
 
 /// A `pgscorer worker` process: `concurrency` scoring slots that claim, score and
 /// complete jobs, each on its own connection, plus a heartbeat that renews leases, a
-/// listener that wakes idle slots on NOTIFY, and (optionally) the scheduler.
+/// listener that wakes idle slots on NOTIFY, and (optionally) the scheduler. Upkeep
+/// (reaping leases and dead workers, making partitions) is `MaintenanceService`'s.
 ///
 /// Graceful shutdown: slots stop claiming, finish the job in hand, give the rest of
 /// their batch back without using up an attempt, and the process deregisters.
 /// Cancellation (a second signal) stops at once; leases then expire and other
 /// workers take the jobs over.
-final class Worker: Service, Sendable {
-    let configuration: WorkerConfiguration
+package final class Worker: Service, Sendable {
+    package let configuration: WorkerConfiguration
     let logger: Logger
     private let leases = LeaseRegistry()
     private let jobsDoorbell = Doorbell()
     private let schedulesDoorbell = Doorbell()
-    private let scorer = JobScorer(models: ModelCache())
+    private let scorer = BatchScorer()
     private let budget: ClaimBudget
 
-    init(configuration: WorkerConfiguration, logger: Logger) {
+    package init(configuration: WorkerConfiguration, logger: Logger) {
         self.configuration = configuration
         self.budget = ClaimBudget(limit: configuration.maxJobs)
         var logger = logger
@@ -28,26 +29,32 @@ final class Worker: Service, Sendable {
         self.logger = logger
     }
 
-    func run() async throws {
-        let control = try await connect(purpose: "control")
+    /// The upkeep a worker process runs beside its slots, with the configured intervals.
+    package var maintenance: MaintenanceService {
+        MaintenanceService(
+            tasks: [
+                LeaseReaper(interval: configuration.leaseReaperInterval),
+                PartitionKeeper(interval: configuration.partitionKeeperInterval),
+                WorkerReaper(interval: configuration.workerReaperInterval),
+            ], databaseURL: configuration.databaseURL, logger: logger)
+    }
+
+    package func run() async throws {
+        let control = try await connection(for: "control").connect()
         try await control.execute(
-            """
-            INSERT INTO pgscorer.workers (worker_id, hostname, pid, concurrency, version) VALUES ($1, $2, $3, $4, $5)
-            ON CONFLICT (worker_id) DO UPDATE SET heartbeat_at = now()
-            """, configuration.workerID, ProcessInfo.processInfo.hostName, Int32(getpid()),
-            Int32(configuration.concurrency), PgScorerCommand.configuration.version)
+            WorkerQueries.register.bind(
+                configuration.workerID, ProcessInfo.processInfo.hostName, Int32(getpid()), Int32(configuration.concurrency),
+                PgScorerVersion.current, configuration.lease.seconds))
         if configuration.runScheduler {
             // Fire what is due before any slot looks for work, so --exit-when-idle
             // does not find an empty queue a moment before the first tick's jobs.
-            let scheduler = Scheduler(connection: control, workerID: configuration.workerID, logger: logger)
-            try await scheduler.maintain()
-            _ = try await scheduler.fireDueTicks()
+            _ = try await Scheduler(connection: control, workerID: configuration.workerID, logger: logger).fireDueTicks()
         }
         logger.info(
             "worker started",
             metadata: [
                 "concurrency": "\(configuration.concurrency)", "batch.size": "\(configuration.batchSize)",
-                "lease": "\(configuration.lease)", "scheduler": "\(configuration.runScheduler)",
+                "lease": "\(DurationText.format(configuration.lease))", "scheduler": "\(configuration.runScheduler)",
             ])
         await withTaskGroup(of: Void.self) { background in
             background.addTask { await self.listen() }
@@ -66,7 +73,7 @@ final class Worker: Service, Sendable {
             }
             background.cancelAll()
         }
-        _ = try? await control.execute("DELETE FROM pgscorer.workers WHERE worker_id = $1", configuration.workerID)
+        _ = try? await control.execute(WorkerQueries.deregister.bind(configuration.workerID))
         await control.close()
         logger.info("worker stopped")
     }
@@ -88,7 +95,7 @@ final class Worker: Service, Sendable {
                 if let connection {
                     current = connection
                 } else {
-                    current = try await connect(purpose: "slot \(slot)")
+                    current = try await self.connection(for: "slot \(slot)").connect()
                 }
                 connection = current
                 let queue = JobQueue(connection: current, workerID: configuration.workerID)
@@ -126,13 +133,13 @@ final class Worker: Service, Sendable {
                 logger.warning("database connection lost; reconnecting", metadata: ["error": "\(error)"])
                 if let connection { await connection.close() }
                 connection = nil
-                await pause(afterFailures: failures)
+                await PersistentConnection.pause(afterFailures: failures)
             } catch is CancellationError {
                 break
             } catch {
                 failures += 1
                 logger.error("slot error; retrying", metadata: ["error": "\(error)"])
-                await pause(afterFailures: failures)
+                await PersistentConnection.pause(afterFailures: failures)
             }
         }
         if let connection { await connection.close() }
@@ -167,58 +174,34 @@ final class Worker: Service, Sendable {
         return front.jobs
     }
 
-    /// Scores a claimed batch (windows and models read for the whole batch) and completes
-    /// it in one transaction. Failed jobs are recorded one by one; on shutdown the
-    /// unstarted rest is released.
+    /// Scores a claimed batch and completes what scored in one transaction; records the
+    /// failures, logs the attempts found lost, and on shutdown releases the unstarted rest.
     private func process(_ jobs: [ClaimedJob], queue: JobQueue, logger: Logger) async throws {
-        let windows: [Int64: WindowReadings]
-        let reading = ContinuousClock.now
-        do {
-            windows = try await scorer.readWindows(jobs, on: queue.connection)
-            try await scorer.models.prefetch(jobs.map(\.modelID), loading: queue.connection)
-        } catch let error as PostgresError where !error.isConnectionLoss {
-            // A statement timeout, say: worth another attempt later, for every job of the batch.
-            for job in jobs {
-                try await recordFailure(
-                    job, error: "reading the windows or models failed: \(error)", permanent: false, started: reading, queue: queue, logger: logger)
-            }
-            return
+        let outcome = try await scorer.score(
+            jobs, on: queue.connection, isLost: { self.leases.isLost($0) }, shouldStop: { self.stopping })
+        if !outcome.unstarted.isEmpty {
+            let released = try await queue.release(outcome.unstarted)
+            logger.info("shutting down: released unstarted jobs", metadata: ["jobs": "\(released)"])
         }
-        var results: [ScoredJob] = []
-        for (index, job) in jobs.enumerated() {
-            if stopping {
-                let released = try await queue.release(Array(jobs[index...]))
-                logger.info("shutting down: released unstarted jobs", metadata: ["jobs": "\(released)"])
-                break
-            }
-            if leases.isLost(job) {
-                try await queue.recordLostAttempt(job, startedAt: job.claimedAt)
-                logger.warning("job no longer ours (cancelled or taken over); skipped", metadata: metadata(job))
-                continue
-            }
-            let started = ContinuousClock.now
-            do {
-                results.append(try await scorer.score(job, readings: windows[job.jobID] ?? WindowReadings(), on: queue.connection))
-            } catch let failure as ScoringFailure {
-                try await recordFailure(job, error: "\(failure)", permanent: true, started: started, queue: queue, logger: logger)
-            } catch let error as PostgresError where !error.isConnectionLoss {
-                // A statement or lock timeout, a full disk: worth another attempt later.
-                try await recordFailure(job, error: "\(error)", permanent: false, started: started, queue: queue, logger: logger)
-            }
+        for job in outcome.lost {
+            try await queue.recordLostAttempt(job, startedAt: job.claimedAt)
+            logger.warning("job no longer ours (cancelled or taken over); skipped", metadata: metadata(job))
         }
+        for failure in outcome.failed { try await record(failure, queue: queue, logger: logger) }
         let completed: Set<Int64>
         do {
-            completed = try await queue.complete(results)
+            completed = try await queue.complete(outcome.scored)
         } catch let error as PostgresError where !error.isConnectionLoss {
             // The write failed (a full disk, a timeout): nothing of it landed; retry later.
-            for result in results {
-                try await recordFailure(
-                    result.job, error: "writing the results failed: \(error)", permanent: false,
-                    started: .now - .milliseconds(Int64(result.durationMilliseconds)), queue: queue, logger: logger)
+            for result in outcome.scored {
+                let failure = JobFailure(
+                    job: result.job, reason: "writing the results failed: \(error)", retryable: true,
+                    durationMilliseconds: result.durationMilliseconds)
+                try await record(failure, queue: queue, logger: logger)
             }
             return
         }
-        for result in results {
+        for result in outcome.scored {
             var details = metadata(result.job)
             details["rows"] = "\(result.scores.count)"
             details["anomalies"] = "\(result.anomalies)"
@@ -232,22 +215,18 @@ final class Worker: Service, Sendable {
         }
     }
 
-    private func recordFailure(
-        _ job: ClaimedJob, error: String, permanent: Bool, started: ContinuousClock.Instant, queue: JobQueue, logger: Logger
-    ) async throws {
+    private func record(_ failure: JobFailure, queue: JobQueue, logger: Logger) async throws {
         var generator = SystemRandomNumberGenerator()
-        let delay = configuration.backoff.delay(afterAttempt: Int(job.attempt), using: &generator)
-        let duration = (ContinuousClock.now - started).seconds * 1000
-        let state = try await queue.fail(
-            job, error: error, retryAfter: delay, permanent: permanent, startedAt: job.claimedAt, durationMilliseconds: duration)
-        var details = metadata(job)
-        details["error"] = "\(error)"
+        let (state, delay) = try await queue.record(failure, backoff: configuration.backoff, using: &generator)
+        var details = metadata(failure.job)
+        details["error"] = "\(failure.reason)"
+        details["state"] = "\(state?.rawValue ?? "lost")"
         switch state {
-        case "retryable"?: details["retry.in"] = "\(String(format: "%.1f", delay))s"
+        case .retryable?: details["retry.in"] = "\(String(format: "%.1f", delay))s"
         case nil: details["fence"] = "lease lost"
         default: break
         }
-        logger.warning("job attempt failed", metadata: details.merging(["state": "\(state ?? "lost")"]) { $1 })
+        logger.warning("job attempt failed", metadata: details)
     }
 
     private func metadata(_ job: ClaimedJob) -> Logger.Metadata {
@@ -258,22 +237,21 @@ final class Worker: Service, Sendable {
 
     /// Renews the leases of held attempts and the worker's heartbeat, three times per lease.
     private func heartbeat() async {
-        await withConnection(purpose: "heartbeat") { connection in
+        await connection(for: "heartbeat").run { connection in
             let queue = JobQueue(connection: connection, workerID: self.configuration.workerID)
             while !Task.isCancelled {
                 try await Task.sleep(for: self.configuration.heartbeatInterval)
                 let held = self.leases.held
                 let renewed = try await queue.renewLeases(held, lease: self.configuration.lease)
                 self.leases.keepOnly(renewed, among: held)
-                try await connection.execute(
-                    "UPDATE pgscorer.workers SET heartbeat_at = now() WHERE worker_id = $1", self.configuration.workerID)
+                try await connection.execute(WorkerQueries.heartbeat.bind(self.configuration.workerID))
             }
         }
     }
 
     /// Turns NOTIFYs into wake-ups: new jobs for the slots, edited schedules for the scheduler.
     private func listen() async {
-        await withConnection(purpose: "listener") { connection in
+        await connection(for: "listener").run { connection in
             try await connection.listen("pgscorer_jobs")
             try await connection.listen("pgscorer_schedules")
             // Anything queued while we were not listening.
@@ -286,58 +264,19 @@ final class Worker: Service, Sendable {
         }
     }
 
-    /// Fires due schedule ticks every poll interval (sooner when schedules change),
-    /// and does the periodic maintenance.
+    /// Fires due schedule ticks every poll interval, sooner when schedules change.
     private func schedule() async {
-        await withConnection(purpose: "scheduler") { connection in
+        await connection(for: "scheduler").run { connection in
             let scheduler = Scheduler(connection: connection, workerID: self.configuration.workerID, logger: self.logger)
-            var lastMaintenance: ContinuousClock.Instant?
             while !self.stopping {
-                if lastMaintenance.map({ ContinuousClock.now - $0 > .seconds(60) }) ?? true {
-                    try await scheduler.maintain()
-                    lastMaintenance = .now
-                }
                 if try await !scheduler.fireDueTicks().isEmpty { self.jobsDoorbell.ring() }
                 await self.schedulesDoorbell.wait(upTo: self.configuration.poll)
             }
         }
     }
 
-    /// Runs `body` with a connection, reconnecting with backoff when it is lost,
-    /// until the task is cancelled or `body` returns.
-    private func withConnection(purpose: String, _ body: @Sendable (PostgresConnection) async throws -> Void) async {
-        var failures = 0
-        while !Task.isCancelled {
-            do {
-                let connection = try await connect(purpose: purpose)
-                failures = 0
-                do {
-                    try await body(connection)
-                } catch {
-                    await connection.close()
-                    throw error
-                }
-                await connection.close()
-                return
-            } catch is CancellationError {
-                return
-            } catch {
-                if Task.isCancelled { return }
-                failures += 1
-                logger.warning("\(purpose) connection failed; reconnecting", metadata: ["error": "\(error)"])
-                await pause(afterFailures: failures)
-            }
-        }
-    }
-
-    private func connect(purpose: String) async throws -> PostgresConnection {
-        try await PostgresConnection.connect(
-            configuration.databaseURL, applicationName: "pgscorer worker (\(purpose))", logger: logger)
-    }
-
-    /// Backs off after repeated failures: 0.2 s doubling to at most 10 s.
-    private func pause(afterFailures failures: Int) async {
-        let seconds = min(10, 0.2 * Double(1 << min(failures, 6)))
-        try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+    private func connection(for purpose: String) -> PersistentConnection {
+        PersistentConnection(
+            databaseURL: configuration.databaseURL, applicationName: "pgscorer worker (\(purpose))", logger: logger)
     }
 }

@@ -1,34 +1,44 @@
 import Foundation
 
-/// How a `pgscorer worker` process runs; see `WorkerCommand` for the flags and defaults.
-struct WorkerConfiguration: Sendable {
-    var databaseURL: String
+/// How a `pgscorer worker` process runs; `pgscorer worker --help` lists the flags and defaults.
+package struct WorkerConfiguration: Sendable {
+    package var databaseURL: String
     /// Unique per process: host, pid and a random suffix.
-    var workerID: String = WorkerConfiguration.makeWorkerID()
+    package var workerID: String = WorkerConfiguration.makeWorkerID()
     /// Scoring slots, each with its own connection.
-    var concurrency: Int = WorkerConfiguration.defaultConcurrency
+    package var concurrency: Int = WorkerConfiguration.defaultConcurrency
     /// Jobs claimed per statement (and completed per transaction).
-    var batchSize: Int = 32
-    var lease: Duration = .seconds(60)
+    package var batchSize: Int = 32
+    package var lease: Duration = .seconds(60)
     /// How long an idle slot waits for a wake-up before claiming again.
-    var poll: Duration = .seconds(1)
+    package var poll: Duration = .seconds(1)
     /// A slot resumes each claim where its previous one ended, and scans the queue from
     /// the front (where new urgent jobs and expired leases are found) at least this often.
-    var frontClaimInterval: Duration = .seconds(1)
-    var runScheduler: Bool = true
-    var exitWhenIdle: Bool = false
+    package var frontClaimInterval: Duration = .seconds(1)
+    package var runScheduler: Bool = true
+    /// Run `Worker.maintenance` beside the slots.
+    package var runMaintenance: Bool = true
+    package var exitWhenIdle: Bool = false
     /// Exit once this many jobs have been claimed and finished (nil: no limit).
-    var maxJobs: Int? = nil
-    var backoff = RetryBackoff()
+    package var maxJobs: Int? = nil
+    package var backoff = RetryBackoff()
+    /// How often exhausted leases are failed (`LeaseReaper`).
+    package var leaseReaperInterval: Duration = .seconds(60)
+    /// How often partitions are made ahead of need (`PartitionKeeper`).
+    package var partitionKeeperInterval: Duration = .seconds(3600)
+    /// How often the rows of silent workers are removed (`WorkerReaper`).
+    package var workerReaperInterval: Duration = .seconds(60)
+
+    package init(databaseURL: String) { self.databaseURL = databaseURL }
 
     /// Leases are renewed three times per lease period.
-    var heartbeatInterval: Duration { lease / 3 }
+    package var heartbeatInterval: Duration { lease / 3 }
 
     /// Twice the cores, at most 16: a slot spends part of its time waiting on the
     /// database, and another slot can use the core meanwhile.
-    static var defaultConcurrency: Int { min(2 * ProcessInfo.processInfo.activeProcessorCount, 16) }
+    package static var defaultConcurrency: Int { min(2 * ProcessInfo.processInfo.activeProcessorCount, 16) }
 
-    static func makeWorkerID() -> String {
+    package static func makeWorkerID() -> String {
         let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "host"
         return "\(host):\(getpid()):\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
     }

@@ -1,0 +1,64 @@
+import PgClient
+
+/// Every statement against `pgscorer.models` (and its view `model_versions`).
+package enum ModelQueries {
+    /// The payload of model $1: payload.
+    package static let payload = PreparedQuery(
+        name: "models.payload", "SELECT payload FROM pgscorer.models WHERE model_id = $1")
+
+    /// The payloads of several models ($1 ids) in one round trip: model_id, payload.
+    package static let payloads = PreparedQuery(
+        name: "models.payloads", "SELECT model_id, payload FROM pgscorer.models WHERE model_id = ANY($1::int8[])")
+
+    /// Deactivates the active version of series $1 (before another becomes active).
+    package static let deactivateSeries = PreparedQuery(
+        name: "models.deactivate_series", "UPDATE pgscorer.models SET active = false WHERE series_id = $1 AND active")
+
+    /// Deactivates the active version of model $1's series unless it is $1 itself.
+    package static let deactivateSiblings = PreparedQuery(
+        name: "models.deactivate_siblings",
+        """
+        UPDATE pgscorer.models SET active = false
+        WHERE active AND series_id = (SELECT series_id FROM pgscorer.models WHERE model_id = $1) AND model_id <> $1
+        """)
+
+    /// Makes model $1 active; the row count is 0 when there is no such model.
+    package static let activate = PreparedQuery(
+        name: "models.activate", "UPDATE pgscorer.models SET active = true WHERE model_id = $1")
+
+    /// Adds the next version of series $1's model: kernel $2, $3 features, $4 support
+    /// vectors, params $5, payload $6, source $7, $8 training rows, $9 fit seconds,
+    /// active $10. Returns model_id, version.
+    package static let insertVersion = PreparedQuery(
+        name: "models.insert_version",
+        """
+        INSERT INTO pgscorer.models
+            (series_id, version, kernel, n_features, n_support, params, payload, source, training_rows, fit_seconds,
+             trained_at, active)
+        SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, now(), $10
+        FROM pgscorer.models WHERE series_id = $1
+        RETURNING model_id, version
+        """)
+
+    /// Model versions of the series matching device LIKE $1 and sensor LIKE $2, only
+    /// active ones when $3, by series and newest first (see `ModelVersion`).
+    package static let versions = PreparedQuery(
+        name: "models.versions",
+        """
+        SELECT model_id, device, sensor, version, active, kernel, n_features, n_support, source, params::text AS params,
+               checksum, payload_bytes, training_rows, fit_seconds, created_at
+        FROM pgscorer.model_versions
+        WHERE device LIKE $1 AND sensor LIKE $2 AND (active OR NOT $3)
+        ORDER BY device, sensor, version DESC
+        """)
+
+    /// Model $1 as `versions` describes it, plus its payload.
+    package static let version = PreparedQuery(
+        name: "models.version",
+        """
+        SELECT v.model_id, v.device, v.sensor, v.version, v.active, v.kernel, v.n_features, v.n_support, v.source,
+               v.params::text AS params, v.checksum, v.payload_bytes, v.training_rows, v.fit_seconds, v.created_at, m.payload
+        FROM pgscorer.model_versions v JOIN pgscorer.models m USING (model_id)
+        WHERE v.model_id = $1
+        """)
+}

@@ -1,0 +1,39 @@
+import PgClient
+
+/// The statements behind `status` and `report`: each reads a view or a reporting
+/// function of the migrations, so that the same figures are one SELECT away in SQL.
+package enum ReportQueries {
+    /// Jobs per state in lifecycle order: state, jobs, oldest_wait_seconds.
+    package static let queueDepth = PreparedQuery(
+        name: "reports.queue_depth",
+        """
+        SELECT state, jobs, coalesce(extract(epoch FROM oldest_wait), 0)::float8 AS oldest_wait_seconds
+        FROM pgscorer.queue_depth
+        ORDER BY array_position(ARRAY['available','running','retryable','completed','failed','cancelled'], state)
+        """)
+
+    /// Registered workers: worker_id, hostname, heartbeat_age_seconds, running_jobs, concurrency, alive.
+    package static let workerHealth = PreparedQuery(
+        name: "reports.worker_health",
+        """
+        SELECT worker_id, hostname, extract(epoch FROM heartbeat_age)::float8 AS heartbeat_age_seconds, running_jobs,
+               concurrency, alive
+        FROM pgscorer.worker_health ORDER BY worker_id
+        """)
+
+    /// The $1 most recent failed attempts: finished_at, job_id, device, sensor, attempt, outcome, error.
+    package static let recentFailures = PreparedQuery(
+        name: "reports.recent_failures",
+        """
+        SELECT finished_at, job_id, device, sensor, attempt, outcome, coalesce(error, '') AS error
+        FROM pgscorer.recent_failures ORDER BY finished_at DESC LIMIT $1
+        """)
+
+    /// Anomalies per device and sensor from $1 on (NULL: all), devices LIKE $2.
+    package static let seriesAnomalies = PreparedQuery(
+        name: "reports.series_anomalies", "SELECT * FROM pgscorer.series_anomaly_summary($1, $2)")
+
+    /// The latest $2 schedule ticks from $1 on (NULL: all).
+    package static let scheduleTicks = PreparedQuery(
+        name: "reports.schedule_ticks", "SELECT * FROM pgscorer.schedule_tick_summary($1, $2)")
+}

@@ -1,0 +1,70 @@
+import PgClient
+
+/// Every statement against `pgscorer.schedules` and `pgscorer.schedule_runs`.
+package enum ScheduleQueries {
+    /// Every schedule (only enabled ones when $1), with its last fired tick and the
+    /// database's clock; decoded by `Schedule(row:)`.
+    package static let list = PreparedQuery(
+        name: "schedules.list",
+        """
+        SELECT s.schedule_id, s.name, s.enabled, s.cron,
+               (extract(epoch FROM s.every) * 1000000)::int8 AS every_us,
+               (extract(epoch FROM s."window") * 1000000)::int8 AS window_us,
+               s.device_pattern, s.sensor_pattern, s.missed_ticks::text AS missed_ticks, s.catch_up_limit,
+               (SELECT max(r.scheduled_for) FROM pgscorer.schedule_runs r WHERE r.schedule_id = s.schedule_id) AS last_tick,
+               now() AS now
+        FROM pgscorer.schedules s
+        WHERE s.enabled OR NOT $1
+        ORDER BY s.name
+        """)
+
+    /// Takes tick $2 of schedule $1 for process $3; no row if another already did.
+    package static let takeTick = PreparedQuery(
+        name: "schedules.take_tick",
+        """
+        INSERT INTO pgscorer.schedule_runs (schedule_id, scheduled_for, fired_by) VALUES ($1, $2, $3)
+        ON CONFLICT DO NOTHING
+        RETURNING scheduled_for
+        """)
+
+    /// Queues tick $2 of schedule $1: one job per selected series with an active model,
+    /// scoring [tick − window, tick). A window still pending from before is not queued
+    /// twice. Returns jobs_created.
+    package static let queueTickJobs = PreparedQuery(
+        name: "schedules.queue_tick_jobs",
+        """
+        WITH queued AS (
+            INSERT INTO pgscorer.jobs (series_id, model_id, schedule_id, scheduled_for, window_start, window_end, priority, max_attempts)
+            SELECT m.series_id, m.model_id, s.schedule_id, $2, $2 - s."window", $2, s.priority, s.max_attempts
+            FROM pgscorer.schedules s
+            JOIN pgscorer.series se ON se.device LIKE s.device_pattern AND se.sensor LIKE s.sensor_pattern
+            JOIN pgscorer.models m ON m.series_id = se.series_id AND m.active
+            WHERE s.schedule_id = $1
+            ORDER BY m.series_id
+            ON CONFLICT (series_id, window_start, window_end) WHERE state IN ('available', 'running', 'retryable') DO NOTHING
+            RETURNING 1
+        )
+        UPDATE pgscorer.schedule_runs SET jobs_created = (SELECT count(*) FROM queued)
+        WHERE schedule_id = $1 AND scheduled_for = $2
+        RETURNING jobs_created
+        """)
+
+    /// Adds schedule $1: cron $2 or every $3, window $4, device/sensor LIKE patterns $5
+    /// and $6, missed-tick policy $7 with catch-up limit $8, priority $9, $10 attempts.
+    /// The table's trigger validates the row.
+    package static let insert = PreparedQuery(
+        name: "schedules.insert",
+        """
+        INSERT INTO pgscorer.schedules
+            (name, cron, every, "window", device_pattern, sensor_pattern, missed_ticks, catch_up_limit, priority, max_attempts)
+        VALUES ($1, $2, $3, $4, $5, $6, $7::pgscorer.missed_tick_policy, $8, $9, $10)
+        """)
+
+    /// Enables ($2 true) or disables schedule $1; the row count is 0 if there is none.
+    package static let setEnabled = PreparedQuery(
+        name: "schedules.set_enabled", "UPDATE pgscorer.schedules SET enabled = $2 WHERE name = $1")
+
+    /// Removes schedule $1 (its jobs and predictions stay); the row count is 0 if there is none.
+    package static let delete = PreparedQuery(
+        name: "schedules.delete", "DELETE FROM pgscorer.schedules WHERE name = $1")
+}

@@ -1,0 +1,43 @@
+import PgClient
+
+/// Every statement against `pgscorer.series`.
+package enum SeriesQueries {
+    /// The series whose device matches LIKE $1 and sensor LIKE $2, by name:
+    /// series_id, device, sensor.
+    package static let matching = PreparedQuery(
+        name: "series.matching",
+        """
+        SELECT series_id, device, sensor FROM pgscorer.series
+        WHERE device LIKE $1 AND sensor LIKE $2
+        ORDER BY device, sensor
+        """)
+
+    /// The series (device $1, sensor $2), created with $3 features if new:
+    /// series_id, n_features (the stored count, which may differ from $3).
+    package static let findOrCreate = PreparedQuery(
+        name: "series.find_or_create",
+        """
+        WITH inserted AS (
+            INSERT INTO pgscorer.series (device, sensor, n_features) VALUES ($1, $2, $3)
+            ON CONFLICT (device, sensor) DO NOTHING
+            RETURNING series_id, n_features
+        )
+        SELECT series_id, n_features FROM inserted
+        UNION ALL
+        SELECT series_id, n_features FROM pgscorer.series WHERE device = $1 AND sensor = $2
+        """)
+
+    /// Locks series $1 for the rest of the transaction (serialises its model versions).
+    package static let lock = PreparedQuery(
+        name: "series.lock", "SELECT 1 FROM pgscorer.series WHERE series_id = $1 FOR UPDATE")
+
+    /// Creates the series of the staged readings that are new (feature count from the
+    /// earliest reading); one row per new series.
+    package static let createFromStage: SQLText = """
+        INSERT INTO pgscorer.series (device, sensor, n_features)
+        SELECT DISTINCT ON (device, sensor) device, sensor, cardinality(features)
+        FROM pgscorer_reading_stage ORDER BY device, sensor, ts
+        ON CONFLICT (device, sensor) DO NOTHING
+        RETURNING series_id
+        """
+}

@@ -1,0 +1,73 @@
+import PgClient
+
+/// What the queue, the workers and the schedules are doing now (`pgscorer status`).
+package struct StatusReport: Sendable, Encodable {
+    /// Jobs per state, in lifecycle order.
+    package let queue: [QueueState]
+    /// How long the oldest due job has waited.
+    package let oldestWaitSeconds: Double
+    package let workers: [WorkerStatus]
+    package let schedules: [ScheduleOverview]
+    package let recentFailures: [FailedAttempt]
+
+    package struct QueueState: Sendable, Encodable {
+        package let state: String
+        package let jobs: Int
+        package let oldestWaitSeconds: Double
+
+        init(row: PostgresRow) throws {
+            state = try row.decode("state")
+            jobs = try row.decode("jobs")
+            oldestWaitSeconds = try row.decode("oldest_wait_seconds")
+        }
+    }
+
+    package struct WorkerStatus: Sendable, Encodable {
+        package let workerID: String
+        package let hostname: String
+        package let heartbeatAgeSeconds: Double
+        package let runningJobs: Int
+        package let concurrency: Int
+        /// False once the heartbeat is older than 3 of the worker's leases.
+        package let alive: Bool
+
+        init(row: PostgresRow) throws {
+            workerID = try row.decode("worker_id")
+            hostname = try row.decode("hostname")
+            heartbeatAgeSeconds = try row.decode("heartbeat_age_seconds")
+            runningJobs = try row.decode("running_jobs")
+            concurrency = try row.decode("concurrency")
+            alive = try row.decode("alive")
+        }
+    }
+
+    package struct FailedAttempt: Sendable, Encodable {
+        package let finishedAt: PostgresTimestamp
+        package let jobID: Int64
+        package let device: String
+        package let sensor: String
+        package let attempt: Int
+        package let outcome: String
+        package let error: String
+
+        init(row: PostgresRow) throws {
+            finishedAt = try row.decode("finished_at")
+            jobID = try row.decode("job_id")
+            device = try row.decode("device")
+            sensor = try row.decode("sensor")
+            attempt = try row.decode("attempt")
+            outcome = try row.decode("outcome")
+            error = try row.decode("error")
+        }
+    }
+
+    /// Reads the report; `failureLimit` bounds the recent failures.
+    package static func load(from connection: PostgresConnection, failureLimit: Int = 10) async throws -> StatusReport {
+        let queue = try await connection.query(ReportQueries.queueDepth.bind()).map(QueueState.init(row:))
+        return StatusReport(
+            queue: queue, oldestWaitSeconds: queue.map(\.oldestWaitSeconds).max() ?? 0,
+            workers: try await connection.query(ReportQueries.workerHealth.bind()).map(WorkerStatus.init(row:)),
+            schedules: try await ScheduleOverview.all(on: connection),
+            recentFailures: try await connection.query(ReportQueries.recentFailures.bind(failureLimit)).map(FailedAttempt.init(row:)))
+    }
+}

@@ -1,0 +1,67 @@
+import PgClient
+
+/// What a schedule does after downtime (`pgscorer.missed_tick_policy`).
+package enum MissedTickPolicy: Sendable, Equatable {
+    /// Fire only the latest due tick.
+    case skip
+    /// Fire up to `limit` of the missed ticks, oldest first.
+    case catchUp(limit: Int)
+}
+
+/// A row of `pgscorer.schedules` with its last tick, decoded in this one place
+/// (`ScheduleQueries.list`); the scheduler and every listing read schedules through it.
+package struct Schedule: Sendable {
+    package let scheduleID: Int64
+    package let name: String
+    package let enabled: Bool
+    /// The cron text, or nil for a fixed interval.
+    package let cron: String?
+    /// The fixed interval in microseconds, or nil for cron.
+    package let everyMicroseconds: Int64?
+    package let window: Duration
+    package let devicePattern: String
+    package let sensorPattern: String
+    package let missedTicks: MissedTickPolicy
+    package let lastTick: PostgresTimestamp?
+    /// The database's clock when the row was read.
+    package let now: PostgresTimestamp
+
+    init(row: PostgresRow) throws {
+        scheduleID = try row.decode("schedule_id")
+        name = try row.decode("name")
+        enabled = try row.decode("enabled")
+        cron = try row.decode("cron")
+        everyMicroseconds = try row.decode("every_us")
+        window = .microseconds(try row.decode("window_us") as Int64)
+        devicePattern = try row.decode("device_pattern")
+        sensorPattern = try row.decode("sensor_pattern")
+        let policy: String = try row.decode("missed_ticks")
+        missedTicks = policy == "catch_up" ? .catchUp(limit: try row.decode("catch_up_limit")) : .skip
+        lastTick = try row.decode("last_tick")
+        now = try row.decode("now")
+    }
+
+    /// Every schedule (only the enabled ones if `enabledOnly`), by name.
+    package static func all(enabledOnly: Bool = false, on connection: PostgresConnection) async throws -> [Schedule] {
+        try await connection.query(ScheduleQueries.list.bind(enabledOnly)).map(Schedule.init(row:))
+    }
+
+    /// When it fires. Throws if its cron text does not parse (the database refuses such
+    /// rows, but a row may predate a stricter check).
+    package func timing() throws -> ScheduleTiming {
+        if let cron { return .cron(try CronExpression(cron)) }
+        return .every(microseconds: everyMicroseconds ?? 0)
+    }
+
+    /// `cron */5 * * * *` or `every 5m`, as listings show it.
+    package var timingText: String {
+        if let cron { return "cron \(cron)" }
+        return "every \(DurationText.format(.microseconds(everyMicroseconds ?? 0)))"
+    }
+
+    /// The next tick after the database's clock, if enabled and its timing is valid.
+    package var nextTick: PostgresTimestamp? {
+        guard enabled, let timing = try? timing(), let next = timing.nextTick(after: now.unixMicroseconds) else { return nil }
+        return PostgresTimestamp(unixMicroseconds: next)
+    }
+}

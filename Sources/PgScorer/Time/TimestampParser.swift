@@ -1,0 +1,129 @@
+import Foundation
+import PgClient
+
+/// Parses ISO 8601 timestamps strictly: `YYYY-MM-DD[T| ]HH:MM[:SS[.fraction]]` followed
+/// by `Z` or `±HH[:MM]`. Without a zone, the time is read in `zonelessTimeZone` if one
+/// is set (daylight saving included); else it is refused (an instant is never guessed).
+package struct TimestampParser: Sendable {
+    /// Time zone for timestamps that carry none, or nil to refuse them.
+    var zonelessTimeZone: TimeZone?
+
+    package init(zonelessTimeZone: TimeZone? = nil) { self.zonelessTimeZone = zonelessTimeZone }
+
+    package enum Failure: Error, Equatable, CustomStringConvertible {
+        case malformed(String)
+        case outOfRange(String)
+        case missingZone(String)
+
+        package var description: String {
+            switch self {
+            case .malformed(let text): "unparsable timestamp '\(text)' (expected ISO 8601, e.g. 2026-11-24T13:05:00Z)"
+            case .outOfRange(let text): "timestamp '\(text)' is out of range"
+            case .missingZone(let text): "timestamp '\(text)' has no time zone (add Z or an offset such as +01:00)"
+            }
+        }
+    }
+
+    package func parse(_ text: Substring) throws(Failure) -> PostgresTimestamp {
+        let bytes = Array(text.utf8)
+        var index = 0
+        func number(_ digits: Int) throws(Failure) -> Int {
+            guard index + digits <= bytes.count else { throw .malformed(String(text)) }
+            var value = 0
+            for _ in 0..<digits {
+                let byte = bytes[index]
+                guard (48...57).contains(byte) else { throw .malformed(String(text)) }
+                value = value * 10 + Int(byte - 48)
+                index += 1
+            }
+            return value
+        }
+        func expect(_ character: UInt8) throws(Failure) {
+            guard index < bytes.count, bytes[index] == character else { throw .malformed(String(text)) }
+            index += 1
+        }
+        let year = try number(4)
+        try expect(UInt8(ascii: "-"))
+        let month = try number(2)
+        try expect(UInt8(ascii: "-"))
+        let day = try number(2)
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "T") || bytes[index] == UInt8(ascii: " ") else {
+            throw .malformed(String(text))
+        }
+        index += 1
+        let hour = try number(2)
+        try expect(UInt8(ascii: ":"))
+        let minute = try number(2)
+        var second = 0
+        var micros = 0
+        if index < bytes.count, bytes[index] == UInt8(ascii: ":") {
+            index += 1
+            second = try number(2)
+            if index < bytes.count, bytes[index] == UInt8(ascii: ".") || bytes[index] == UInt8(ascii: ",") {
+                index += 1
+                var digits = 0
+                while index < bytes.count, (48...57).contains(bytes[index]) {
+                    if digits < 6 { micros = micros * 10 + Int(bytes[index] - 48) }
+                    digits += 1
+                    index += 1
+                }
+                guard digits > 0 else { throw .malformed(String(text)) }
+                for _ in min(digits, 6)..<6 { micros *= 10 }
+            }
+        }
+        var offset: Int?
+        if index == bytes.count {
+            guard zonelessTimeZone != nil else { throw .missingZone(String(text)) }
+            offset = nil
+        } else if bytes[index] == UInt8(ascii: "Z") || bytes[index] == UInt8(ascii: "z") {
+            index += 1
+            offset = 0
+        } else if bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+            let sign = bytes[index] == UInt8(ascii: "-") ? -1 : 1
+            index += 1
+            let offsetHours = try number(2)
+            var offsetMinutes = 0
+            if index < bytes.count {
+                if bytes[index] == UInt8(ascii: ":") { index += 1 }
+                offsetMinutes = try number(2)
+            }
+            guard offsetHours <= 15, offsetMinutes < 60 else { throw .outOfRange(String(text)) }
+            offset = sign * (offsetHours * 3600 + offsetMinutes * 60)
+        } else {
+            throw .malformed(String(text))
+        }
+        guard index == bytes.count else { throw .malformed(String(text)) }
+        guard (1...9999).contains(year), (1...12).contains(month), (1...Self.daysIn(month: month, year: year)).contains(day),
+              hour < 24, minute < 60, second < 60
+        else { throw .outOfRange(String(text)) }
+        let days = Self.daysFromCivil(year: year, month: month, day: day)
+        let local = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
+        let seconds = local - Int64(offset ?? Self.offset(of: local, in: zonelessTimeZone!))
+        return PostgresTimestamp(unixMicroseconds: seconds * 1_000_000 + Int64(micros))
+    }
+
+    /// The UTC offset in force at local wall-clock time `local` (seconds since the epoch
+    /// as if the wall clock were UTC): guess with the offset at that instant, then correct.
+    static func offset(of local: Int64, in zone: TimeZone) -> Int {
+        let guess = zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(local)))
+        return zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(local - Int64(guess))))
+    }
+
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    /// Days since 1970-01-01 (Howard Hinnant's days_from_civil).
+    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+}

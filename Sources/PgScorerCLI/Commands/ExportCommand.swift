@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+import PgScorer
+
+/// `pgscorer export predictions`: stream predictions out with COPY.
+struct ExportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export", abstract: "Export data with COPY, streaming.", subcommands: [Predictions.self])
+
+    struct Predictions: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write predictions in [--since, --until) as CSV to standard output.",
+            discussion: "Columns: \(PredictionExport.columns.joined(separator: ",")). Example: pgscorer export predictions --since 2026-11-24 > out.csv")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Start (inclusive): ISO 8601 (no zone means UTC), a date, now, or a duration ago (6h).") var since: String
+        @Option(help: "End (exclusive), in the same forms; default: no end.") var until: String?
+        @Option(help: "Only csv for now.") var format = "csv"
+
+        func validate() throws {
+            guard format == "csv" else { throw ValidationError("--format: only csv is supported") }
+        }
+
+        func run() async throws {
+            let range = try TimeRange(since: since, until: until)
+            let rows = try await global.withDatabase { session in
+                try await PredictionExport.write(range, to: FileHandle.standardOutput, from: session.connection)
+            }
+            global.bootstrapLogging().info("exported \(rows) predictions")
+        }
+    }
+}

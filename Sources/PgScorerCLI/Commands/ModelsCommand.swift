@@ -1,0 +1,141 @@
+import ArgumentParser
+import Foundation
+import Kernels
+import PgScorer
+
+/// `pgscorer models`: the per-series model versions.
+struct ModelsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "models",
+        abstract: "Import, list, show, export and activate per-series models.",
+        subcommands: [Import.self, List.self, Show.self, Export.self, Activate.self])
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import models as new versions: model JSON or scikit-learn pickles, one file or a whole folder.",
+            discussion: """
+                The series is created if new. Each import becomes the active version unless --no-activate; older versions
+                are kept. For a folder, --name-pattern says how file names carry the series, e.g. 'model_{device}_{sensor}'
+                matches model_pump-7_temp.json ({device} takes the shortest match). Every file is reported; good files are
+                imported even when others fail (the exit status is then 1). Pickles (*.pkl, scikit-learn 0.19 on) are
+                read with PgScorer's restricted unpickler (needs python3 with NumPy; nothing in the file is executed).
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Model JSON or .pkl file, or a folder of them.") var path: String
+        @Option(help: "Device the model belongs to (single file).") var device: String?
+        @Option(help: "Sensor the model belongs to (single file).") var sensor: String?
+        @Option(name: .customLong("name-pattern"), help: "File name (without .json) carrying {device} and {sensor}.")
+        var namePattern: String?
+        @Flag(name: .customLong("no-activate"), help: "Store the versions without making them active.") var noActivate = false
+
+        func validate() throws {
+            if let namePattern {
+                do { _ = try ModelFileNamePattern(namePattern) } catch { throw ValidationError("\(error)") }
+            } else if device == nil || sensor == nil {
+                throw ValidationError("give --device and --sensor, or --name-pattern to take them from file names")
+            }
+        }
+
+        func run() async throws {
+            let (files, isFolder) = try ModelImport.files(at: path)
+            let series: ModelImport.Series
+            if let namePattern {
+                series = .fileName(try ModelFileNamePattern(namePattern))
+            } else if isFolder {
+                throw PgScorerError(.invalidInput, "importing a folder needs --name-pattern")
+            } else {
+                series = .named(device: device!, sensor: sensor!)
+            }
+            var failures = 0
+            try await global.withDatabase { session in
+                let modelImport = ModelImport(store: ModelStore(connection: session.connection), series: series, activate: !noActivate)
+                try await modelImport.run(files) { file, outcome in
+                    switch outcome {
+                    case .success(let imported):
+                        print(
+                            "ok      \(file): model \(imported.stored.modelID), version \(imported.stored.version) of \(imported.device)/\(imported.sensor)"
+                                + " (\(imported.kernel), \(imported.supportVectors) support vectors)\(imported.stored.active ? ", active" : "")")
+                    case .failure(let error):
+                        failures += 1
+                        print("failed  \(file): \(error)")
+                    }
+                }
+            }
+            if files.count > 1 { print("imported \(files.count - failures) of \(files.count) file(s)") }
+            if failures > 0 { throw ExitCode(1) }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List model versions (newest first).")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Device name or SQL LIKE pattern.") var device = "%"
+        @Option(help: "Sensor name or SQL LIKE pattern.") var sensor = "%"
+        @Flag(help: "Only the active versions.") var active = false
+        @Option(help: "table, csv or json.") var format: OutputFormat = .table
+
+        func run() async throws {
+            let versions = try await global.withDatabase {
+                try await ModelStore(connection: $0.connection).versions(devicePattern: device, sensorPattern: sensor, activeOnly: active)
+            }
+            let header = ["model", "device", "sensor", "version", "active", "kernel", "features", "SVs", "source", "created (UTC)"]
+            let rows = versions.map { model in
+                ["\(model.modelID)", model.device, model.sensor, "\(model.version)", model.active ? "yes" : "", model.kernel,
+                 "\(model.features)", "\(model.supportVectors)", model.source, String(model.createdAt.description.prefix(19))]
+            }
+            try printTable(format, header: header, rows: rows, json: versions)
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one model version's details.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Model id.") var modelID: Int64
+
+        func run() async throws {
+            let (version, model) = try await global.withDatabase { try await ModelStore(connection: $0.connection).version(modelID) }
+            print("model \(modelID): \(version.device)/\(version.sensor) version \(version.version)\(version.active ? " (active)" : "")")
+            print("source: \(version.source), payload \(version.payloadBytes) bytes, sha256 \(version.checksum)")
+            if let rows = version.trainingRows { print("trained on \(rows) readings in \(String(format: "%.3f", version.fitSeconds ?? 0)) s") }
+            print("params: \(version.params)")
+            switch model {
+            case .success(let model):
+                var scaler = "none"
+                if case .standard? = model.scaler { scaler = "standard" } else if case .minMax? = model.scaler { scaler = "minmax" }
+                print("kernel \(model.kernel.rawValue), gamma \(model.gamma), coef0 \(model.coef0), degree \(model.degree), \(model.featureCount) features, \(model.supportVectorCount) support vectors, intercept \(model.intercept), scaler \(scaler)")
+            case .failure(let error):
+                print("payload does not decode: \(error)")
+            }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write a model version as model JSON.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Model id.") var modelID: Int64
+        @Option(name: .shortAndLong, help: "Output file (default: standard output).") var output: String?
+
+        func run() async throws {
+            let (version, model) = try await global.withDatabase { try await ModelStore(connection: $0.connection).version(modelID) }
+            let text = try model.get().jsonDocument(metadataJSON: version.params)
+            if let output {
+                guard FileManager.default.createFile(atPath: output, contents: Data(text.utf8)) else {
+                    throw PgScorerError(.file, "cannot write \(output)")
+                }
+            } else {
+                print(text, terminator: "")
+            }
+        }
+    }
+
+    struct Activate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Make a model version the active one for its series.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Model id.") var modelID: Int64
+
+        func run() async throws {
+            try await global.withDatabase { try await ModelStore(connection: $0.connection).activate(modelID) }
+            print("model \(modelID) is active")
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import ArgumentParser
+import PgScorer
+
+/// `pgscorer schedule`: schedules are rows of pgscorer.schedules; these commands and
+/// plain SQL edit the same rows (the database validates both).
+struct ScheduleCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "schedule",
+        abstract: "Add, list, enable, disable and remove scoring schedules.",
+        discussion: "The same rows can be edited with SQL: UPDATE pgscorer.schedules SET cron = '*/10 * * * *' WHERE name = 'fleet';",
+        subcommands: [Add.self, List.self, Enable.self, Disable.self, Remove.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a schedule: every tick scores each selected series' readings in the window before the tick.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Schedule name (letters, digits, _ . : -).") var name: String
+        @Option(help: "5-field cron in UTC, e.g. \"*/5 * * * *\".") var cron: String?
+        @Option(help: "Fixed interval instead of cron, e.g. 5m, 1h, 30s, 1h30m.") var every: DurationArgument?
+        @Option(help: "How far back each tick scores, e.g. 5m.") var window: DurationArgument
+        @Option(help: "Device SQL LIKE pattern (default: all).") var devices = "%"
+        @Option(help: "Sensor SQL LIKE pattern (default: all).") var sensors = "%"
+        @Option(name: .customLong("catch-up"), help: "After downtime, fire up to N missed ticks (default: only the latest).")
+        var catchUp: Int?
+        @Option(help: "Priority of the jobs (lower runs first).") var priority: Int16 = 0
+        @Option(name: .customLong("max-attempts"), help: "Attempts per job before it stays failed.") var maxAttempts: Int16 = 5
+
+        func validate() throws {
+            guard (cron == nil) != (every == nil) else { throw ValidationError("give exactly one of --cron and --every") }
+        }
+
+        func run() async throws {
+            var schedule = ScheduleStore.NewSchedule(name: name, cron: cron, every: every?.duration, window: window.duration)
+            schedule.devicePattern = devices
+            schedule.sensorPattern = sensors
+            schedule.missedTicks = catchUp.map { .catchUp(limit: $0) } ?? .skip
+            schedule.priority = priority
+            schedule.maxAttempts = maxAttempts
+            try await global.withDatabase { try await ScheduleStore(connection: $0.connection).add(schedule) }
+            print("schedule \(name) added")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List schedules with their last and next ticks.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "table, csv or json.") var format: OutputFormat = .table
+
+        func run() async throws {
+            let schedules = try await global.withDatabase { try await ScheduleOverview.all(on: $0.connection) }
+            let header = ["name", "enabled", "when", "window", "devices", "sensors", "missed ticks", "last tick (UTC)", "next tick (UTC)"]
+            let rows = schedules.map { schedule in
+                [schedule.name, schedule.enabled ? "yes" : "no", schedule.timing, schedule.window, schedule.devices, schedule.sensors,
+                 schedule.missedTicks, schedule.lastTick?.description ?? "-", schedule.nextTick?.description ?? "-"]
+            }
+            try printTable(format, header: header, rows: rows, json: schedules)
+        }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Enable a schedule.")
+        @OptionGroup var global: GlobalOptions
+        @Argument var name: String
+        func run() async throws { try await ScheduleCommand.setEnabled(name, true, global: global) }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Disable a schedule (its queued jobs still run).")
+        @OptionGroup var global: GlobalOptions
+        @Argument var name: String
+        func run() async throws { try await ScheduleCommand.setEnabled(name, false, global: global) }
+    }
+
+    static func setEnabled(_ name: String, _ enabled: Bool, global: GlobalOptions) async throws {
+        try await global.withDatabase { try await ScheduleStore(connection: $0.connection).setEnabled(name, enabled) }
+        print("schedule \(name) \(enabled ? "enabled" : "disabled")")
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a schedule (its jobs and predictions stay).")
+        @OptionGroup var global: GlobalOptions
+        @Argument var name: String
+        func run() async throws {
+            try await global.withDatabase { try await ScheduleStore(connection: $0.connection).remove(name) }
+            print("schedule \(name) removed")
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+import PgScorer
+
+/// `pgscorer status`: what the queue, the workers and the schedules are doing now.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Queue depth by state, oldest waiting job, workers (alive or not), schedule ticks and recent failures.")
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "table or json.") var format: OutputFormat = .table
+    @Flag(help: "Same as --format json.") var json = false
+
+    func validate() throws {
+        guard format != .csv else { throw ValidationError("--format: status prints a table or json") }
+    }
+
+    func run() async throws {
+        let status = try await global.withDatabase { try await StatusReport.load(from: $0.connection) }
+        if json || format == .json { return try JSONOutput.print(status) }
+        let depth = status.queue.map { "\($0.state) \($0.jobs)" }
+        print("queue: " + (depth.isEmpty ? "empty" : depth.joined(separator: ", ")))
+        print(String(format: "oldest waiting job: %.1f s", status.oldestWaitSeconds))
+        print("workers: \(status.workers.count)\(status.workers.contains { !$0.alive } ? " (\(status.workers.filter { !$0.alive }.count) not alive)" : "")")
+        for worker in status.workers {
+            print(String(
+                format: "  %@  heartbeat %.1f s ago, %d running%@", worker.workerID, worker.heartbeatAgeSeconds, worker.runningJobs,
+                worker.alive ? "" : "  NOT ALIVE"))
+        }
+        print("schedules:")
+        for schedule in status.schedules {
+            print("  \(schedule.name) (\(schedule.enabled ? schedule.timing : "disabled")): last tick \(schedule.lastTick?.description ?? "never"), next \(schedule.nextTick?.description ?? "-")")
+        }
+        print("recent failures:\(status.recentFailures.isEmpty ? " none" : "")")
+        for failure in status.recentFailures {
+            print("  job \(failure.jobID) \(failure.device)/\(failure.sensor) attempt \(failure.attempt) \(failure.outcome): \(failure.error)")
+        }
+    }
+}

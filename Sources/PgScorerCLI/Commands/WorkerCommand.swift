@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PgScorer
+import ServiceLifecycle
+import UnixSignals
+
+/// `pgscorer worker`: claims and scores jobs until stopped (or, with
+/// --exit-when-idle, until the queue is empty).
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Claim and score jobs; also fires schedule ticks unless --no-scheduler.",
+        discussion: """
+            Run as many as you like, on as many machines as you like, against one database:
+            jobs are claimed with SELECT … FOR UPDATE SKIP LOCKED, so no job is scored twice
+            at once, and a job whose worker dies is taken over when its lease expires.
+            SIGTERM or SIGINT: stop claiming, finish the jobs in hand (within --grace), give
+            the rest back, exit 0. A second signal exits at once.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "Scoring slots, each with its own connection. Default: twice the cores, at most 16.")
+    var concurrency: Int = WorkerConfiguration.defaultConcurrency
+
+    @Option(help: "Jobs claimed per claim statement, read in one query and completed in one transaction.")
+    var batch: Int = 32
+
+    @Option(help: "Lease per claimed job (renewed every third of it while the job runs), e.g. 60s or 2m.")
+    var lease: DurationArgument = DurationArgument(.seconds(60))
+
+    @Option(help: "How long an idle slot waits for a NOTIFY before claiming again, e.g. 1s or 500ms.")
+    var poll: DurationArgument = DurationArgument(.seconds(1))
+
+    @Option(help: "On SIGTERM/SIGINT, how long in-flight jobs may take before the process exits anyway.")
+    var grace: DurationArgument = DurationArgument(.seconds(30))
+
+    @Option(name: .customLong("retry-base"), help: "First retry delay after a failed attempt; doubles per attempt (with jitter), at most 1h.")
+    var retryBase: DurationArgument = DurationArgument(.seconds(5))
+
+    @Flag(name: .customLong("no-scheduler"), help: "Do not fire schedule ticks in this process.")
+    var noScheduler = false
+
+    @Flag(name: .customLong("no-maintenance"), help: "Do not reap expired leases and dead workers or make partitions in this process.")
+    var noMaintenance = false
+
+    @Flag(name: .customLong("exit-when-idle"), help: "Exit 0 once no job is available, retryable or running (batch use).")
+    var exitWhenIdle = false
+
+    @Option(name: .customLong("max-jobs"), help: "Exit 0 after claiming this many jobs and finishing them (recycle a process, drain part of a backlog).")
+    var maxJobs: Int?
+
+    func validate() throws {
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        guard (1...1000).contains(batch) else { throw ValidationError("--batch must be between 1 and 1000") }
+        guard lease.duration >= .seconds(1) else { throw ValidationError("--lease must be at least 1s") }
+        guard poll.duration > .zero else { throw ValidationError("--poll must be positive") }
+        if let maxJobs, maxJobs < 1 { throw ValidationError("--max-jobs must be at least 1") }
+    }
+
+    func workerConfiguration(databaseURL: String) -> WorkerConfiguration {
+        var configuration = WorkerConfiguration(databaseURL: databaseURL)
+        configuration.concurrency = concurrency
+        configuration.batchSize = batch
+        configuration.lease = lease.duration
+        configuration.poll = poll.duration
+        configuration.runScheduler = !noScheduler
+        configuration.exitWhenIdle = exitWhenIdle
+        configuration.maxJobs = maxJobs
+        configuration.backoff.base = retryBase.duration.seconds
+        // The reapers look once per lease: a dead worker's row goes within a lease of its
+        // tenth silent one, an exhausted lease fails within a lease of expiring.
+        configuration.leaseReaperInterval = lease.duration
+        configuration.workerReaperInterval = lease.duration
+        configuration.runMaintenance = !noMaintenance
+        return configuration
+    }
+
+    func run() async throws {
+        // Check the database and its schema once, then hand the URL to the services.
+        let url = try await global.withDatabase { $0.databaseURL }
+        let logger = global.bootstrapLogging()
+        let worker = Worker(configuration: workerConfiguration(databaseURL: url), logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)
+        ]
+        if worker.configuration.runMaintenance { services.append(.init(service: worker.maintenance)) }
+        var groupConfiguration = ServiceGroupConfiguration(services: services, logger: logger)
+        groupConfiguration.maximumGracefulShutdownDuration = grace.duration
+        let group = ServiceGroup(configuration: groupConfiguration)
+        // First SIGTERM/SIGINT: graceful shutdown. A second one: exit at once; the
+        // leases of unfinished jobs expire and other workers take them over.
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask {
+                var caught = 0
+                for await signal in signals {
+                    caught += 1
+                    if caught == 1 {
+                        logger.info("signal received; finishing in-flight jobs", metadata: ["signal": "\(signal)"])
+                        await group.triggerGracefulShutdown()
+                    } else {
+                        logger.warning("second signal; exiting now", metadata: ["signal": "\(signal)"])
+                        Foundation.exit(130)
+                    }
+                }
+            }
+            try await group.run()
+            tasks.cancelAll()
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Migrations
+import PgClient
+import PgScorer
+import Synchronization
+
+/// Options every subcommand that talks to the database shares.
+struct GlobalOptions: ParsableArguments {
+    @Option(
+        name: .customLong("database-url"),
+        help: ArgumentHelp(
+            "libpq connection string or postgres:// URL. Default: $DATABASE_URL, else libpq's PG* variables.",
+            valueName: "url"))
+    var databaseURL: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical. Default: $LOG_LEVEL, else info.")
+    var logLevel: Logger.Level?
+
+    /// libpq variables that mean "the user configured a server".
+    static let libpqVariables = ["PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE"]
+
+    /// Where the database is: the flag, `DATABASE_URL`, libpq's `PG*` variables, or the
+    /// embedded cluster (started if needed).
+    func resolvedDatabaseURL(
+        environment: [String: String] = ProcessInfo.processInfo.environment, logger: Logger
+    ) throws -> String {
+        if let databaseURL { return databaseURL }
+        if let url = environment["DATABASE_URL"], !url.isEmpty { return url }
+        if Self.libpqVariables.contains(where: { environment[$0] != nil }) { return "" }
+        return try EmbeddedCluster(environment: environment).ensureRunning(logger: logger)
+    }
+
+    /// Bootstraps logging (once per process; only the command does this, never a library).
+    func bootstrapLogging(environment: [String: String] = ProcessInfo.processInfo.environment) -> Logger {
+        let level = logLevel ?? environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
+        LoggingBootstrap.once(level: level)
+        var logger = Logger(label: "pgscorer")
+        logger.logLevel = level
+        return logger
+    }
+
+    /// Connects to the resolved database, checks that its schema is this build's (else:
+    /// run `pgscorer migrate`) unless `checkSchema` is false, runs `body`, and closes the
+    /// connection on every path.
+    func withDatabase<T>(checkSchema: Bool = true, _ body: (DatabaseSession) async throws -> T) async throws -> T {
+        let logger = bootstrapLogging()
+        let url = try resolvedDatabaseURL(logger: logger)
+        let connection = try await PostgresConnection.connect(url, logger: logger)
+        logger.info("using \(connection.target)")
+        do {
+            if checkSchema { try await Migrator(logger: logger).requireCurrent(connection) }
+            let result = try await body(DatabaseSession(connection: connection, databaseURL: url, logger: logger))
+            await connection.close()
+            return result
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+}
+
+/// What a command gets from `withDatabase`.
+struct DatabaseSession {
+    let connection: PostgresConnection
+    /// For commands that open more connections (workers, parallel training).
+    let databaseURL: String
+    let logger: Logger
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// swift-log may be bootstrapped only once per process.
+enum LoggingBootstrap {
+    private static let done = Mutex(false)
+
+    static func once(level: Logger.Level) {
+        done.withLock { done in
+            guard !done else { return }
+            done = true
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        }
+    }
+}

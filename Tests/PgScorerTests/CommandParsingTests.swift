@@ -1,0 +1,126 @@
+import ArgumentParser
+import Foundation
+import PgClient
+import TestSupport
+import PgScorer
+import PgScorerCLI
+import Testing
+
+@Suite("Command-line parsing")
+struct CommandParsingTests {
+    @Test("every subcommand parses its documented flags", arguments: [
+        ["demo", "--devices", "3", "--sensors", "2", "--hours", "24", "--workers", "2"],
+        ["migrate"], ["ingest", "readings.csv", "--skip-bad"], ["ingest", "-"],
+        ["models", "import", "m.json", "--device", "d", "--sensor", "s", "--no-activate"], ["models", "list", "--active"],
+        ["models", "show", "3"], ["models", "export", "3", "-o", "out.json"], ["models", "activate", "3"],
+        ["train", "--kernel", "rbf", "--nu", "0.05", "--gamma", "0.5", "--scaler", "standard", "--device", "pump-%"],
+        ["schedule", "add", "fleet", "--cron", "*/5 * * * *", "--window", "5m", "--devices", "pump-%", "--catch-up", "3"],
+        ["schedule", "add", "fleet", "--every", "30s", "--window", "1h"], ["schedule", "list"], ["schedule", "disable", "fleet"],
+        ["enqueue", "--since", "2026-11-24T00:00:00Z", "--until", "2026-11-25T00:00:00Z"],
+        ["worker", "--concurrency", "4", "--batch", "16", "--lease", "2m", "--poll", "250ms", "--no-scheduler", "--exit-when-idle"],
+        ["worker", "--max-jobs", "1000"],
+        ["status", "--json"], ["report", "--since", "2026-11-24", "--format", "csv"],
+        ["export", "predictions", "--since", "2026-11-24"], ["db", "status"], ["db", "stop"],
+    ])
+    func parses(arguments: [String]) throws {
+        _ = try PgScorerCommand.parseAsRoot(arguments)
+    }
+
+    @Test("bad arguments are refused with a message naming the flag", arguments: [
+        (["schedule", "add", "x", "--window", "5m"], "exactly one of --cron and --every"),
+        (["schedule", "add", "x", "--every", "soon", "--window", "5m"], "--every"),
+        (["worker", "--batch", "0"], "--batch"),
+        (["worker", "--max-jobs", "0"], "--max-jobs"),
+        (["worker", "--lease", "soon"], "lease"),
+        (["train", "--nu", "1.5"], "--nu"),
+        (["train", "--gamma", "-1"], "--gamma"),
+        (["train", "--kernel", "laplacian"], "--kernel"),
+        (["demo", "--sensors", "9"], "--sensors"),
+        (["export", "predictions", "--since", "2026-01-01", "--format", "parquet"], "only csv"),
+    ] as [([String], String)])
+    func refuses(arguments: [String], message: String) {
+        do {
+            _ = try PgScorerCommand.parseAsRoot(arguments)
+            Issue.record("\(arguments) should be refused")
+        } catch {
+            #expect(PgScorerCommand.message(for: error).contains(message), "\(PgScorerCommand.message(for: error))")
+        }
+    }
+
+    @Test("durations parse as the flags document, compound and in words, and print as typed", arguments: [
+        ("500ms", Duration.milliseconds(500), "500ms"), ("5m", .seconds(300), "5m"), ("1.5h", .seconds(5400), "1h30m"),
+        ("2d", .seconds(172_800), "2d"), ("1h30m", .seconds(5400), "1h30m"), ("1 hour", .seconds(3600), "1h"),
+        ("5 minutes", .seconds(300), "5m"), ("5min", .seconds(300), "5m"), ("1 day 2 hours", .seconds(93_600), "1d2h"),
+    ])
+    func durations(text: String, duration: Duration, printed: String) {
+        #expect(DurationText.parse(text) == duration)
+        #expect(DurationText.format(duration) == printed)
+    }
+
+    @Test("text that is not a duration is refused", arguments: ["5", "-1s", "soon", "5 parsecs", "", "m"])
+    func notDurations(text: String) {
+        #expect(DurationText.parse(text) == nil)
+    }
+
+    @Test("time bounds: ISO 8601 (zoneless is UTC), dates, now and durations ago; a backwards range is refused")
+    func timeBounds() throws {
+        let now = Date(timeIntervalSince1970: 1_795_000_000)
+        #expect(try TimeRange.parseBound("2026-11-24", option: "--since", now: now).description == "2026-11-24T00:00:00.000000Z")
+        #expect(try TimeRange.parseBound("2026-11-24 13:05", option: "--since", now: now).description == "2026-11-24T13:05:00.000000Z")
+        #expect(try TimeRange.parseBound("2026-11-24T13:05:00+01:00", option: "--since", now: now).description == "2026-11-24T12:05:00.000000Z")
+        #expect(try TimeRange.parseBound("now", option: "--until", now: now) == PostgresTimestamp(now))
+        #expect(try TimeRange.parseBound("6h", option: "--since", now: now) == PostgresTimestamp(now.addingTimeInterval(-6 * 3600)))
+        #expect(throws: PgScorerError.self) { try TimeRange.parseBound("banana", option: "--since", now: now) }
+        #expect(throws: PgScorerError.self) { try TimeRange(since: "2026-11-25", until: "2026-11-24", now: now) }
+    }
+
+    @Test("timestamps: ISO 8601 with a zone; none, or out of range, is refused", arguments: [
+        ("2026-11-24T13:05:00Z", "2026-11-24T13:05:00.000000Z"), ("2026-11-24 13:05:00.25+01:00", "2026-11-24T12:05:00.250000Z"),
+        ("2024-02-29T00:00Z", "2024-02-29T00:00:00.000000Z"), ("2026-11-24T13:05:00.1234567-0530", "2026-11-24T18:35:00.123456Z"),
+    ])
+    func timestamps(text: String, expected: String) throws {
+        #expect(try TimestampParser().parse(Substring(text)).description == expected)
+    }
+
+    @Test("bad timestamps name the problem")
+    func badTimestamps() {
+        let parser = TimestampParser()
+        #expect(throws: TimestampParser.Failure.missingZone("2026-11-24T13:05:00")) { try parser.parse("2026-11-24T13:05:00") }
+        #expect(throws: TimestampParser.Failure.outOfRange("2026-02-30T00:00:00Z")) { try parser.parse("2026-02-30T00:00:00Z") }
+        #expect(throws: TimestampParser.Failure.outOfRange("2026-11-24T24:00:00Z")) { try parser.parse("2026-11-24T24:00:00Z") }
+        #expect(throws: TimestampParser.Failure.malformed("yesterday")) { try parser.parse("yesterday") }
+        #expect(throws: TimestampParser.Failure.malformed("2026-11-24T13:05:00Zjunk")) { try parser.parse("2026-11-24T13:05:00Zjunk") }
+    }
+
+    @Test("CSV fields: quotes, embedded commas and doubled quotes")
+    func csvSplitting() throws {
+        #expect(try CSVLineReader.split(#""pump, 7",temp,"say ""hi""",1"#, line: 1) == ["pump, 7", "temp", #"say "hi""#, "1"])
+        #expect(throws: CSVLineReader.Failure.unterminatedQuote(line: 4)) { try CSVLineReader.split(#""open,1"#, line: 4) }
+    }
+}
+
+
+@Suite("Exit codes")
+struct ExitCodeTests {
+    @Test("a missing row is a runtime failure: exit 1, one line naming it, no usage text", arguments: [
+        (["models", "show", "999999"], "no model 999999"), (["models", "activate", "999999"], "no model 999999"),
+        (["schedule", "remove", "nope"], "no schedule named nope"), (["schedule", "enable", "nope"], "no schedule named nope"),
+    ])
+    func runtimeFailure(arguments: [String], message: String) async throws {
+        try await ScorerFixture.with { fixture in
+            let result = try await PgScorerProcess.run(arguments, database: fixture.database)
+            #expect(result.status == 1, "\(result.output)")
+            let lines = result.output.split(separator: "\n")
+            #expect(lines == ["Error: \(message)"], "\(result.output)")
+        }
+    }
+
+    @Test("a mistyped flag is a usage error: exit 64 with usage")
+    func usageError() async throws {
+        try await ScorerFixture.with { fixture in
+            let result = try await PgScorerProcess.run(["models", "show", "--bogus", "3"], database: fixture.database)
+            #expect(result.status == 64, "\(result.output)")
+            #expect(result.output.contains("Usage: pgscorer models show"), "\(result.output)")
+        }
+    }
+}

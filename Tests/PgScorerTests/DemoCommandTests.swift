@@ -1,0 +1,49 @@
+import Foundation
+import Kernels
+import Migrations
+import PgClient
+import PgScorer
+import TestSupport
+import Testing
+
+@Suite("Demo and backfill commands")
+struct DemoCommandTests {
+    @Test("enqueue queues one job per selected series, refuses an empty window, and never queues a pending window twice")
+    func enqueue() async throws {
+        try await ScorerFixture.with { fixture in
+            for device in ["pump-1", "pump-2", "fan-1"] { try await fixture.addModel(device: device, sensor: "temp", featureCount: 2) }
+            let arguments = ["enqueue", "--since", "2026-11-24T00:00:00Z", "--until", "2026-11-25T00:00:00Z", "--device", "pump-%"]
+            let first = try await PgScorerProcess.run(arguments, database: fixture.database)
+            #expect(first.status == 0 && first.output.contains("queued 2 job(s)"), "\(first.output)")
+            let again = try await PgScorerProcess.run(arguments, database: fixture.database)
+            #expect(again.output.contains("queued 0 job(s)"), "\(again.output)")
+            let backwards = try await PgScorerProcess.run(
+                ["enqueue", "--since", "2026-11-25T00:00:00Z", "--until", "2026-11-24T00:00:00Z"], database: fixture.database)
+            #expect(backwards.status != 0 && backwards.output.contains("must be after"), "\(backwards.output)")
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.jobs") == 2)
+        }
+    }
+
+    @Test("a small demo runs end to end: ticks fire, workers score every reading once, the report counts the catch")
+    func demo() async throws {
+        try await ScorerFixture.with { fixture in
+            let result = try await PgScorerProcess.run(
+                ["demo", "--devices", "2", "--sensors", "2", "--hours", "24", "--score-hours", "2", "--workers", "2", "--seconds", "6"],
+                database: fixture.database, timeout: .seconds(120))
+            #expect(result.status == 0, "\(result.output)")
+            #expect(result.output.contains("trained 4 models natively"), "\(result.output)")
+            #expect(result.output.contains("injected anomalies caught"))
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.schedule_runs") >= 1)
+            // Every reading in the scored hours has exactly one prediction by the active model.
+            let unscored = try await fixture.count(
+                """
+                SELECT count(*) FROM pgscorer.readings r JOIN pgscorer.models m ON m.series_id = r.series_id AND m.active
+                WHERE r.ts >= (SELECT max(window_start) FROM pgscorer.jobs)
+                  AND NOT EXISTS (SELECT 1 FROM pgscorer.predictions p WHERE p.series_id = r.series_id AND p.ts = r.ts AND p.model_id = m.model_id)
+                """)
+            #expect(unscored == 0)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.workers") == 0, "demo workers stop and deregister")
+        }
+    }
+}
+

@@ -1,0 +1,119 @@
+import Foundation
+import Kernels
+import Migrations
+import PgClient
+import PgScorer
+import TestSupport
+import Testing
+
+@Suite("Models command")
+struct ModelsCommandTests {
+    @Test("models import, list, show, export and activate; bad JSON is refused by field")
+    func models() async throws {
+        try await ScorerFixture.with { fixture in
+            let model = try ScorerFixture.model(featureCount: 2)
+            let file = try temporaryFile("model.json", model.jsonDocument(metadataJSON: #"{"sklearn_version": "1.5.2"}"#))
+            for _ in 0..<2 {
+                let imported = try await PgScorerProcess.run(
+                    ["models", "import", file, "--device", "pump-1", "--sensor", "temp"], database: fixture.database)
+                #expect(imported.status == 0, "\(imported.output)")
+            }
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.models WHERE active") == 1)
+            #expect(try await fixture.count("SELECT max(version) FROM pgscorer.models") == 2)
+            let list = try await PgScorerProcess.run(["models", "list"], database: fixture.database)
+            #expect(list.output.contains("pump-1") && list.output.contains("sklearn"))
+            let firstID = try await fixture.count("SELECT model_id FROM pgscorer.models WHERE version = 1")
+            #expect(try await PgScorerProcess.run(["models", "activate", "\(firstID)"], database: fixture.database).status == 0)
+            #expect(try await fixture.count("SELECT version FROM pgscorer.models WHERE active") == 1)
+            let exported = try await PgScorerProcess.run(["models", "export", "\(firstID)"], database: fixture.database)
+            let document = try OneClassSVM.fromJSON(Array(exported.output.utf8.drop { $0 != UInt8(ascii: "{") }))
+            #expect(document.model == model)
+            let show = try await PgScorerProcess.run(["models", "show", "\(firstID)"], database: fixture.database)
+            #expect(show.output.contains("kernel rbf") && show.output.contains("24 support vectors"), "\(show.output)")
+
+            let bad = try temporaryFile("bad.json", #"{"format": "pgscorer.one_class_svm", "version": 1, "kernel": "rbf", "gamma": -1}"#)
+            let refused = try await PgScorerProcess.run(["models", "import", bad, "--device", "d", "--sensor", "s"], database: fixture.database)
+            #expect(refused.status != 0 && refused.output.contains("missing field"), "\(refused.output)")
+            let wrongWidth = try temporaryFile("wide.json", try ScorerFixture.model(featureCount: 5).jsonDocument())
+            let mismatch = try await PgScorerProcess.run(
+                ["models", "import", wrongWidth, "--device", "pump-1", "--sensor", "temp"], database: fixture.database)
+            #expect(mismatch.status != 0 && mismatch.output.contains("has 2 features per reading, but the model expects 5"), "\(mismatch.output)")
+        }
+    }
+}
+
+@Suite("Model folder import")
+struct ModelFolderImportTests {
+    @Test("file-name patterns give device and sensor")
+    func pattern() throws {
+        let pattern = try ModelFileNamePattern("model_{device}_{sensor}")
+        #expect(pattern.match("model_pump-7_temp")! == ("pump-7", "temp"))
+        #expect(pattern.match("model_pump_7_temp_max")! == ("pump", "7_temp_max"))
+        #expect(pattern.match("other_pump_temp") == nil)
+        let reversed = try ModelFileNamePattern("{sensor}.{device}")
+        #expect(reversed.match("temp.pump-1")! == ("pump-1", "temp"))
+        #expect(throws: (any Error).self) { try ModelFileNamePattern("model_{device}") }
+    }
+
+    @Test("a folder import reports every file and imports the good ones when others fail")
+    func folder() async throws {
+        try await ScorerFixture.with { fixture in
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pgscorer-models-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let good = try ScorerFixture.model(featureCount: 2).jsonDocument()
+            try good.write(to: folder.appendingPathComponent("model_pump-1_temp.json"), atomically: true, encoding: .utf8)
+            try good.write(to: folder.appendingPathComponent("model_pump-2_temp.json"), atomically: true, encoding: .utf8)
+            try "{\"format\": \"nope\"}".write(to: folder.appendingPathComponent("model_pump-3_temp.json"), atomically: true, encoding: .utf8)
+            try good.write(to: folder.appendingPathComponent("unrelated.json"), atomically: true, encoding: .utf8)
+            let result = try await PgScorerProcess.run(
+                ["models", "import", folder.path, "--name-pattern", "model_{device}_{sensor}"], database: fixture.database)
+            #expect(result.status == 1, "\(result.output)")
+            #expect(result.output.contains("imported 2 of 4 file(s)"), "\(result.output)")
+            #expect(result.output.contains("failed  \(folder.path)/model_pump-3_temp.json: bad model JSON"))
+            #expect(result.output.contains("unrelated.json: the name does not match"))
+            let imported = try await fixture.connection.query(
+                "SELECT device FROM pgscorer.series JOIN pgscorer.models USING (series_id) WHERE active ORDER BY device")
+            #expect(try imported.map { try $0.decode(0) as String } == ["pump-1", "pump-2"])
+        }
+    }
+}
+
+
+@Suite("Pickle import")
+struct PickleImportTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test("the exporter embedded in pgscorer is exactly tools/export_sklearn.py")
+    func embeddedCopy() throws {
+        let source = try String(contentsOf: Self.root.appendingPathComponent("tools/export_sklearn.py"), encoding: .utf8)
+        #expect(source == EmbeddedExporter.source, "run scripts/embed-exporter after editing tools/export_sklearn.py")
+    }
+
+    @Test("a folder of pickles: the scikit-learn 0.19.2 pipeline imports, a pickle that runs code is refused and runs nothing")
+    func folderOfPickles() async throws {
+        try await ScorerFixture.with { fixture in
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pgscorer-pickles-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            try FileManager.default.copyItem(
+                at: Self.root.appendingPathComponent("tools/fixtures/legacy-sklearn/pipeline_scaler_ocsvm_sklearn-0.19.2.pkl"),
+                to: folder.appendingPathComponent("model_pump-1_temp.pkl"))
+            let marker = FileManager.default.temporaryDirectory.appendingPathComponent("pgscorer-ran-\(UUID().uuidString)")
+            // Protocol-0 pickle of os.system("touch MARKER").
+            try Data("cposix\nsystem\n(S'touch \(marker.path)'\ntR.".utf8).write(to: folder.appendingPathComponent("model_pump-2_temp.pkl"))
+            let result = try await PgScorerProcess.run(
+                ["models", "import", folder.path, "--name-pattern", "model_{device}_{sensor}"], database: fixture.database)
+            #expect(result.status == 1, "\(result.output)")
+            #expect(result.output.contains("imported 1 of 2 file(s)"), "\(result.output)")
+            #expect(result.output.contains("refusing to load posix.system"), "\(result.output)")
+            #expect(!FileManager.default.fileExists(atPath: marker.path), "the pickle's code ran")
+            let model = try await fixture.connection.query(
+                "SELECT m.source, m.params ->> 'sklearn_version', m.n_support FROM pgscorer.models m JOIN pgscorer.series s USING (series_id) WHERE s.device = 'pump-1'"
+            ).single()
+            #expect(try model.decode(0) as String == "sklearn")
+            #expect(try model.decode(1) as String == "0.19.2")
+            #expect(try model.decode(2) as Int == 2)
+        }
+    }
+}

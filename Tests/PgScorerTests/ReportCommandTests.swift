@@ -1,0 +1,37 @@
+import Foundation
+import Kernels
+import Migrations
+import PgClient
+import PgScorer
+import TestSupport
+import Testing
+
+@Suite("Status, report and export commands")
+struct ReportCommandTests {
+    @Test("status, report and export show what happened")
+    func statusReportExport() async throws {
+        try await ScorerFixture.with { fixture in
+            try await fixture.addModel(device: "pump-1", sensor: "temp", featureCount: 2)
+            try await fixture.loadReadings(device: "pump-1", sensor: "temp", start: .utc("2026-11-24T00:00:00Z"), count: 30, featureCount: 2)
+            try await fixture.enqueue(.utc("2026-11-24T00:00:00Z"), .utc("2026-11-25T00:00:00Z"))
+            let status = try await PgScorerProcess.run(["status", "--format", "json"], database: fixture.database)
+            let document = try #require(
+                try JSONSerialization.jsonObject(with: Data(status.output.utf8.drop { $0 != UInt8(ascii: "{") })) as? [String: Any])
+            let queue = try #require(document["queue"] as? [[String: Any]], "\(status.output)")
+            #expect(queue.first?["state"] as? String == "available" && queue.first?["jobs"] as? Int == 1, "\(status.output)")
+            _ = try await PgScorerProcess.run(["worker", "--exit-when-idle", "--no-scheduler"], database: fixture.database)
+            let after = try await PgScorerProcess.run(["status"], database: fixture.database)
+            #expect(after.output.contains("completed 1"), "\(after.output)")
+            let anomalies = try await fixture.count("SELECT count(*) FILTER (WHERE is_anomaly) FROM pgscorer.predictions")
+            let report = try await PgScorerProcess.run(["report", "--format", "csv"], database: fixture.database)
+            #expect(report.output.contains("series,pump-1,temp,30,\(anomalies),"), "\(report.output)")
+            let json = try await PgScorerProcess.run(["report", "--format", "json"], database: fixture.database)
+            #expect((try? JSONValue.parse(Array(json.output.utf8.drop { $0 != UInt8(ascii: "{") }))) != nil, "\(json.output)")
+            let export = try await PgScorerProcess.run(
+                ["export", "predictions", "--since", "2026-11-24T00:10:00Z", "--until", "2026-11-24T00:20:00Z"], database: fixture.database)
+            let lines = export.output.split(separator: "\n").filter { $0.hasPrefix("device,") || $0.hasPrefix("pump-1,") }
+            #expect(lines.first == "device,sensor,ts,model_id,score,is_anomaly,job_id,scored_at")
+            #expect(lines.count == 11, "\(export.output)")
+        }
+    }
+}
