@@ -135,8 +135,12 @@ class LegacyPickleTests(unittest.TestCase):
                 load_pickle(str(forest))
             garbage = pathlib.Path(folder) / "garbage.pkl"
             garbage.write_bytes(b"not a pickle at all")
-            with self.assertRaisesRegex(ExportError, "cannot read the pickle"):
+            with self.assertRaisesRegex(ExportError, "not a pickle file"):
                 load_pickle(str(garbage))
+            damaged = pathlib.Path(folder) / "damaged.pkl"
+            damaged.write_bytes(LEGACY.read_bytes()[:40])
+            with self.assertRaisesRegex(ExportError, "cannot read the pickle, it may be damaged"):
+                load_pickle(str(damaged))
 
     def test_folder_mode_exports_the_good_files_and_reports_the_bad(self):
         with tempfile.TemporaryDirectory() as folder:

@@ -31,8 +31,9 @@ extension OneClassSVM {
         let keys = Set(members.map(\.key))
         let unknown = keys.subtracting(requiredJSONKeys).subtracting(optionalJSONKeys)
         guard unknown.isEmpty else { throw .badJSON("unknown field(s): \(unknown.sorted().joined(separator: ", "))") }
-        if let missing = requiredJSONKeys.subtracting(keys).sorted().first {
-            throw .badJSON("missing field \"\(missing)\"")
+        let missing = requiredJSONKeys.subtracting(keys).sorted()
+        if !missing.isEmpty {
+            throw .badJSON("missing field\(missing.count == 1 ? "" : "s") \(missing.map { "\"\($0)\"" }.joined(separator: ", "))")
         }
         let fields = JSONFields(root)
         guard try fields.string("format") == jsonFormatName else {

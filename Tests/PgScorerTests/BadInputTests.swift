@@ -19,7 +19,7 @@ struct BadInputTests {
             let list = try await PgScorerProcess.run(["models", "list", "--device", "' OR 1=1; DROP TABLE pgscorer.models; --"], database: fixture.database)
             #expect(list.status == 0, "\(list.output)")
             let schedule = try await PgScorerProcess.run(
-                ["schedule", "add", "s1", "--every", "5m", "--window", "5m", "--devices", "'; DROP TABLE pgscorer.readings; --"],
+                ["schedule", "add", "s1", "--every", "5m", "--window", "5m", "--device", "'; DROP TABLE pgscorer.readings; --"],
                 database: fixture.database)
             #expect(schedule.status == 0, "\(schedule.output)")
             let export = try await PgScorerProcess.run(

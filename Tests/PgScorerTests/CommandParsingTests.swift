@@ -9,12 +9,12 @@ import Testing
 @Suite("Command-line parsing")
 struct CommandParsingTests {
     @Test("every subcommand parses its documented flags", arguments: [
-        ["demo", "--devices", "3", "--sensors", "2", "--hours", "24", "--workers", "2"],
+        ["demo", "--device-count", "3", "--sensor-count", "2", "--hours", "24", "--workers", "2", "--seed", "7", "--keep-schedule"],
         ["migrate"], ["ingest", "readings.csv", "--skip-bad"], ["ingest", "-"],
         ["models", "import", "m.json", "--device", "d", "--sensor", "s", "--no-activate"], ["models", "list", "--active"],
         ["models", "show", "3"], ["models", "export", "3", "-o", "out.json"], ["models", "activate", "3"],
-        ["train", "--kernel", "rbf", "--nu", "0.05", "--gamma", "0.5", "--scaler", "standard", "--device", "pump-%"],
-        ["schedule", "add", "fleet", "--cron", "*/5 * * * *", "--window", "5m", "--devices", "pump-%", "--catch-up", "3"],
+        ["train", "--kernel", "rbf", "--nu", "0.05", "--gamma", "0.5", "--scaler", "standard", "--device", "pump-*"],
+        ["schedule", "add", "fleet", "--cron", "*/5 * * * *", "--window", "5m", "--device", "pump-*", "--catch-up", "3"],
         ["schedule", "add", "fleet", "--every", "30s", "--window", "1h"], ["schedule", "list"], ["schedule", "disable", "fleet"],
         ["enqueue", "--since", "2026-11-24T00:00:00Z", "--until", "2026-11-25T00:00:00Z"],
         ["worker", "--concurrency", "4", "--batch", "16", "--lease", "2m", "--poll", "250ms", "--no-scheduler", "--exit-when-idle"],
@@ -35,7 +35,7 @@ struct CommandParsingTests {
         (["train", "--nu", "1.5"], "--nu"),
         (["train", "--gamma", "-1"], "--gamma"),
         (["train", "--kernel", "laplacian"], "--kernel"),
-        (["demo", "--sensors", "9"], "--sensors"),
+        (["demo", "--sensor-count", "9"], "--sensor-count"),
         (["export", "predictions", "--since", "2026-01-01", "--format", "parquet"], "only csv"),
     ] as [([String], String)])
     func refuses(arguments: [String], message: String) {
@@ -121,6 +121,45 @@ struct ExitCodeTests {
             let result = try await PgScorerProcess.run(["models", "show", "--bogus", "3"], database: fixture.database)
             #expect(result.status == 64, "\(result.output)")
             #expect(result.output.contains("Usage: pgscorer models show"), "\(result.output)")
+        }
+    }
+}
+
+@Suite("Series selection")
+struct SeriesSelectionTests {
+    @Test("names are exact; * and % are patterns; _ is an underscore", arguments: [
+        ("pump_1", "pump\\_1"), ("pump-*", "pump-%"), ("pump-%", "pump-%"), ("a\\b", "a\\\\b"), ("*", "%"),
+    ])
+    func likePatterns(typed: String, pattern: String) {
+        #expect(SeriesSelector.likePattern(typed) == pattern)
+        #expect(SeriesSelector.likePattern(nil) == "%")
+    }
+
+    @Test("--device selects the same way in every command, and a selector matching nothing says so")
+    func selection() async throws {
+        try await ScorerFixture.with { fixture in
+            for device in ["pump_1", "pumpX1", "fan-1"] { try await fixture.addModel(device: device, sensor: "temp", featureCount: 2) }
+            let exact = try await PgScorerProcess.run(["models", "list", "--device", "pump_1", "--format", "csv"], database: fixture.database)
+            #expect(exact.output.contains("pump_1") && !exact.output.contains("pumpX1"), "\(exact.output)")
+            let pattern = try await PgScorerProcess.run(["models", "list", "--device", "pump*", "--format", "csv"], database: fixture.database)
+            #expect(pattern.output.contains("pump_1") && pattern.output.contains("pumpX1") && !pattern.output.contains("fan-1"), "\(pattern.output)")
+            let enqueue = try await PgScorerProcess.run(
+                ["enqueue", "--since", "2026-11-24", "--until", "2026-11-25", "--device", "pump_1"], database: fixture.database)
+            #expect(enqueue.status == 0 && enqueue.output.contains("queued 1 job(s)"), "\(enqueue.output)")
+            for arguments in [
+                ["train", "--device", "nope"], ["enqueue", "--since", "2026-11-24", "--until", "2026-11-25", "--device", "nope"],
+                ["export", "predictions", "--since", "2026-11-24", "--device", "nope"],
+            ] {
+                let result = try await PgScorerProcess.run(arguments, database: fixture.database)
+                #expect(result.status == 1 && result.output.contains("no series matches --device nope"), "\(arguments): \(result.output)")
+            }
+            let none = try await PgScorerProcess.run(["models", "list", "--device", "nope"], database: fixture.database)
+            #expect(none.status == 0 && none.output.contains("no model version matches --device nope"), "\(none.output)")
+            let backwards = try await PgScorerProcess.run(
+                ["train", "--since", "2026-11-25", "--until", "2026-11-24"], database: fixture.database)
+            #expect(backwards.status == 1 && backwards.output.contains("must be after"), "\(backwards.output)")
+            let banana = try await PgScorerProcess.run(["train", "--since", "banana"], database: fixture.database)
+            #expect(banana.status == 1 && banana.output.contains("--since 'banana' is not a time"), "\(banana.output)")
         }
     }
 }

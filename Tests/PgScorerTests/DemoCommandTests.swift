@@ -28,11 +28,16 @@ struct DemoCommandTests {
     func demo() async throws {
         try await ScorerFixture.with { fixture in
             let result = try await PgScorerProcess.run(
-                ["demo", "--devices", "2", "--sensors", "2", "--hours", "24", "--score-hours", "2", "--workers", "2", "--seconds", "6"],
+                ["demo", "--device-count", "2", "--sensor-count", "2", "--hours", "24", "--score-hours", "2", "--workers", "2", "--seconds", "6"],
                 database: fixture.database, timeout: .seconds(120))
             #expect(result.status == 0, "\(result.output)")
             #expect(result.output.contains("trained 4 models natively"), "\(result.output)")
-            #expect(result.output.contains("injected anomalies caught"))
+            // The numbers add up: every injected anomaly is scored, every series reading in the scored hours too.
+            let injected = try #require(result.output.firstMatch(of: /(\d+) anomalies injected/)?.1).description
+            #expect(result.output.contains("injected anomalies caught: ") && result.output.contains(" of \(injected)  (recall"), "\(result.output)")
+            #expect(result.output.contains("(\(4 * 2 * 12) readings of 4 series"), "\(result.output)")
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.schedules WHERE name = 'demo' AND NOT enabled") == 1,
+                    "the demo's schedule is disabled at the end")
             #expect(try await fixture.count("SELECT count(*) FROM pgscorer.schedule_runs") >= 1)
             // Every reading in the scored hours has exactly one prediction by the active model.
             let unscored = try await fixture.count(
@@ -43,6 +48,25 @@ struct DemoCommandTests {
                 """)
             #expect(unscored == 0)
             #expect(try await fixture.count("SELECT count(*) FROM pgscorer.workers") == 0, "demo workers stop and deregister")
+        }
+    }
+
+    @Test("the same seed makes the same fleet; another seed another one")
+    func seed() async throws {
+        try await ScorerFixture.with { fixture in
+            func injected(_ seed: String) async throws -> String {
+                let result = try await PgScorerProcess.run(
+                    ["demo", "--device-count", "3", "--sensor-count", "2", "--hours", "4", "--score-hours", "4", "--workers", "1",
+                     "--seconds", "5", "--seed", seed], database: fixture.database, timeout: .seconds(120))
+                #expect(result.status == 0, "\(result.output)")
+                let features = try await fixture.connection.query(
+                    "SELECT string_agg(features::text, ';' ORDER BY device, sensor, ts) FROM pgscorer.readings JOIN pgscorer.series USING (series_id)"
+                ).single().decode(0) as String
+                return (result.output.firstMatch(of: /\d+ anomalies injected/).map { String($0.0) } ?? "none") + " " + String(features.hashValue)
+            }
+            let first = try await injected("42")
+            #expect(try await injected("42") == first)
+            #expect(try await injected("43") != first)
         }
     }
 }

@@ -1,20 +1,28 @@
 import Foundation
-import Kernels
 import Migrations
-import PgClient
 import PgScorer
 import TestSupport
 import Testing
 
-@Suite("Embedded cluster")
+/// The embedded cluster as a new user meets it: no database configured, commands run
+/// from a project folder.
+@Suite("Embedded cluster", .serialized)
 struct EmbeddedClusterTests {
+    /// The environment of a user who configured no database.
+    static var unconfigured: [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        for name in ["PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE", "DATABASE_URL", "PGSCORER_HOME"] {
+            environment[name] = nil
+        }
+        return environment
+    }
+
     @Test("with no database configured, pgscorer runs its own embedded cluster and db stop stops it")
     func embeddedDefault() async throws {
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("pgscorer-home-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: home) }
-        var environment = ProcessInfo.processInfo.environment
-        for name in ["PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE", "DATABASE_URL"] { environment[name] = nil }
+        var environment = Self.unconfigured
         environment["PGSCORER_HOME"] = home.path
         func pgscorer(_ arguments: [String]) async throws -> (Int32, String) {
             try await PgScorerProcess(arguments, environment: environment).finish()
@@ -27,5 +35,48 @@ struct EmbeddedClusterTests {
         #expect(try await pgscorer(["migrate"]).1.contains("schema is up to date"))
         #expect(try await pgscorer(["db", "stop"]).1.contains("stopped"))
         #expect(try await pgscorer(["db", "status"]).1.contains("running:          no"))
+    }
+
+    @Test("as root under a folder closed to postgres: demo, then status from the project and a subfolder, no variables")
+    func closedParentFolder() async throws {
+        // Like /root (mode 700): the postgres account cannot walk into it.
+        let closed = URL(fileURLWithPath: "/tmp/pgscorer-closed-\(UUID().uuidString)")
+        let project = closed.appendingPathComponent("pgscorer")
+        let subfolder = project.appendingPathComponent("data/in")
+        try FileManager.default.createDirectory(at: subfolder, withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: closed.path)
+        func pgscorer(_ arguments: [String], in directory: URL) async throws -> (status: Int32, output: String) {
+            try await PgScorerProcess(arguments, environment: Self.unconfigured, directory: directory).finish(timeout: .seconds(180))
+        }
+        let location = project.appendingPathComponent(".pgscorer/location")
+        defer {
+            if let home = try? String(contentsOf: location, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) {
+                _ = try? EmbeddedCluster(home: URL(fileURLWithPath: home)).stop()
+                try? FileManager.default.removeItem(atPath: home)
+            } else {
+                _ = try? EmbeddedCluster(home: project.appendingPathComponent(".pgscorer")).stop()
+            }
+            try? FileManager.default.removeItem(at: closed)
+        }
+        // Read-only commands never create a cluster: they say none was found.
+        let none = try await pgscorer(["status"], in: project)
+        #expect(none.status == 1 && none.output.contains("no embedded PgScorer database"), "\(none.output)")
+        #expect(!FileManager.default.fileExists(atPath: project.appendingPathComponent(".pgscorer").path))
+
+        let demo = try await pgscorer(
+            ["demo", "--device-count", "1", "--sensor-count", "1", "--hours", "2", "--score-hours", "1", "--workers", "1", "--seconds", "5"],
+            in: project)
+        #expect(demo.status == 0, "\(demo.output)")
+        if geteuid() == 0 {
+            let home = try String(contentsOf: location, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(home.hasPrefix("/var/lib/pgscorer/pgscorer-"), "\(home)")
+            #expect(demo.output.contains(home), "the demo says where the database is: \(demo.output)")
+        }
+        for directory in [project, subfolder] {
+            let status = try await pgscorer(["status"], in: directory)
+            #expect(status.status == 0 && status.output.contains("schedules:"), "\(status.output)")
+        }
+        let url = try await pgscorer(["db", "url"], in: subfolder)
+        #expect(url.status == 0 && url.output.contains("dbname=pgscorer"), "\(url.output)")
     }
 }

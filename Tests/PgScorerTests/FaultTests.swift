@@ -147,12 +147,12 @@ struct DatabaseOutageTests {
     func restart() async throws {
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("pgscorer-restart-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
-        let cluster = EmbeddedCluster(environment: ["PGSCORER_HOME": home.path])
+        let cluster = EmbeddedCluster(home: home)
         defer {
             _ = try? cluster.stop()
             try? FileManager.default.removeItem(at: home)
         }
-        let url = try cluster.ensureRunning(logger: .init(label: "test"))
+        let url = try cluster.ensureRunning(create: true, logger: .init(label: "test"))
         let database = TestDatabase(url: url, name: EmbeddedCluster.databaseName)
         let connection = try await database.connect()
         try await Migrator().migrate(connection)
@@ -179,7 +179,7 @@ struct DatabaseOutageTests {
         await connection.close()
         #expect(try cluster.stop())
         try await Task.sleep(for: .milliseconds(500))
-        _ = try cluster.ensureRunning(logger: .init(label: "test"))
+        _ = try cluster.ensureRunning(create: false, logger: .init(label: "test"))
         let after = try await database.connect()
         let check = ScorerFixture(database: database, connection: after)
         let deadline = ContinuousClock.now + .seconds(90)

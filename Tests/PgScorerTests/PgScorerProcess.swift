@@ -27,13 +27,14 @@ final class PgScorerProcess: @unchecked Sendable {
         try self.init(arguments, environment: environment)
     }
 
-    init(_ arguments: [String], environment: [String: String]) throws {
+    init(_ arguments: [String], environment: [String: String], directory: URL? = nil) throws {
         process.executableURL = try Self.binary
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
         var environment = environment
         environment["LOG_LEVEL"] = environment["PGSCORER_TEST_LOG_LEVEL"] ?? "warning"
         process.environment = environment
-        FileManager.default.createFile(atPath: outputPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
         let output = FileHandle(forWritingAtPath: outputPath)
         process.standardOutput = output
         process.standardError = output

@@ -22,10 +22,11 @@ struct SchedulerTests {
             try await Self.addFleet(fixture, devices: 5, sensors: ["temp", "vibration"])
             try await fixture.connection.execute(
                 """
-                INSERT INTO pgscorer.schedules (name, every, "window", sensor_pattern) VALUES ('temps', '1 second', '5 minutes', 'temp');
+                INSERT INTO pgscorer.schedules (name, every, "window", sensor_pattern, created_at)
+                VALUES ('temps', '1 second', '5 minutes', 'temp', now() - interval '1 hour');
                 """)
             try await fixture.connection.execute(
-                "INSERT INTO pgscorer.schedules (name, cron, \"window\") VALUES ('all', '* * * * *', '1 minute')")
+                "INSERT INTO pgscorer.schedules (name, cron, \"window\", created_at) VALUES ('all', '* * * * *', '1 minute', now() - interval '1 hour')")
             var fired: [Scheduler.FiredTick] = []
             for round in 0..<3 {
                 let results = try await withThrowingTaskGroup(of: [Scheduler.FiredTick].self) { group in
@@ -78,8 +79,9 @@ struct SchedulerTests {
             try await Self.addFleet(fixture, devices: 1, sensors: ["temp"])
             try await fixture.connection.execute(
                 """
-                INSERT INTO pgscorer.schedules (name, every, "window", missed_ticks, catch_up_limit)
-                VALUES ('catching', '1 minute', '1 minute', 'catch_up', 3), ('skipping', '1 minute', '1 minute', 'skip', 0)
+                INSERT INTO pgscorer.schedules (name, every, "window", missed_ticks, catch_up_limit, created_at)
+                VALUES ('catching', '1 minute', '1 minute', 'catch_up', 3, now() - interval '1 hour'),
+                       ('skipping', '1 minute', '1 minute', 'skip', 0, now() - interval '1 hour')
                 """)
             // Pretend both last fired 10 minutes ago.
             try await fixture.connection.execute(

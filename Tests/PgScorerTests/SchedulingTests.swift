@@ -23,6 +23,14 @@ struct SchedulingTests {
         #expect(throws: CronExpression.ParseError.self) { try CronExpression("* * * *") }
     }
 
+    @Test("six fields are refused as seconds; a step on one value runs to the end of the range, as in cronie")
+    func cronUsersExpectations() throws {
+        #expect(throws: CronExpression.ParseError.self) { try CronExpression("0 */5 * * * *") }
+        do { _ = try CronExpression("0 */5 * * * *") } catch { #expect("\(error)".contains("seconds are not supported")) }
+        #expect(try CronExpression("5/15 * * * *").minutes == [5, 20, 35, 50])
+        #expect(try CronExpression("10-40/15 * * * *").minutes == [10, 25, 40])
+    }
+
     @Test("latest tick at or before a time")
     func latestTick() throws {
         let everyFive = try CronExpression("*/5 * * * *")
@@ -44,14 +52,39 @@ struct SchedulingTests {
         let every = ScheduleTiming.every(microseconds: 5 * minute)
         let now = Self.unix("2026-11-25T10:17:10Z") * 1_000_000
         let latest = Self.unix("2026-11-25T10:15:00Z") * 1_000_000
+        let created = latest - 60 * minute
+        func due(lastFired: Int64?, activeSince: Int64? = nil, catchUp: Int? = nil) -> [Int64] {
+            every.dueTicks(now: now, lastFired: lastFired, activeSince: activeSince ?? created, createdAt: created, catchUpLimit: catchUp)
+        }
         #expect(every.latestTick(atOrBefore: now) == latest)
-        #expect(every.dueTicks(now: now, lastFired: nil, catchUpLimit: nil) == [latest])
-        #expect(every.dueTicks(now: now, lastFired: latest, catchUpLimit: nil).isEmpty)
+        #expect(due(lastFired: nil) == [latest])
+        #expect(due(lastFired: latest).isEmpty)
         let lastFired = latest - 20 * minute
-        #expect(every.dueTicks(now: now, lastFired: lastFired, catchUpLimit: nil) == [latest])
-        #expect(every.dueTicks(now: now, lastFired: lastFired, catchUpLimit: 2) == [latest - 5 * minute, latest])
-        #expect(every.dueTicks(now: now, lastFired: lastFired, catchUpLimit: 100)
-            == [latest - 15 * minute, latest - 10 * minute, latest - 5 * minute, latest])
+        #expect(due(lastFired: lastFired) == [latest])
+        #expect(due(lastFired: lastFired, catchUp: 2) == [latest - 5 * minute, latest])
+        #expect(due(lastFired: lastFired, catchUp: 100) == [latest - 15 * minute, latest - 10 * minute, latest - 5 * minute, latest])
+    }
+
+    @Test("a schedule's first tick is the first at or after its creation; re-enabling fires no tick of the disabled period unless catching up")
+    func noTicksFromThePast() {
+        let second: Int64 = 1_000_000
+        let everyMinute = ScheduleTiming.every(microseconds: 60 * second)
+        let created = Self.unix("2026-11-25T10:21:25Z") * second
+        func due(at now: String, lastFired: Int64? = nil, activeSince: Int64, catchUp: Int? = nil) -> [Int64] {
+            everyMinute.dueTicks(
+                now: Self.unix(now) * second, lastFired: lastFired, activeSince: activeSince, createdAt: created, catchUpLimit: catchUp)
+        }
+        #expect(due(at: "2026-11-25T10:21:30Z", activeSince: created).isEmpty, "10:21:00 came before the schedule")
+        #expect(due(at: "2026-11-25T10:22:00Z", activeSince: created) == [Self.unix("2026-11-25T10:22:00Z") * second])
+        #expect(due(at: "2026-11-25T10:21:30Z", activeSince: created, catchUp: 5).isEmpty, "catch-up never reaches before creation")
+        // Fired 10:22, disabled, re-enabled at 10:25:58: nothing until 10:26.
+        let fired = Self.unix("2026-11-25T10:22:00Z") * second
+        let reenabled = Self.unix("2026-11-25T10:25:58Z") * second
+        #expect(due(at: "2026-11-25T10:25:59Z", lastFired: fired, activeSince: reenabled).isEmpty)
+        #expect(due(at: "2026-11-25T10:26:00Z", lastFired: fired, activeSince: reenabled) == [Self.unix("2026-11-25T10:26:00Z") * second])
+        // With catch-up, the disabled period's ticks are fired (up to the limit).
+        #expect(due(at: "2026-11-25T10:25:59Z", lastFired: fired, activeSince: reenabled, catchUp: 2)
+            == [Self.unix("2026-11-25T10:24:00Z") * second, Self.unix("2026-11-25T10:25:00Z") * second])
     }
 
     @Test("retry delays grow exponentially with jitter and stay capped")

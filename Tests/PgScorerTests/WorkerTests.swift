@@ -23,7 +23,7 @@ struct WorkerTests {
                 }
             }
             try await fixture.connection.execute(
-                "INSERT INTO pgscorer.schedules (name, every, \"window\") VALUES ('half-hourly', '1 minute', '30 minutes')")
+                "INSERT INTO pgscorer.schedules (name, every, \"window\", created_at) VALUES ('half-hourly', '1 minute', '30 minutes', now() - interval '1 hour')")
 
             let workers = try (0..<2).map { _ in
                 try PgScorerProcess(["worker", "--exit-when-idle", "--concurrency", "2", "--batch", "2"], database: fixture.database)

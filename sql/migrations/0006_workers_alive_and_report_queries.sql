@@ -18,17 +18,22 @@ SELECT m.model_id, s.device, s.sensor, m.series_id, m.version, m.active, m.kerne
        m.trained_at, m.created_at
 FROM pgscorer.models m JOIN pgscorer.series s USING (series_id);
 
--- Scored readings and anomalies per device and sensor from the UTC day of `since` on
--- (NULL: all), for devices matching the LIKE pattern.
-CREATE FUNCTION pgscorer.series_anomaly_summary(since timestamptz, device_pattern text DEFAULT '%')
+-- Readings scored by each series' active model in [since, until) (NULL: open), with
+-- anomalies, their rate and the lowest score, per device and sensor matching the LIKE
+-- patterns.
+CREATE FUNCTION pgscorer.series_anomaly_summary(
+    since timestamptz, until timestamptz, device_pattern text DEFAULT '%', sensor_pattern text DEFAULT '%')
 RETURNS TABLE (device text, sensor text, scored bigint, anomalies bigint, anomaly_rate float8, min_score float8)
 LANGUAGE sql STABLE AS $$
-    SELECT a.device, a.sensor, sum(a.scored)::int8, sum(a.anomalies)::int8,
-           round((sum(a.anomalies) / nullif(sum(a.scored), 0))::numeric, 4)::float8, min(a.min_score)
-    FROM pgscorer.anomaly_rate_daily a
-    WHERE a.day >= coalesce((since AT TIME ZONE 'UTC')::date, '-infinity'::date) AND a.device LIKE device_pattern
-    GROUP BY a.device, a.sensor
-    ORDER BY a.device, a.sensor
+    SELECT s.device, s.sensor, count(*), count(*) FILTER (WHERE p.is_anomaly),
+           round((count(*) FILTER (WHERE p.is_anomaly))::numeric / count(*), 4)::float8, min(p.score)
+    FROM pgscorer.series s
+    JOIN pgscorer.models m ON m.series_id = s.series_id AND m.active
+    JOIN pgscorer.predictions p ON p.series_id = s.series_id AND p.model_id = m.model_id
+    WHERE s.device LIKE device_pattern AND s.sensor LIKE sensor_pattern
+      AND p.ts >= coalesce(since, '-infinity') AND p.ts < coalesce(until, 'infinity')
+    GROUP BY s.device, s.sensor
+    ORDER BY s.device, s.sensor
 $$;
 
 -- The latest `tick_limit` schedule ticks from `since` on (NULL: all), newest first, with

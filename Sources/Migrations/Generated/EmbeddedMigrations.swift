@@ -505,17 +505,22 @@ SELECT m.model_id, s.device, s.sensor, m.series_id, m.version, m.active, m.kerne
        m.trained_at, m.created_at
 FROM pgscorer.models m JOIN pgscorer.series s USING (series_id);
 
--- Scored readings and anomalies per device and sensor from the UTC day of `since` on
--- (NULL: all), for devices matching the LIKE pattern.
-CREATE FUNCTION pgscorer.series_anomaly_summary(since timestamptz, device_pattern text DEFAULT '%')
+-- Readings scored by each series' active model in [since, until) (NULL: open), with
+-- anomalies, their rate and the lowest score, per device and sensor matching the LIKE
+-- patterns.
+CREATE FUNCTION pgscorer.series_anomaly_summary(
+    since timestamptz, until timestamptz, device_pattern text DEFAULT '%', sensor_pattern text DEFAULT '%')
 RETURNS TABLE (device text, sensor text, scored bigint, anomalies bigint, anomaly_rate float8, min_score float8)
 LANGUAGE sql STABLE AS $$
-    SELECT a.device, a.sensor, sum(a.scored)::int8, sum(a.anomalies)::int8,
-           round((sum(a.anomalies) / nullif(sum(a.scored), 0))::numeric, 4)::float8, min(a.min_score)
-    FROM pgscorer.anomaly_rate_daily a
-    WHERE a.day >= coalesce((since AT TIME ZONE 'UTC')::date, '-infinity'::date) AND a.device LIKE device_pattern
-    GROUP BY a.device, a.sensor
-    ORDER BY a.device, a.sensor
+    SELECT s.device, s.sensor, count(*), count(*) FILTER (WHERE p.is_anomaly),
+           round((count(*) FILTER (WHERE p.is_anomaly))::numeric / count(*), 4)::float8, min(p.score)
+    FROM pgscorer.series s
+    JOIN pgscorer.models m ON m.series_id = s.series_id AND m.active
+    JOIN pgscorer.predictions p ON p.series_id = s.series_id AND p.model_id = m.model_id
+    WHERE s.device LIKE device_pattern AND s.sensor LIKE sensor_pattern
+      AND p.ts >= coalesce(since, '-infinity') AND p.ts < coalesce(until, 'infinity')
+    GROUP BY s.device, s.sensor
+    ORDER BY s.device, s.sensor
 $$;
 
 -- The latest `tick_limit` schedule ticks from `since` on (NULL: all), newest first, with
@@ -538,6 +543,98 @@ BEGIN
     IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'pgscorer_reader') THEN
         GRANT SELECT ON pgscorer.worker_health, pgscorer.model_versions TO pgscorer_reader;
     END IF;
+END
+$$;
+
+"""#),
+        Migration(
+            version: 7, name: "schedule_enabled_at_and_cron_messages",
+            sql: #"""
+-- When a schedule was created or last re-enabled: without catch-up, no tick before it
+-- fires (a new schedule's first tick is the first at or after its creation; a
+-- re-enabled one fires nothing of its disabled period).
+ALTER TABLE pgscorer.schedules ADD COLUMN enabled_at timestamptz;
+UPDATE pgscorer.schedules SET enabled_at = created_at;
+ALTER TABLE pgscorer.schedules ALTER COLUMN enabled_at SET NOT NULL, ALTER COLUMN enabled_at SET DEFAULT now();
+
+-- Cron errors in the user's words: a sixth field is seconds, which cron does not have.
+-- A step on a single value (5/15) means from that value to the end of the range
+-- (5-59/15), as in cronie; CronExpression reads it the same way.
+CREATE OR REPLACE FUNCTION pgscorer.cron_error(cron text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    fields text[] := regexp_split_to_array(btrim(cron), '\s+');
+    names  text[] := ARRAY['minute', 'hour', 'day of month', 'month', 'day of week'];
+    lows   int[]  := ARRAY[0, 0, 1, 1, 0];
+    highs  int[]  := ARRAY[59, 23, 31, 12, 7];
+BEGIN
+    IF array_length(fields, 1) = 6 THEN
+        RETURN format('cron %L has 6 fields: seconds are not supported; use 5 (minute hour day-of-month month day-of-week)', cron);
+    END IF;
+    IF array_length(fields, 1) IS DISTINCT FROM 5 THEN
+        RETURN format('cron %L must have 5 fields (minute hour day-of-month month day-of-week), it has %s',
+                      cron, coalesce(array_length(fields, 1), 0));
+    END IF;
+    FOR i IN 1..5 LOOP
+        IF NOT pgscorer.cron_field_is_valid(fields[i], lows[i], highs[i]) THEN
+            RETURN format('cron %L: invalid %s field %L (allowed: *, %s-%s, ranges a-b, steps */n or a/n, lists a,b)',
+                          cron, names[i], fields[i], lows[i], highs[i]);
+        END IF;
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+
+-- Validation as before (0002), with the name checked first in words, and enabled_at
+-- kept by the database: the creation time on insert, the time of re-enabling on
+-- update, never taken from the client.
+CREATE OR REPLACE FUNCTION pgscorer.schedules_validate() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    reason text;
+BEGIN
+    IF NEW.name IS NULL OR NEW.name !~ '^[A-Za-z0-9_.:-]{1,100}$' THEN
+        RAISE EXCEPTION '%', format('schedule name %L is not allowed: use 1 to 100 letters, digits and _ . : -', NEW.name)
+            USING ERRCODE = 'check_violation';
+    END IF;
+    IF (NEW.cron IS NULL) = (NEW.every IS NULL) THEN
+        RAISE EXCEPTION 'schedule %: set exactly one of cron and every', NEW.name USING ERRCODE = 'check_violation';
+    END IF;
+    IF NEW.cron IS NOT NULL THEN
+        reason := pgscorer.cron_error(NEW.cron);
+        IF reason IS NOT NULL THEN
+            RAISE EXCEPTION 'schedule %: %', NEW.name, reason USING ERRCODE = 'check_violation';
+        END IF;
+    END IF;
+    IF NEW.every IS NOT NULL AND (extract(year FROM NEW.every) <> 0 OR extract(month FROM NEW.every) <> 0) THEN
+        RAISE EXCEPTION 'schedule %: every must be a fixed duration (days, hours, minutes, seconds), got %; use cron for monthly schedules',
+            NEW.name, NEW.every USING ERRCODE = 'check_violation';
+    END IF;
+    IF NEW.every IS NOT NULL AND (NEW.every < interval '1 second' OR NEW.every > interval '366 days') THEN
+        RAISE EXCEPTION 'schedule %: every must be between 1 second and 366 days, got %', NEW.name, NEW.every
+            USING ERRCODE = 'check_violation';
+    END IF;
+    IF NEW."window" <= interval '0' OR NEW."window" > interval '366 days' THEN
+        RAISE EXCEPTION 'schedule %: window must be positive and at most 366 days, got %', NEW.name, NEW."window"
+            USING ERRCODE = 'check_violation';
+    END IF;
+    IF NEW.catch_up_limit < 0 OR NEW.catch_up_limit > 1000 THEN
+        RAISE EXCEPTION 'schedule %: catch_up_limit must be between 0 and 1000, got %', NEW.name, NEW.catch_up_limit
+            USING ERRCODE = 'check_violation';
+    END IF;
+    IF NEW.missed_ticks = 'catch_up' AND NEW.catch_up_limit = 0 THEN
+        RAISE EXCEPTION 'schedule %: missed_ticks = catch_up needs a catch_up_limit of at least 1', NEW.name
+            USING ERRCODE = 'check_violation';
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        NEW.enabled_at := NEW.created_at;
+    ELSIF NEW.enabled AND NOT OLD.enabled THEN
+        NEW.enabled_at := now();
+    ELSE
+        NEW.enabled_at := OLD.enabled_at;
+    END IF;
+    NEW.updated_at := now();
+    RETURN NEW;
 END
 $$;
 

@@ -1,17 +1,88 @@
 import Foundation
 import Logging
 
-/// PgScorer's own private PostgreSQL cluster, used when no database is configured:
-/// data under `$PGSCORER_HOME` (default `./.pgscorer`), listening only on a unix
-/// socket in that folder, started on first use and reused afterwards. PostgreSQL
-/// refuses to run as root, so as root the cluster runs as the `postgres` account.
-/// Starting is serialised by a file lock, so several processes can share it.
+/// PgScorer's own private PostgreSQL cluster, used when no database is configured, for
+/// trying PgScorer out: listening only on a unix socket in its home, started on first
+/// use and reused afterwards. Starting is serialised by a file lock, so several
+/// processes can share it.
+///
+/// Its home is found the way git finds a repository: `$PGSCORER_HOME`, else the nearest
+/// `.pgscorer` folder in the current directory or a parent. PostgreSQL refuses to run
+/// as root, so as root the cluster runs as the `postgres` account; when that account
+/// cannot reach `./.pgscorer` (a home folder of mode 700), the data goes to
+/// `/var/lib/pgscorer/<project>-<hash>` instead, and `./.pgscorer/location` records
+/// where, so every later command run from the project finds it.
 package struct EmbeddedCluster: Sendable {
+    /// Where the data, the socket and the log live.
     package let home: URL
 
-    package init(environment: [String: String] = ProcessInfo.processInfo.environment) {
-        let path = environment["PGSCORER_HOME"] ?? FileManager.default.currentDirectoryPath + "/.pgscorer"
-        home = URL(fileURLWithPath: path).standardizedFileURL
+    package init(home: URL) { self.home = home.standardizedFileURL }
+
+    /// The folder that marks a project, and the file in it naming a home elsewhere.
+    static let markerName = ".pgscorer"
+    static let locationFileName = "location"
+    /// Where homes go when the postgres account cannot reach the project (as root).
+    static let fallbackRoot = URL(fileURLWithPath: "/var/lib/pgscorer")
+
+    /// The cluster of `directory`'s project: `$PGSCORER_HOME`, else the nearest
+    /// `.pgscorer` in `directory` or a parent. Nil when there is none.
+    package static func find(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        from directory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+    ) -> EmbeddedCluster? {
+        if let home = environment["PGSCORER_HOME"], !home.isEmpty { return EmbeddedCluster(home: URL(fileURLWithPath: home)) }
+        var folder = directory.standardizedFileURL
+        while true {
+            let marker = folder.appendingPathComponent(markerName)
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: marker.path, isDirectory: &isFolder), isFolder.boolValue {
+                let location = marker.appendingPathComponent(locationFileName)
+                if let text = try? String(contentsOf: location, encoding: .utf8) {
+                    return EmbeddedCluster(home: URL(fileURLWithPath: text.trimmingCharacters(in: .whitespacesAndNewlines)))
+                }
+                return EmbeddedCluster(home: marker)
+            }
+            let parent = folder.deletingLastPathComponent()
+            if parent.path == folder.path { return nil }
+            folder = parent
+        }
+    }
+
+    /// The project's cluster, or a new one for `directory` (nothing is initialised
+    /// until `ensureRunning(create: true)`): `./.pgscorer`, or as root when the postgres
+    /// account cannot reach it, a home under /var/lib/pgscorer recorded in
+    /// `./.pgscorer/location`.
+    package static func findOrPlace(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        in directory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath), logger: Logger
+    ) throws -> EmbeddedCluster {
+        if let found = find(environment: environment, from: directory) { return found }
+        let marker = directory.standardizedFileURL.appendingPathComponent(markerName)
+        guard geteuid() == 0, !postgresCanReach(directory) else { return EmbeddedCluster(home: marker) }
+        let home = fallbackRoot.appendingPathComponent(fallbackName(for: directory))
+        try FileManager.default.createDirectory(at: fallbackRoot, withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: fallbackRoot.path)
+        try FileManager.default.createDirectory(at: marker, withIntermediateDirectories: true)
+        try (home.path + "\n").write(to: marker.appendingPathComponent(locationFileName), atomically: true, encoding: .utf8)
+        logger.notice(
+            "the postgres account cannot reach \(marker.path) (a parent folder is closed to it): the embedded cluster lives in \(home.path), recorded in \(marker.path)/\(locationFileName)")
+        return EmbeddedCluster(home: home)
+    }
+
+    /// `<last path component>-<hash of the path>`: one home per project folder.
+    static func fallbackName(for directory: URL) -> String {
+        let path = directory.standardizedFileURL.path
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
+        for byte in path.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        let name = String(directory.lastPathComponent.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }.prefix(40))
+        return (name.isEmpty ? "project" : name) + "-" + String(hash, radix: 16)
+    }
+
+    /// Whether the postgres account can walk into `directory` (as root, by asking it).
+    static func postgresCanReach(_ directory: URL) -> Bool {
+        guard getpwnam("postgres") != nil else { return true }
+        return (try? EmbeddedCluster(home: directory).run(
+            "/usr/sbin/runuser", ["-u", "postgres", "--", "test", "-x", directory.path], asOwner: false)) != nil
     }
 
     var dataDirectory: URL { home.appendingPathComponent("data") }
@@ -51,8 +122,12 @@ package struct EmbeddedCluster: Sendable {
         throw Failure(description: "no PostgreSQL server found (initdb): install it (Debian: apt-get install postgresql) or pass --database-url")
     }
 
-    /// Initialises (first time) and starts the cluster unless it runs; returns the conninfo.
-    package func ensureRunning(logger: Logger) throws -> String {
+    /// Starts the cluster unless it runs, initialising it first if `create` (else a
+    /// cluster that was never initialised is an error); returns the conninfo.
+    package func ensureRunning(create: Bool, logger: Logger) throws -> String {
+        if !create && !isInitialized {
+            throw Failure(description: "no embedded database has been created in \(home.path) yet: `pgscorer migrate` or `pgscorer demo` creates it")
+        }
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         try withLock {
             let bin = try Self.binDirectory()
@@ -121,7 +196,7 @@ package struct EmbeddedCluster: Sendable {
         _ = chown(logFile.path, owner.pointee.pw_uid, owner.pointee.pw_gid)
         // postgres must be able to walk down to the folder.
         if (try? run("/usr/sbin/runuser", ["-u", "postgres", "--", "test", "-w", dataDirectory.path], asOwner: false)) == nil {
-            throw Failure(description: "the postgres account cannot write \(dataDirectory.path) (a parent folder is closed to it); set PGSCORER_HOME to a folder it can reach, e.g. /var/tmp/pgscorer")
+            throw Failure(description: "the postgres account cannot write \(dataDirectory.path) (a parent folder is closed to it); set PGSCORER_HOME to a folder it can reach, e.g. /var/lib/pgscorer/mine")
         }
     }
 
@@ -140,7 +215,7 @@ package struct EmbeddedCluster: Sendable {
     /// running that would inherit a pipe and hold it open. posix_spawn and waitpid are
     /// used directly because Foundation's Process can miss the exit of such a child.
     @discardableResult
-    private func run(_ executable: String, _ arguments: [String], asOwner: Bool = true) throws -> String {
+    fileprivate func run(_ executable: String, _ arguments: [String], asOwner: Bool = true) throws -> String {
         let argv = runningAsRoot && asOwner ? ["/usr/sbin/runuser", "-u", "postgres", "--", executable] + arguments : [executable] + arguments
         let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("pgscorer-tool-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).log").path
         defer { unlink(outputPath) }

@@ -4,8 +4,8 @@ import Logging
 import PgClient
 
 /// The demo's fleet: pumps whose sensors report 5-minute aggregates (mean, min, max,
-/// std) with daily cycles, drift and noise, and anomalies (spikes, stuck sensors, level
-/// shifts) injected into the last hours and recorded in
+/// std) up to the database's clock, with daily cycles, drift and noise, and anomalies
+/// (spikes, stuck sensors, level shifts) injected into the scored hours and recorded in
 /// `pgscorer_demo.injected_anomalies`, so that the tally can say how many were caught.
 /// Demo series are named `demo-*`; nothing else is touched.
 package struct DemoFleet: Sendable {
@@ -29,8 +29,11 @@ package struct DemoFleet: Sendable {
     package struct Generated: Sendable {
         package let readings: Int
         package let injected: Int
-        /// Where the scored hours begin (the models train on what comes before).
+        /// Where the scored hours begin: readings after it are scored, the models train
+        /// on the readings up to it.
         package let scoringStart: PostgresTimestamp
+        /// Readings per series in the scored hours.
+        package let scoredPerSeries: Int
     }
 
     /// Removes what an earlier demo left (demo-* series and their rows, the 'demo' schedule).
@@ -44,7 +47,8 @@ package struct DemoFleet: Sendable {
         let now: PostgresTimestamp = try await connection.query(DemoQueries.now).single().decode("now")
         let step: Int64 = 300_000_000
         let readingsPerSeries = (hours + scoreHours) * 12
-        let firstTs = now.microsecondsSince2000 - Int64(readingsPerSeries) * step
+        // The newest reading is at `now`, so the first tick's window covers every scored reading.
+        let firstTs = now.microsecondsSince2000 - Int64(readingsPerSeries - 1) * step
         let scoringStart = PostgresTimestamp(microsecondsSince2000: now.microsecondsSince2000 - Int64(scoreHours) * 3_600_000_000)
         var injected: [(device: String, sensor: String, ts: PostgresTimestamp, kind: String)] = []
         var generator = SeededGenerator(seed: seed)
@@ -60,7 +64,7 @@ package struct DemoFleet: Sendable {
                         let hoursIn = Double(index) / 12
                         let level = kind.level + kind.amplitude * sin(2 * .pi * hoursIn / 24 + phase) + drift * hoursIn
                         var anomaly: String?
-                        if ts >= scoringStart && Double.random(in: 0..<1, using: &generator) < 0.02 {
+                        if ts > scoringStart && Double.random(in: 0..<1, using: &generator) < 0.02 {
                             anomaly = ["spike", "stuck", "level shift"].randomElement(using: &generator)
                         }
                         var samples = (0..<10).map { _ in level + Self.gaussian(&generator) * kind.noise }
@@ -82,10 +86,10 @@ package struct DemoFleet: Sendable {
         }
         try await connection.execute(
             DemoQueries.recordInjected.bind(injected.map(\.device), injected.map(\.sensor), injected.map(\.ts), injected.map(\.kind)))
-        return Generated(readings: loaded.inserted, injected: injected.count, scoringStart: scoringStart)
+        return Generated(readings: loaded.inserted, injected: injected.count, scoringStart: scoringStart, scoredPerSeries: scoreHours * 12)
     }
 
-    /// Trains every demo series natively on the hours before `scoringStart`.
+    /// Trains every demo series natively on its readings up to `scoringStart`.
     package func train(
         databaseURL: String, until scoringStart: PostgresTimestamp, on connection: PostgresConnection, logger: Logger
     ) async throws -> SeriesTraining.Summary {
@@ -93,9 +97,9 @@ package struct DemoFleet: Sendable {
         trainer.nu = 0.01
         trainer.scaling = .standard
         let training = SeriesTraining(
-            databaseURL: databaseURL, trainer: trainer, range: try TimeRange(since: nil, until: scoringStart), minReadings: 10,
+            databaseURL: databaseURL, trainer: trainer, range: try TimeRange(since: nil, until: PostgresTimestamp(microsecondsSince2000: scoringStart.microsecondsSince2000 + 1)), minReadings: 10,
             activate: true, logger: logger)
-        let targets = try await SeriesTraining.Target.matching(devicePattern: "demo-%", sensorPattern: "%", on: connection)
+        let targets = try await SeriesTraining.Target.matching(SeriesSelector(device: "demo-*"), on: connection)
         return try await training.run(targets, parallel: ProcessInfo.processInfo.activeProcessorCount, progress: false)
     }
 

@@ -7,8 +7,11 @@ package struct DemoTally: Sendable {
     package let jobsCompleted: Int
     package let readingsScored: Int
     package let secondsPerTick: Double
-    /// Active-model predictions of the scored hours.
+    /// Active-model predictions of the scored hours, and of how many series.
     package let scored: Int
+    package let series: Int
+    /// Anomalies injected (all of them into the scored hours).
+    package let injected: Int
     package let caught: Int
     package let falseAlarms: Int
     package let missed: Int
@@ -23,7 +26,8 @@ package struct DemoTally: Sendable {
         return DemoTally(
             ticks: try ticks.decode("ticks"), jobsQueued: try ticks.decode("jobs"), jobsCompleted: try ticks.decode("completed"),
             readingsScored: try ticks.decode("readings"), secondsPerTick: try ticks.decode("seconds_per_tick"),
-            scored: try outcome.decode("scored"), caught: try outcome.decode("caught"), falseAlarms: try outcome.decode("false_alarms"),
+            scored: try outcome.decode("scored"), series: try outcome.decode("series"),
+            injected: try await connection.query(DemoQueries.injectedCount).single().decode("injected"), caught: try outcome.decode("caught"), falseAlarms: try outcome.decode("false_alarms"),
             missed: try outcome.decode("missed"),
             byKind: try await connection.query(DemoQueries.caughtByKind).map {
                 (try $0.decode("kind"), try $0.decode("injected"), try $0.decode("caught"))

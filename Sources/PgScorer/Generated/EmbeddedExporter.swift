@@ -96,7 +96,11 @@ def load_pickle(path):
     except OSError as error:
         raise ExportError(f"cannot open the file: {error.strerror}") from None
     except Exception as error:  # a damaged or foreign file
-        raise ExportError(f"cannot read the pickle: {error}") from None
+        with open(path, "rb") as handle:
+            head = handle.read(16)
+        if not head.startswith(b"\x80"):
+            raise ExportError(f"not a pickle file (it begins {head!r})") from None
+        raise ExportError(f"cannot read the pickle, it may be damaged: {error}") from None
 
 
 def _floats(values):

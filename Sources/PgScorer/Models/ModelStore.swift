@@ -53,10 +53,11 @@ package struct ModelStore: Sendable {
         guard changed == 1 else { throw PgScorerError(.notFound, "no model \(modelID)") }
     }
 
-    /// Versions of the series matching the LIKE patterns (only active ones if
-    /// `activeOnly`), by series, newest first.
-    package func versions(devicePattern: String, sensorPattern: String, activeOnly: Bool) async throws -> [ModelVersion] {
-        try await connection.query(ModelQueries.versions.bind(devicePattern, sensorPattern, activeOnly)).map(ModelVersion.init(row:))
+    /// Versions of the selected series (only active ones if `activeOnly`), by series,
+    /// newest first.
+    package func versions(_ selector: SeriesSelector, activeOnly: Bool) async throws -> [ModelVersion] {
+        try await connection.query(ModelQueries.versions.bind(selector.devicePattern, selector.sensorPattern, activeOnly))
+            .map(ModelVersion.init(row:))
     }
 
     /// Model `modelID` with its decoded payload (or why the payload does not decode).

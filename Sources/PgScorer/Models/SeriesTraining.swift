@@ -36,17 +36,22 @@ package struct SeriesTraining: Sendable {
             sensor = try row.decode("sensor")
         }
 
-        /// The series whose device and sensor match the LIKE patterns, by name.
-        package static func matching(devicePattern: String, sensorPattern: String, on connection: PostgresConnection) async throws -> [Target] {
-            try await connection.query(SeriesQueries.matching.bind(devicePattern, sensorPattern)).map(Target.init(row:))
+        /// The series `selector` selects, by name.
+        package static func matching(_ selector: SeriesSelector, on connection: PostgresConnection) async throws -> [Target] {
+            try await connection.query(SeriesQueries.matching.bind(selector.devicePattern, selector.sensorPattern)).map(Target.init(row:))
         }
     }
 
-    package struct Summary: Sendable {
+    package struct Summary: Sendable, Encodable {
         package var trained = 0
-        /// (device/sensor, why) of each series left out.
-        package var skipped: [(String, String)] = []
+        package var skipped: [Skipped] = []
         package var seconds = 0.0
+    }
+
+    /// A series left out, and why.
+    package struct Skipped: Sendable, Encodable {
+        package let series: String
+        package let reason: String
     }
 
     enum Outcome: Sendable {
@@ -75,7 +80,7 @@ package struct SeriesTraining: Sendable {
                     done += 1
                     switch outcome {
                     case .trained: summary.trained += 1
-                    case .skipped(let name, let reason): summary.skipped.append((name, reason))
+                    case .skipped(let name, let reason): summary.skipped.append(Skipped(series: name, reason: reason))
                     }
                     if progress {
                         let elapsed = (ContinuousClock.now - started).seconds

@@ -3,8 +3,8 @@ import PgClient
 /// The statements of `pgscorer demo`: its own table of injected anomalies
 /// (`pgscorer_demo.injected_anomalies`) and the tally of what the models caught.
 package enum DemoQueries {
-    /// The database's clock on the 5-minute grid: now.
-    package static let now: SQLText = "SELECT date_bin('5 minutes', now(), '2000-01-01') AS now"
+    /// The database's clock to the second: now.
+    package static let now: SQLText = "SELECT date_trunc('second', now()) AS now"
 
     /// Removes what an earlier demo left (demo-* series with their rows, the 'demo'
     /// schedule, the recorded anomalies) and makes sure the anomaly table exists.
@@ -38,21 +38,24 @@ package enum DemoQueries {
         FROM pgscorer.schedule_run_stats WHERE schedule = 'demo'
         """
 
-    /// Active-model predictions of demo series from $1 on against the injected
-    /// anomalies: caught, false_alarms, missed, scored.
+    /// Active-model predictions of demo series after $1 against the injected
+    /// anomalies: caught, false_alarms, missed, scored, series.
     package static let outcome = PreparedQuery(
         name: "demo.outcome",
         """
         SELECT count(*) FILTER (WHERE p.is_anomaly AND t.ts IS NOT NULL) AS caught,
                count(*) FILTER (WHERE p.is_anomaly AND t.ts IS NULL) AS false_alarms,
                count(*) FILTER (WHERE NOT p.is_anomaly AND t.ts IS NOT NULL) AS missed,
-               count(*) AS scored
+               count(*) AS scored, count(DISTINCT p.series_id) AS series
         FROM pgscorer.predictions p
         JOIN pgscorer.series s USING (series_id)
         JOIN pgscorer.models m ON m.model_id = p.model_id AND m.active
         LEFT JOIN pgscorer_demo.injected_anomalies t ON t.device = s.device AND t.sensor = s.sensor AND t.ts = p.ts
-        WHERE s.device LIKE 'demo-%' AND p.ts >= $1
+        WHERE s.device LIKE 'demo-%' AND p.ts > $1
         """)
+
+    /// How many anomalies were injected: injected.
+    package static let injectedCount: SQLText = "SELECT count(*) AS injected FROM pgscorer_demo.injected_anomalies"
 
     /// Injected anomalies per kind and how many were flagged: kind, injected, caught.
     package static let caughtByKind: SQLText = """

@@ -29,9 +29,10 @@ package enum ReportQueries {
         FROM pgscorer.recent_failures ORDER BY finished_at DESC LIMIT $1
         """)
 
-    /// Anomalies per device and sensor from $1 on (NULL: all), devices LIKE $2.
+    /// Anomalies by the active models per device and sensor in [$1, $2) (NULL: open),
+    /// devices LIKE $3 and sensors LIKE $4.
     package static let seriesAnomalies = PreparedQuery(
-        name: "reports.series_anomalies", "SELECT * FROM pgscorer.series_anomaly_summary($1, $2)")
+        name: "reports.series_anomalies", "SELECT * FROM pgscorer.series_anomaly_summary($1, $2, $3, $4)")
 
     /// The latest $2 schedule ticks from $1 on (NULL: all).
     package static let scheduleTicks = PreparedQuery(

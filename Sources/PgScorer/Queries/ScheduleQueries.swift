@@ -12,7 +12,7 @@ package enum ScheduleQueries {
                (extract(epoch FROM s."window") * 1000000)::int8 AS window_us,
                s.device_pattern, s.sensor_pattern, s.missed_ticks::text AS missed_ticks, s.catch_up_limit,
                (SELECT max(r.scheduled_for) FROM pgscorer.schedule_runs r WHERE r.schedule_id = s.schedule_id) AS last_tick,
-               now() AS now
+               s.created_at, s.enabled_at, now() AS now
         FROM pgscorer.schedules s
         WHERE s.enabled OR NOT $1
         ORDER BY s.name

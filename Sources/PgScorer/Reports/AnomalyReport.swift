@@ -51,12 +51,14 @@ package struct AnomalyReport: Sendable, Encodable {
         }
     }
 
-    /// Reads the report from `since` on (nil: all history) for devices LIKE `devicePattern`.
+    /// Reads the report for `range` and the selected series (the ticks of every schedule).
     package static func load(
-        from connection: PostgresConnection, since: PostgresTimestamp?, devicePattern: String, tickLimit: Int = 20
+        from connection: PostgresConnection, range: TimeRange, selector: SeriesSelector, tickLimit: Int = 20
     ) async throws -> AnomalyReport {
         AnomalyReport(
-            series: try await connection.query(ReportQueries.seriesAnomalies.bind(since, devicePattern)).map(SeriesAnomalies.init(row:)),
-            ticks: try await connection.query(ReportQueries.scheduleTicks.bind(since, Int32(tickLimit))).map(TickSummary.init(row:)))
+            series: try await connection.query(
+                ReportQueries.seriesAnomalies.bind(range.since, range.until, selector.devicePattern, selector.sensorPattern)
+            ).map(SeriesAnomalies.init(row:)),
+            ticks: try await connection.query(ReportQueries.scheduleTicks.bind(range.since, Int32(tickLimit))).map(TickSummary.init(row:)))
     }
 }

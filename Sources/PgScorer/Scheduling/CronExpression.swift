@@ -1,9 +1,9 @@
 /// A 5-field cron expression (minute hour day-of-month month day-of-week, UTC) with
-/// `*`, numbers, ranges `a-b`, steps `*/n` and `a-b/n`, and lists. Day of week 0 and 7
-/// are Sunday. As in Vixie cron, when both day fields are restricted a day matches if
+/// `*`, numbers, ranges `a-b`, steps `*/n`, `a-b/n` and `a/n` (from a to the end of the
+/// range, as in cronie), and lists. Day of week 0 and 7 are Sunday. As in Vixie cron, when both day fields are restricted a day matches if
 /// either does. The database validates the same grammar (`pgscorer.cron_error`).
 package struct CronExpression: Sendable, Equatable {
-    let minutes: Set<Int>
+    package let minutes: Set<Int>
     let hours: Set<Int>
     let daysOfMonth: Set<Int>
     let months: Set<Int>
@@ -17,6 +17,9 @@ package struct CronExpression: Sendable, Equatable {
 
     package init(_ text: String) throws {
         let fields = text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        if fields.count == 6 {
+            throw ParseError(description: "cron '\(text)' has 6 fields: seconds are not supported; use 5 (minute hour day-of-month month day-of-week)")
+        }
         guard fields.count == 5 else {
             throw ParseError(description: "cron '\(text)' must have 5 fields (minute hour day-of-month month day-of-week), it has \(fields.count)")
         }
@@ -31,7 +34,7 @@ package struct CronExpression: Sendable, Equatable {
 
     static func parseField(_ field: String, _ range: ClosedRange<Int>, name: String, in text: String) throws -> Set<Int> {
         func invalid() -> ParseError {
-            ParseError(description: "cron '\(text)': invalid \(name) field '\(field)' (allowed: *, \(range.lowerBound)-\(range.upperBound), ranges a-b, steps */n, lists a,b)")
+            ParseError(description: "cron '\(text)': invalid \(name) field '\(field)' (allowed: *, \(range.lowerBound)-\(range.upperBound), ranges a-b, steps */n or a/n, lists a,b)")
         }
         var values = Set<Int>()
         for part in field.split(separator: ",", omittingEmptySubsequences: false) {
@@ -48,7 +51,8 @@ package struct CronExpression: Sendable, Equatable {
             } else {
                 let bounds = pieces[0].split(separator: "-", omittingEmptySubsequences: false)
                 guard (1...2).contains(bounds.count), let low = Int(bounds[0]), range.contains(low) else { throw invalid() }
-                let high = bounds.count == 2 ? Int(bounds[1]) : low
+                // A single value with a step runs to the end of the range: 5/15 is 5-59/15.
+                let high = bounds.count == 2 ? Int(bounds[1]) : pieces.count == 2 ? range.upperBound : low
                 guard let high, range.contains(high), high >= low else { throw invalid() }
                 span = low...high
             }

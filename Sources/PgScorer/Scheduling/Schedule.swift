@@ -23,6 +23,9 @@ package struct Schedule: Sendable {
     package let sensorPattern: String
     package let missedTicks: MissedTickPolicy
     package let lastTick: PostgresTimestamp?
+    package let createdAt: PostgresTimestamp
+    /// When it was created or last re-enabled: no tick before it fires, but by catch-up.
+    package let enabledAt: PostgresTimestamp
     /// The database's clock when the row was read.
     package let now: PostgresTimestamp
 
@@ -38,6 +41,8 @@ package struct Schedule: Sendable {
         let policy: String = try row.decode("missed_ticks")
         missedTicks = policy == "catch_up" ? .catchUp(limit: try row.decode("catch_up_limit")) : .skip
         lastTick = try row.decode("last_tick")
+        createdAt = try row.decode("created_at")
+        enabledAt = try row.decode("enabled_at")
         now = try row.decode("now")
     }
 

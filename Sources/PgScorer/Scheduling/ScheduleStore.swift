@@ -33,10 +33,17 @@ package struct ScheduleStore: Sendable {
             case .skip: ("skip", 0)
             case .catchUp(let limit): ("catch_up", Int32(limit))
             }
-        try await connection.execute(
-            ScheduleQueries.insert.bind(
-                schedule.name, schedule.cron, schedule.every.map(DurationText.interval), DurationText.interval(schedule.window),
-                schedule.devicePattern, schedule.sensorPattern, policy, limit, schedule.priority, schedule.maxAttempts))
+        do {
+            try await connection.execute(
+                ScheduleQueries.insert.bind(
+                    schedule.name, schedule.cron, schedule.every.map(DurationText.interval), DurationText.interval(schedule.window),
+                    schedule.devicePattern, schedule.sensorPattern, policy, limit, schedule.priority, schedule.maxAttempts))
+        } catch let error as PostgresError where error.sqlState == SQLState.uniqueViolation {
+            throw PgScorerError(.invalidInput, "a schedule named \(schedule.name) already exists (pgscorer schedule list shows it)")
+        } catch let error as PostgresError where error.sqlState == SQLState.checkViolation {
+            // The validation trigger's message already says what is wrong, in the user's words.
+            throw PgScorerError(.invalidInput, error.message)
+        }
     }
 
     /// Enables or disables schedule `name`.

@@ -38,17 +38,18 @@ package enum ScheduleTiming: Sendable, Equatable {
         }
     }
 
-    /// The ticks to fire now, oldest first: the latest due tick after `lastFired`, or
-    /// with catch-up, up to `catchUpLimit` of the missed ones. A schedule that never
-    /// fired starts with its latest tick.
-    package func dueTicks(now: Int64, lastFired: Int64?, catchUpLimit: Int?) -> [Int64] {
-        guard let latest = latestTick(atOrBefore: now) else { return [] }
-        guard let lastFired else { return [latest] }
-        guard latest > lastFired else { return [] }
+    /// The ticks to fire now, oldest first (all times Unix microseconds). Never a tick
+    /// before the schedule was created (`createdAt`), nor one at or before `lastFired`.
+    /// Without catch-up, the latest due tick if it comes at or after `activeSince` (when
+    /// the schedule was created or last re-enabled): no tick of a disabled period. With
+    /// catch-up, up to `catchUpLimit` of the missed ticks, the disabled period's included.
+    package func dueTicks(now: Int64, lastFired: Int64?, activeSince: Int64, createdAt: Int64, catchUpLimit: Int?) -> [Int64] {
+        let floor = catchUpLimit == nil ? max(activeSince, createdAt) : createdAt
+        guard let latest = latestTick(atOrBefore: now), latest >= floor, latest > (lastFired ?? .min) else { return [] }
         guard let limit = catchUpLimit, limit > 1 else { return [latest] }
         var ticks = [latest]
         var cursor = latest
-        while ticks.count < limit, let previous = latestTick(atOrBefore: cursor - 1), previous > lastFired {
+        while ticks.count < limit, let previous = latestTick(atOrBefore: cursor - 1), previous > (lastFired ?? .min), previous >= floor {
             ticks.append(previous)
             cursor = previous
         }

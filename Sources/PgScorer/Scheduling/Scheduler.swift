@@ -35,7 +35,9 @@ package struct Scheduler: Sendable {
             }
             let catchUpLimit: Int? = if case .catchUp(let limit) = schedule.missedTicks { limit } else { nil }
             let ticks = timing.dueTicks(
-                now: schedule.now.unixMicroseconds, lastFired: schedule.lastTick?.unixMicroseconds, catchUpLimit: catchUpLimit)
+                now: schedule.now.unixMicroseconds, lastFired: schedule.lastTick?.unixMicroseconds,
+                activeSince: schedule.enabledAt.unixMicroseconds, createdAt: schedule.createdAt.unixMicroseconds,
+                catchUpLimit: catchUpLimit)
             for tick in ticks {
                 let scheduledFor = PostgresTimestamp(unixMicroseconds: tick)
                 if let created = try await fire(scheduleID: schedule.scheduleID, at: scheduledFor) {

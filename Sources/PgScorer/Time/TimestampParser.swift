@@ -19,7 +19,7 @@ package struct TimestampParser: Sendable {
             switch self {
             case .malformed(let text): "unparsable timestamp '\(text)' (expected ISO 8601, e.g. 2026-11-24T13:05:00Z)"
             case .outOfRange(let text): "timestamp '\(text)' is out of range"
-            case .missingZone(let text): "timestamp '\(text)' has no time zone (add Z or an offset such as +01:00)"
+            case .missingZone(let text): "timestamp '\(text)' has no time zone (add Z or an offset such as +01:00, or give --timezone, e.g. --timezone UTC)"
             }
         }
     }

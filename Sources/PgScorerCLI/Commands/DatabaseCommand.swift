@@ -9,43 +9,70 @@ struct DatabaseCommand: ParsableCommand {
         commandName: "db",
         abstract: "Manage the embedded PostgreSQL cluster used when no database is configured.",
         discussion: """
-            With no --database-url, DATABASE_URL or PG* variables, pgscorer runs its own cluster under
-            ./.pgscorer (or $PGSCORER_HOME), on a unix socket only, started on first use.
+            With no --database-url, DATABASE_URL or PG* variables, pgscorer uses the project's own cluster: $PGSCORER_HOME,
+            else the nearest .pgscorer folder in this directory or a parent (as git finds .git). Only `db start`, `migrate`
+            and `demo` create one (in ./.pgscorer; as root, when the postgres account cannot reach it, under
+            /var/lib/pgscorer, recorded in ./.pgscorer/location). It listens on a unix socket only and starts on first use.
+            PGSCORER_EMBEDDED=0 turns it off.
             """,
         subcommands: [Status.self, Start.self, Stop.self, URL.self])
 
+    /// What `db status` says.
+    struct Report: Encodable {
+        let home: String
+        let initialised: Bool
+        let running: Bool
+        let connectionString: String
+    }
+
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Say where the embedded cluster is and whether it runs.")
+        @Option(help: "table or json.") var format: OutputFormat = .table
+
         func run() throws {
-            let cluster = EmbeddedCluster()
-            print("embedded cluster: \(cluster.home.path)")
-            print("initialised:      \(cluster.isInitialized ? "yes" : "no")")
-            print("running:          \(cluster.isRunning ? "yes" : "no")")
-            print("connect with:     psql \"\(cluster.connectionString)\"")
+            let cluster = try GlobalOptions.embeddedCluster(logger: Logger(label: "pgscorer"), create: false)
+            let report = Report(
+                home: cluster.home.path, initialised: cluster.isInitialized, running: cluster.isRunning,
+                connectionString: cluster.connectionString)
+            switch format {
+            case .json: try JSONOutput.print(report)
+            case .csv:
+                try printTable(
+                    .csv, header: ["home", "initialised", "running", "connection_string"],
+                    rows: [[report.home, "\(report.initialised)", "\(report.running)", report.connectionString]], json: report)
+            case .table:
+                print("embedded cluster: \(report.home)")
+                print("initialised:      \(report.initialised ? "yes" : "no")")
+                print("running:          \(report.running ? "yes" : "no")")
+                print("connect with:     psql \"\(report.connectionString)\"")
+            }
         }
     }
 
     struct Start: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create (first time) and start the embedded cluster.")
         func run() throws {
-            let cluster = EmbeddedCluster()
-            _ = try cluster.ensureRunning(logger: Logger(label: "pgscorer"))
-            print("running: psql \"\(cluster.connectionString)\"")
+            let logger = Logger(label: "pgscorer")
+            let cluster = try GlobalOptions.embeddedCluster(logger: logger, create: true)
+            _ = try cluster.ensureRunning(create: true, logger: logger)
+            print("running in \(cluster.home.path): psql \"\(cluster.connectionString)\"")
         }
     }
 
     struct Stop: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Stop the embedded cluster (its data stays).")
         func run() throws {
-            print(try EmbeddedCluster().stop() ? "stopped" : "not running")
+            let cluster = try GlobalOptions.embeddedCluster(logger: Logger(label: "pgscorer"), create: false)
+            print(try cluster.stop() ? "stopped" : "not running")
         }
     }
 
     struct URL: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "url", abstract: "Print the embedded cluster's connection string (starting it if needed).")
+            commandName: "url", abstract: "Print the embedded cluster's connection string (starting it if it is stopped; never creating one).")
         func run() throws {
-            print(try EmbeddedCluster().ensureRunning(logger: Logger(label: "pgscorer")))
+            let logger = Logger(label: "pgscorer")
+            print(try GlobalOptions.embeddedCluster(logger: logger, create: false).ensureRunning(create: false, logger: logger))
         }
     }
 }

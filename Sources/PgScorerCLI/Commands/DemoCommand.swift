@@ -18,18 +18,21 @@ struct DemoCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var global: GlobalOptions
-    @Option(help: "Devices in the fleet.") var devices = 20
-    @Option(help: "Sensors per device (at most 5: temperature, vibration, pressure, humidity, current).") var sensors = 5
+    @Option(name: .customLong("device-count"), help: "Devices in the fleet.") var devices = 20
+    @Option(name: .customLong("sensor-count"), help: "Sensors per device (at most 5: temperature, vibration, pressure, humidity, current).")
+    var sensors = 5
     @Option(help: "Hours of history the models are trained on (a full day covers the daily cycle).") var hours = 24
     @Option(name: .customLong("score-hours"), help: "Hours after the history, up to now: scored on the schedule, with anomalies injected.")
     var scoreHours = 6
     @Option(help: "Worker processes to start.") var workers = 2
     @Option(help: "Seconds to let the schedule tick.") var seconds = 15
-    @Option(help: "Seed of the generated fleet and its anomalies.") var seed: UInt64 = 1
+    @Option(help: "Seed of the generated fleet and its anomalies: the same seed, the same fleet.") var seed: UInt64 = 1
+    @Flag(name: .customLong("keep-schedule"), help: "Leave the demo's 5-second schedule enabled at the end (by default it is disabled).")
+    var keepSchedule = false
 
     func validate() throws {
-        guard (1...1000).contains(devices) else { throw ValidationError("--devices must be between 1 and 1000") }
-        guard (1...5).contains(sensors) else { throw ValidationError("--sensors must be between 1 and 5") }
+        guard (1...1000).contains(devices) else { throw ValidationError("--device-count must be between 1 and 1000") }
+        guard (1...5).contains(sensors) else { throw ValidationError("--sensor-count must be between 1 and 5") }
         guard (1...24 * 30).contains(hours), (1...48).contains(scoreHours) else {
             throw ValidationError("--hours must be between 1 and 720 and --score-hours between 1 and 48")
         }
@@ -45,7 +48,7 @@ struct DemoCommand: AsyncParsableCommand {
         fleet.hours = hours
         fleet.scoreHours = scoreHours
         fleet.seed = seed
-        try await global.withDatabase(checkSchema: false) { session in
+        try await global.withDatabase(checkSchema: false, createEmbedded: true, quietEmbedded: true) { session in
             let connection = session.connection
             print("1/6 database: \(connection.target)")
             try await Migrator(logger: session.logger).migrate(connection)
@@ -67,29 +70,36 @@ struct DemoCommand: AsyncParsableCommand {
                 throw error
             }
             processes.stop()
-            print(Self.describe(try await DemoTally.load(from: connection, scoringStart: generated.scoringStart)))
+            print(Self.describe(try await DemoTally.load(from: connection, scoringStart: generated.scoringStart), scoreHours: scoreHours))
+            if !keepSchedule {
+                try await ScheduleStore(connection: connection).setEnabled("demo", false)
+                print("schedule 'demo' disabled, so later workers leave the demo alone (--keep-schedule keeps it ticking)")
+            }
             print(String(format: "demo finished in %.0f s", (ContinuousClock.now - started).seconds))
             print(
                 """
 
-                Try next:
+                Try next (from this folder, or any folder below it):
                   psql "\(session.databaseURL.contains("password") ? "<your database>" : session.databaseURL)"        # everything is in schema pgscorer
                   SELECT * FROM pgscorer.anomaly_rate_daily ORDER BY anomaly_rate DESC LIMIT 5;
-                  UPDATE pgscorer.schedules SET every = '1 minute' WHERE name = 'demo';   -- edit the schedule with SQL
+                  UPDATE pgscorer.schedules SET every = '1 minute', enabled = true WHERE name = 'demo';   -- edit the schedule with SQL
                   pgscorer status        pgscorer report        pgscorer worker   (Ctrl-C stops it gracefully)
                 """)
         }
     }
 
-    static func describe(_ tally: DemoTally) -> String {
+    static func describe(_ tally: DemoTally, scoreHours: Int) -> String {
         func percent(_ part: Int, _ whole: Int) -> String { String(format: "%.0f%%", 100 * Double(part) / Double(max(whole, 1))) }
+        let flagged = tally.caught + tally.falseAlarms
+        let scoredInjected = tally.caught + tally.missed
         var lines = [
             String(
                 format: "6/6 %d ticks fired, %d jobs queued, %d completed, %d readings scored (%.2f s per tick on average)",
                 tally.ticks, tally.jobsQueued, tally.jobsCompleted, tally.readingsScored, tally.secondsPerTick),
-            "\nWhat the models found in the last hours (\(tally.scored) readings, each predicted exactly once):",
-            "  injected anomalies caught: \(tally.caught) of \(tally.caught + tally.missed)  (recall \(percent(tally.caught, tally.caught + tally.missed)))",
-            "  flagged readings that were injected anomalies: \(tally.caught) of \(tally.caught + tally.falseAlarms)  (precision \(percent(tally.caught, tally.caught + tally.falseAlarms)))",
+            "\nWhat the models found in the last \(scoreHours) h (\(tally.scored) readings of \(tally.series) series, each predicted exactly once):",
+            "  injected anomalies caught: \(tally.caught) of \(scoredInjected)  (recall \(percent(tally.caught, scoredInjected)))"
+                + (scoredInjected == tally.injected ? "" : "; \(tally.injected - scoredInjected) of the \(tally.injected) injected were not scored yet"),
+            "  flagged readings: \(flagged), of which \(tally.caught) injected anomalies and \(tally.falseAlarms) false alarms  (precision \(percent(tally.caught, flagged)))",
         ]
         lines += tally.byKind.map { "    \($0.kind): caught \($0.caught) of \($0.injected)" }
         lines.append("  series with the most anomalies:")

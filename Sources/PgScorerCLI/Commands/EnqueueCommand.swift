@@ -13,10 +13,10 @@ struct EnqueueCommand: AsyncParsableCommand {
     @Option(help: "Start of the window (inclusive): ISO 8601 (no zone means UTC), a date, now, or a duration ago (6h).")
     var since: String
     @Option(help: "End of the window (exclusive), in the same forms.") var until: String
-    @Option(help: "Device name or SQL LIKE pattern (default: all).") var device = "%"
-    @Option(help: "Sensor name or SQL LIKE pattern (default: all).") var sensor = "%"
+    @OptionGroup var selection: SelectionOptions
     @Option(help: "Priority: lower runs first.") var priority: Int16 = 0
     @Option(name: .customLong("max-attempts"), help: "Attempts before a job stays failed.") var maxAttempts: Int16 = 5
+    @Option(help: "table or json: how to print the summary.") var format: OutputFormat = .table
 
     func validate() throws {
         guard (1...100).contains(maxAttempts) else { throw ValidationError("--max-attempts must be between 1 and 100") }
@@ -24,10 +24,11 @@ struct EnqueueCommand: AsyncParsableCommand {
 
     func run() async throws {
         let range = try TimeRange(since: since, until: until)
-        let jobs = try await global.withDatabase { session in
-            try await Backfill(connection: session.connection).enqueue(
-                range, devicePattern: device, sensorPattern: sensor, priority: priority, maxAttempts: maxAttempts)
+        let outcome = try await global.withDatabase { session in
+            try await Backfill(connection: session.connection).enqueue(range, selection.selector, priority: priority, maxAttempts: maxAttempts)
         }
-        print("queued \(jobs.count) job(s) for [\(range.since!), \(range.until!))")
+        if format == .json { return try JSONOutput.print(outcome) }
+        print("queued \(outcome.jobIDs.count) job(s) for [\(range.since!), \(range.until!)) of \(outcome.seriesMatched) matching series"
+            + (outcome.jobIDs.count < outcome.seriesMatched ? " (the others have no active model, or the window pending already)" : ""))
     }
 }

@@ -14,6 +14,7 @@ struct ExportCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Option(help: "Start (inclusive): ISO 8601 (no zone means UTC), a date, now, or a duration ago (6h).") var since: String
         @Option(help: "End (exclusive), in the same forms; default: no end.") var until: String?
+        @OptionGroup var selection: SelectionOptions
         @Option(help: "Only csv for now.") var format = "csv"
 
         func validate() throws {
@@ -22,10 +23,14 @@ struct ExportCommand: AsyncParsableCommand {
 
         func run() async throws {
             let range = try TimeRange(since: since, until: until)
+            let started = ContinuousClock.now
             let rows = try await global.withDatabase { session in
-                try await PredictionExport.write(range, to: FileHandle.standardOutput, from: session.connection)
+                try await PredictionExport.write(range, selection.selector, to: FileHandle.standardOutput, from: session.connection)
             }
-            global.bootstrapLogging().info("exported \(rows) predictions")
+            // The summary goes to stderr: stdout is the CSV.
+            FileHandle.standardError.write(Data(String(
+                format: "exported %d predictions of %@ in %.1f s\n", rows, selection.selector.description,
+                (ContinuousClock.now - started).seconds).utf8))
         }
     }
 }

@@ -10,7 +10,7 @@ struct MigrateCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let applied = try await global.withDatabase(checkSchema: false) { session in
+        let applied = try await global.withDatabase(checkSchema: false, createEmbedded: true) { session in
             try await Migrator(logger: session.logger).migrate(session.connection)
         }
         if applied.isEmpty {

@@ -69,14 +69,16 @@ struct ModelsCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List model versions (newest first).")
         @OptionGroup var global: GlobalOptions
-        @Option(help: "Device name or SQL LIKE pattern.") var device = "%"
-        @Option(help: "Sensor name or SQL LIKE pattern.") var sensor = "%"
+        @OptionGroup var selection: SelectionOptions
         @Flag(help: "Only the active versions.") var active = false
         @Option(help: "table, csv or json.") var format: OutputFormat = .table
 
         func run() async throws {
             let versions = try await global.withDatabase {
-                try await ModelStore(connection: $0.connection).versions(devicePattern: device, sensorPattern: sensor, activeOnly: active)
+                try await ModelStore(connection: $0.connection).versions(selection.selector, activeOnly: active)
+            }
+            if versions.isEmpty && format == .table {
+                return print("no model version matches \(selection.selector)\(active ? " (active only)" : "")")
             }
             let header = ["model", "device", "sensor", "version", "active", "kernel", "features", "SVs", "source", "created (UTC)"]
             let rows = versions.map { model in

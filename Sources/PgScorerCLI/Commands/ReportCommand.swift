@@ -11,18 +11,22 @@ struct ReportCommand: AsyncParsableCommand {
         abstract: "Anomaly counts and rates per device and sensor, the worst series, and latency per schedule tick.")
 
     @OptionGroup var global: GlobalOptions
-    @Option(help: "Only predictions from this time's UTC day on (a date, ISO 8601, or a duration ago such as 7d); default: all.")
+    @Option(help: "Readings scored from (inclusive): ISO 8601 (no zone means UTC), a date, now, or a duration ago (7d); default: all.")
     var since: String?
-    @Option(help: "Device name or SQL LIKE pattern.") var device = "%"
-    @Option(help: "table, csv or json.") var format: OutputFormat = .table
+    @Option(help: "Until (exclusive), in the same forms; default: now and on.") var until: String?
+    @OptionGroup var selection: SelectionOptions
+    @Option(help: "table, csv or json. CSV is one table: --table series (default) or ticks.") var format: OutputFormat = .table
+    @Option(help: "With --format csv: series or ticks.") var table: Table = .series
+
+    enum Table: String, ExpressibleByArgument, CaseIterable { case series, ticks }
 
     static let seriesHeader = ["device", "sensor", "scored", "anomalies", "rate", "min score"]
     static let tickHeader = ["schedule", "tick (UTC)", "jobs", "completed", "failed", "pending", "readings", "anomalies", "latency s", "readings/s"]
 
     func run() async throws {
-        let since = try since.map { try TimeRange.parseBound($0, option: "--since") }
+        let range = try TimeRange(since: since, until: until)
         let report = try await global.withDatabase {
-            try await AnomalyReport.load(from: $0.connection, since: since, devicePattern: device)
+            try await AnomalyReport.load(from: $0.connection, range: range, selector: selection.selector)
         }
         let series = report.series.map { row in
             [row.device, row.sensor, "\(row.scored)", "\(row.anomalies)", String(format: "%.2f%%", 100 * row.anomalyRate),
@@ -45,11 +49,10 @@ struct ReportCommand: AsyncParsableCommand {
             print("Schedule ticks (latest 20): latency is tick → last job completed")
             print(TextTable(Self.tickHeader, rows: ticks).rendered, terminator: "")
         case .csv:
-            let csv = CSVWriter { print($0, terminator: "") }
-            csv.row(["section"] + Self.seriesHeader)
-            series.forEach { csv.row(["series"] + $0) }
-            csv.row(["section"] + Self.tickHeader)
-            ticks.forEach { csv.row(["tick"] + $0) }
+            switch table {
+            case .series: try printTable(.csv, header: Self.seriesHeader, rows: series, json: report.series)
+            case .ticks: try printTable(.csv, header: Self.tickHeader, rows: ticks, json: report.ticks)
+            }
         case .json:
             try JSONOutput.print(report)
         }

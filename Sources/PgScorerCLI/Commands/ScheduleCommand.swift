@@ -18,8 +18,7 @@ struct ScheduleCommand: AsyncParsableCommand {
         @Option(help: "5-field cron in UTC, e.g. \"*/5 * * * *\".") var cron: String?
         @Option(help: "Fixed interval instead of cron, e.g. 5m, 1h, 30s, 1h30m.") var every: DurationArgument?
         @Option(help: "How far back each tick scores, e.g. 5m.") var window: DurationArgument
-        @Option(help: "Device SQL LIKE pattern (default: all).") var devices = "%"
-        @Option(help: "Sensor SQL LIKE pattern (default: all).") var sensors = "%"
+        @OptionGroup var selection: SelectionOptions
         @Option(name: .customLong("catch-up"), help: "After downtime, fire up to N missed ticks (default: only the latest).")
         var catchUp: Int?
         @Option(help: "Priority of the jobs (lower runs first).") var priority: Int16 = 0
@@ -31,13 +30,17 @@ struct ScheduleCommand: AsyncParsableCommand {
 
         func run() async throws {
             var schedule = ScheduleStore.NewSchedule(name: name, cron: cron, every: every?.duration, window: window.duration)
-            schedule.devicePattern = devices
-            schedule.sensorPattern = sensors
+            schedule.devicePattern = selection.selector.devicePattern
+            schedule.sensorPattern = selection.selector.sensorPattern
             schedule.missedTicks = catchUp.map { .catchUp(limit: $0) } ?? .skip
             schedule.priority = priority
             schedule.maxAttempts = maxAttempts
-            try await global.withDatabase { try await ScheduleStore(connection: $0.connection).add(schedule) }
-            print("schedule \(name) added")
+            let matching = try await global.withDatabase { session in
+                try await ScheduleStore(connection: session.connection).add(schedule)
+                return try await SeriesTraining.Target.matching(selection.selector, on: session.connection).count
+            }
+            print("schedule \(name) added; it selects \(matching) series now"
+                + (matching == 0 ? " (none matches \(selection.selector) yet: series that appear later are picked up at each tick)" : ""))
         }
     }
 

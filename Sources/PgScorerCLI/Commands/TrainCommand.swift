@@ -16,8 +16,7 @@ struct TrainCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var global: GlobalOptions
-    @Option(help: "Device name or SQL LIKE pattern.") var device = "%"
-    @Option(help: "Sensor name or SQL LIKE pattern.") var sensor = "%"
+    @OptionGroup var selection: SelectionOptions
     @Option(help: "Readings from (inclusive): ISO 8601 (no zone means UTC), a date, now, or a duration ago (7d); default: the first.")
     var since: String?
     @Option(help: "Readings until (exclusive), in the same forms; default: the last.") var until: String?
@@ -30,6 +29,7 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(name: .customLong("min-readings"), help: "Skip series with fewer readings.") var minReadings = 10
     @Option(help: "Series trained at once. Default: the number of cores.") var parallel = ProcessInfo.processInfo.activeProcessorCount
     @Flag(name: .customLong("no-activate"), help: "Store the new versions without activating them.") var noActivate = false
+    @Option(help: "table or json: how to print the summary.") var format: OutputFormat = .table
 
     func validate() throws {
         guard OneClassSVM.Kernel(rawValue: kernel) != nil else { throw ValidationError("--kernel must be rbf, linear, poly or sigmoid") }
@@ -55,13 +55,15 @@ struct TrainCommand: AsyncParsableCommand {
     func run() async throws {
         let range = try TimeRange(since: since, until: until)
         let summary = try await global.withDatabase { session in
-            let targets = try await SeriesTraining.Target.matching(devicePattern: device, sensorPattern: sensor, on: session.connection)
+            let targets = try await SeriesTraining.Target.matching(selection.selector, on: session.connection)
+            guard !targets.isEmpty else { throw PgScorerError(.notFound, "no series matches \(selection.selector)") }
             let training = SeriesTraining(
                 databaseURL: session.databaseURL, trainer: trainer, range: range, minReadings: minReadings, activate: !noActivate,
                 logger: session.logger)
             return try await training.run(targets, parallel: parallel, progress: isatty(STDERR_FILENO) == 1)
         }
+        if format == .json { return try JSONOutput.print(summary) }
         print("trained \(summary.trained) model(s), skipped \(summary.skipped.count) series, in \(String(format: "%.1f", summary.seconds)) s")
-        for (name, reason) in summary.skipped.prefix(20) { print("  skipped \(name): \(reason)") }
+        for skipped in summary.skipped.prefix(20) { print("  skipped \(skipped.series): \(skipped.reason)") }
     }
 }

@@ -22,14 +22,39 @@ struct GlobalOptions: ParsableArguments {
     static let libpqVariables = ["PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE"]
 
     /// Where the database is: the flag, `DATABASE_URL`, libpq's `PG*` variables, or the
-    /// embedded cluster (started if needed).
+    /// project's embedded cluster (started if needed, created only if `createEmbedded`;
+    /// its use is logged as a warning unless `quietEmbedded`).
     func resolvedDatabaseURL(
-        environment: [String: String] = ProcessInfo.processInfo.environment, logger: Logger
+        environment: [String: String] = ProcessInfo.processInfo.environment, logger: Logger, createEmbedded: Bool = false,
+        quietEmbedded: Bool = false
     ) throws -> String {
         if let databaseURL { return databaseURL }
         if let url = environment["DATABASE_URL"], !url.isEmpty { return url }
         if Self.libpqVariables.contains(where: { environment[$0] != nil }) { return "" }
-        return try EmbeddedCluster(environment: environment).ensureRunning(logger: logger)
+        let cluster = try Self.embeddedCluster(environment: environment, logger: logger, create: createEmbedded)
+        if !quietEmbedded {
+            logger.warning("no database configured: using the embedded cluster in \(cluster.home.path) (for trying PgScorer; set DATABASE_URL for real use)")
+        }
+        return try cluster.ensureRunning(create: createEmbedded, logger: logger)
+    }
+
+    /// The project's embedded cluster; a new one only if `create`.
+    static func embeddedCluster(
+        environment: [String: String] = ProcessInfo.processInfo.environment, logger: Logger, create: Bool
+    ) throws -> EmbeddedCluster {
+        if environment["PGSCORER_EMBEDDED"] == "0" {
+            throw PgScorerError(
+                .environment,
+                "no database configured: give --database-url, or set DATABASE_URL or libpq's PG* variables (PGSCORER_EMBEDDED=0 turns the embedded cluster off)")
+        }
+        if create { return try EmbeddedCluster.findOrPlace(environment: environment, logger: logger) }
+        guard let cluster = EmbeddedCluster.find(environment: environment) else {
+            throw PgScorerError(
+                .notFound,
+                "no database configured, and no embedded PgScorer database in \(FileManager.default.currentDirectoryPath) or a parent folder: "
+                    + "run `pgscorer demo` or `pgscorer migrate` there to create one, or give --database-url or DATABASE_URL")
+        }
+        return cluster
     }
 
     /// Bootstraps logging (once per process; only the command does this, never a library).
@@ -44,9 +69,12 @@ struct GlobalOptions: ParsableArguments {
     /// Connects to the resolved database, checks that its schema is this build's (else:
     /// run `pgscorer migrate`) unless `checkSchema` is false, runs `body`, and closes the
     /// connection on every path.
-    func withDatabase<T>(checkSchema: Bool = true, _ body: (DatabaseSession) async throws -> T) async throws -> T {
+    /// `createEmbedded`: this command may create the embedded cluster (migrate, demo).
+    func withDatabase<T>(
+        checkSchema: Bool = true, createEmbedded: Bool = false, quietEmbedded: Bool = false, _ body: (DatabaseSession) async throws -> T
+    ) async throws -> T {
         let logger = bootstrapLogging()
-        let url = try resolvedDatabaseURL(logger: logger)
+        let url = try resolvedDatabaseURL(logger: logger, createEmbedded: createEmbedded, quietEmbedded: quietEmbedded)
         let connection = try await PostgresConnection.connect(url, logger: logger)
         logger.info("using \(connection.target)")
         do {

@@ -1,0 +1,39 @@
+/// Which series a command acts on, as `--device` and `--sensor` give it: an exact name,
+/// or a pattern when the text holds `*` or `%` (both stand for any run of characters).
+/// Nothing else is special: `_` is a plain underscore. No value selects every series.
+package struct SeriesSelector: Sendable, Equatable, CustomStringConvertible {
+    package let device: String?
+    package let sensor: String?
+
+    package init(device: String? = nil, sensor: String? = nil) {
+        self.device = device
+        self.sensor = sensor
+    }
+
+    /// Every series.
+    package static let all = SeriesSelector()
+
+    /// The SQL LIKE pattern (backslash escapes) for `devices` as typed.
+    package var devicePattern: String { Self.likePattern(device) }
+    package var sensorPattern: String { Self.likePattern(sensor) }
+
+    /// `text` as a LIKE pattern: `*` and `%` match any run, everything else itself.
+    package static func likePattern(_ text: String?) -> String {
+        guard let text else { return "%" }
+        var pattern = ""
+        for character in text {
+            switch character {
+            case "*", "%": pattern.append("%")
+            case "_", "\\": pattern.append("\\"); pattern.append(character)
+            default: pattern.append(character)
+            }
+        }
+        return pattern
+    }
+
+    /// The flags as typed (`--device pump-* --sensor temp`), or `all series`.
+    package var description: String {
+        let flags = [device.map { "--device \($0)" }, sensor.map { "--sensor \($0)" }].compactMap { $0 }
+        return flags.isEmpty ? "all series" : flags.joined(separator: " ")
+    }
+}
