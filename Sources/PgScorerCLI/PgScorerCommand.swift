@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import PgScorer
 
 /// The `pgscorer` command: scores per-series one-class SVM models from PostgreSQL.
@@ -19,4 +20,20 @@ package struct PgScorerCommand: AsyncParsableCommand {
     )
 
     package init() {}
+
+    /// Runs the command line with every database session in UTC (libpq's `PGTZ`), so
+    /// that no output depends on the server's `TimeZone` setting.
+    package static func main() async {
+        setenv("PGTZ", "UTC", 1)
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -75,7 +75,7 @@ struct IngestCommandTests {
             let file = try temporaryFile("two.csv", IngestCommandTests.header + "pump-1,temp,2026-11-24T00:01:00Z,1,2\n")
             let result = try await PgScorerProcess.run(["ingest", file], database: fixture.database)
             #expect(result.status != 0)
-            #expect(result.output.contains("line 2") && result.output.contains("has 2 features, but the series has 3"), "\(result.output)")
+            #expect(result.output.contains("line 2") && result.output.contains("pump-1/temp has 3 features per reading, but this line has 2"), "\(result.output)")
         }
     }
 }
@@ -145,3 +145,103 @@ struct LongLayoutTests {
     }
 }
 
+
+@Suite("Real data files")
+struct RealDataTests {
+    @Test("a file of one series: timestamp,value with --device/--sensor, header or not, epoch seconds or milliseconds, any delimiter")
+    func oneSeries() async throws {
+        try await ScorerFixture.with { fixture in
+            let withHeader = try temporaryFile("nyc_taxi.csv", "timestamp,value\n2014-07-01 00:00:00,10844\n2014-07-01 00:30:00,8127\n")
+            let a = try await PgScorerProcess.run(["ingest", withHeader, "--device", "nyc", "--sensor", "taxi"], database: fixture.database)
+            #expect(a.status == 0 && a.output.contains("2 readings read, 2 new"), "\(a.output)")
+            let epochSeconds = try temporaryFile("s.csv", "1404172800;1.5;2\n1404174600;1.6;2.1\n")
+            let b = try await PgScorerProcess.run(
+                ["ingest", epochSeconds, "--device", "pump-9", "--sensor", "temp", "--delimiter", ";"], database: fixture.database)
+            #expect(b.status == 0 && b.output.contains("2 readings read, 2 new"), "\(b.output)")
+            let epochMillis = try temporaryFile("ms.tsv", "time\tv\n1404172800000\t3\n1404174600500\t4\n")
+            let c = try await PgScorerProcess.run(
+                ["ingest", epochMillis, "--device", "pump-9", "--sensor", "rpm", "--delimiter", "tab"], database: fixture.database)
+            #expect(c.status == 0 && c.output.contains("2 readings read, 2 new"), "\(c.output)")
+            let stored = try await fixture.connection.query(
+                """
+                SELECT s.device || '/' || s.sensor, r.ts, r.features FROM pgscorer.readings r JOIN pgscorer.series s USING (series_id)
+                ORDER BY 1, 2
+                """)
+            let described = try stored.map { "\(try $0.decode(0) as String) \(try $0.decode(1) as PostgresTimestamp) \(try $0.decode(2) as [Double])" }
+            #expect(described == [
+                "nyc/taxi 2014-07-01T00:00:00.000000Z [10844.0]", "nyc/taxi 2014-07-01T00:30:00.000000Z [8127.0]",
+                "pump-9/rpm 2014-07-01T00:00:00.000000Z [3.0]", "pump-9/rpm 2014-07-01T00:30:00.500000Z [4.0]",
+                "pump-9/temp 2014-07-01T00:00:00.000000Z [1.5, 2.0]", "pump-9/temp 2014-07-01T00:30:00.000000Z [1.6, 2.1]",
+            ])
+        }
+    }
+
+    @Test("a different value for a stored or repeated (series, time) stops the load with both lines; keep and replace settle it; the same value is never a conflict")
+    func conflicts() async throws {
+        try await ScorerFixture.with { fixture in
+            let original = try temporaryFile("a.csv", "timestamp,value\n2026-11-24T00:00:00Z,1\n2026-11-24T00:01:00Z,2\n")
+            #expect(try await PgScorerProcess.run(["ingest", original, "--device", "d", "--sensor", "s"], database: fixture.database).status == 0)
+            let again = try await PgScorerProcess.run(["ingest", original, "--device", "d", "--sensor", "s"], database: fixture.database)
+            #expect(again.status == 0 && again.output.contains("2 readings read, 0 new, 2 already stored"), "\(again.output)")
+
+            let changed = try temporaryFile("b.csv", "timestamp,value\n2026-11-24T00:01:00Z,2.5\n2026-11-24T00:02:00Z,3\n")
+            let refused = try await PgScorerProcess.run(["ingest", changed, "--device", "d", "--sensor", "s"], database: fixture.database)
+            #expect(refused.status == 1, "\(refused.output)")
+            #expect(refused.output.contains("line 2: d/s at 2026-11-24T00:01:00.000000Z is stored as {2} but this line gives {2.5}"), "\(refused.output)")
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.readings") == 2, "nothing of the refused file was stored")
+            let kept = try await PgScorerProcess.run(
+                ["ingest", changed, "--device", "d", "--sensor", "s", "--on-conflict", "keep"], database: fixture.database)
+            #expect(kept.status == 0 && kept.output.contains("1 new") && kept.output.contains("1 conflicting kept as stored"), "\(kept.output)")
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.readings WHERE features = '{2}'") == 1)
+            let replaced = try await PgScorerProcess.run(
+                ["ingest", changed, "--device", "d", "--sensor", "s", "--on-conflict", "replace"], database: fixture.database)
+            #expect(replaced.status == 0 && replaced.output.contains("1 conflicting replaced"), "\(replaced.output)")
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.readings WHERE features = '{2.5}'") == 1)
+
+            // Two values for one time within a file: both lines named; the same value twice is only counted.
+            let twice = try temporaryFile("c.csv", "timestamp,value\n2026-11-25T00:00:00Z,7\n2026-11-25T00:01:00Z,8\n2026-11-25T00:00:00Z,7\n2026-11-25T00:00:00Z,9\n")
+            let clash = try await PgScorerProcess.run(["ingest", twice, "--device", "e", "--sensor", "s"], database: fixture.database)
+            #expect(clash.status == 1 && clash.output.contains("lines 2 and 5 give e/s at 2026-11-25T00:00:00.000000Z two different values, {7} and {9}"), "\(clash.output)")
+            let last = try await PgScorerProcess.run(
+                ["ingest", twice, "--device", "e", "--sensor", "s", "--on-conflict", "replace"], database: fixture.database)
+            #expect(last.status == 0 && last.output.contains("4 readings read, 2 new") && last.output.contains("2 repeated in the file"), "\(last.output)")
+            #expect(try await fixture.count(
+                "SELECT count(*) FROM pgscorer.readings JOIN pgscorer.series USING (series_id) WHERE device = 'e' AND features = '{9}'") == 1)
+        }
+    }
+
+    @Test("zoneless local times in a daylight-saving gap or repeated hour are refused; the rest resolve as PostgreSQL resolves them", arguments: [
+        "Europe/Berlin", "America/New_York",
+    ])
+    func daylightSaving(zone: String) async throws {
+        try await ScorerFixture.with { fixture in
+            let parser = TimestampParser(zonelessTimeZone: TimeZone(identifier: zone))
+            // Every 10 minutes across both of 2026's changes, and a plain winter and summer day.
+            let days = ["2026-03-08", "2026-03-29", "2026-11-01", "2026-10-25", "2026-01-15", "2026-07-15"]
+            var refused: [String] = []
+            for day in days {
+                for minute in stride(from: 0, to: 24 * 60, by: 10) {
+                    let text = String(format: "%@ %02d:%02d:00", day, minute / 60, minute % 60)
+                    do {
+                        let ours = try parser.parse(Substring(text))
+                        let theirs: PostgresTimestamp = try await fixture.connection.query(
+                            "SELECT $1::timestamp AT TIME ZONE $2", text, zone).single().decode(0)
+                        #expect(ours == theirs, "\(text) in \(zone): \(ours) vs PostgreSQL \(theirs)")
+                    } catch {
+                        refused.append(text)
+                    }
+                }
+            }
+            // Exactly the gap hour and the repeated hour of the zone's own change days.
+            let (spring, fall) = zone == "Europe/Berlin" ? ("2026-03-29 02:", "2026-10-25 02:") : ("2026-03-08 02:", "2026-11-01 01:")
+            #expect(refused.count == 12 && refused.allSatisfy { $0.hasPrefix(spring) || $0.hasPrefix(fall) }, "\(refused)")
+
+            let file = try temporaryFile("dst.csv", "timestamp,value\n\(spring)30:00,1\n\(fall)30:00,2\n2026-07-15 12:00:00,3\n")
+            let result = try await PgScorerProcess.run(
+                ["ingest", file, "--device", "d", "--sensor", "s", "--timezone", zone, "--skip-bad"], database: fixture.database)
+            #expect(result.status == 0 && result.output.contains("1 new") && result.output.contains("2 rejected"), "\(result.output)")
+            let report = try String(contentsOfFile: file + ".rejects.csv", encoding: .utf8)
+            #expect(report.contains("does not exist in \(zone)") && report.contains("happens twice in \(zone)"), "\(report)")
+        }
+    }
+}

@@ -117,12 +117,12 @@ struct JobQueueTests {
                 let job = try #require(try await queue.claim(limit: 1, lease: .seconds(60)).first)
                 #expect(job.attempt == attempt)
                 states.append(try await queue.fail(
-                    job, error: "statement timeout (attempt \(attempt))", retryAfter: attempt < 3 ? 0.2 : 30, permanent: false,
+                    job, error: "statement timeout (attempt \(attempt))", retryAfter: attempt < 3 ? 1 : 30, permanent: false,
                     startedAt: job.claimedAt, durationMilliseconds: 5))
                 if attempt < 3 {
-                    // Backoff: not claimable at once.
+                    // Backoff: not claimable at once (a second is long enough on a loaded machine).
                     #expect(try await queue.claim(limit: 1, lease: .seconds(60)).isEmpty)
-                    try await Task.sleep(for: .milliseconds(300))
+                    try await Task.sleep(for: .milliseconds(1100))
                 }
             }
             #expect(states == [.retryable, .retryable, .failed])

@@ -69,7 +69,7 @@ struct ModelFolderImportTests {
             let result = try await PgScorerProcess.run(
                 ["models", "import", folder.path, "--name-pattern", "model_{device}_{sensor}"], database: fixture.database)
             #expect(result.status == 1, "\(result.output)")
-            #expect(result.output.contains("imported 2 of 4 file(s)"), "\(result.output)")
+            #expect(result.output.contains("imported 2 of 4 model file(s)"), "\(result.output)")
             #expect(result.output.contains("failed  \(folder.path)/model_pump-3_temp.json: bad model JSON"))
             #expect(result.output.contains("unrelated.json: the name does not match"))
             let imported = try await fixture.connection.query(
@@ -105,7 +105,7 @@ struct PickleImportTests {
             let result = try await PgScorerProcess.run(
                 ["models", "import", folder.path, "--name-pattern", "model_{device}_{sensor}"], database: fixture.database)
             #expect(result.status == 1, "\(result.output)")
-            #expect(result.output.contains("imported 1 of 2 file(s)"), "\(result.output)")
+            #expect(result.output.contains("imported 1 of 2 model file(s)"), "\(result.output)")
             #expect(result.output.contains("refusing to load posix.system"), "\(result.output)")
             #expect(!FileManager.default.fileExists(atPath: marker.path), "the pickle's code ran")
             let model = try await fixture.connection.query(
@@ -114,6 +114,40 @@ struct PickleImportTests {
             #expect(try model.decode(0) as String == "sklearn")
             #expect(try model.decode(1) as String == "0.19.2")
             #expect(try model.decode(2) as Int == 2)
+        }
+    }
+}
+
+@Suite("Model files told by content")
+struct ModelFileContentTests {
+    @Test("the reference project's folder: model_1_1 … without extension import; other files are counted; a folder without models is an error")
+    func referenceLayout() async throws {
+        try await ScorerFixture.with { fixture in
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pgscorer-reference-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let legacy = PickleImportTests.root.appendingPathComponent("tools/fixtures/legacy-sklearn/pipeline_scaler_ocsvm_sklearn-0.19.2.pkl")
+            try FileManager.default.copyItem(at: legacy, to: folder.appendingPathComponent("model_1_1"))
+            try FileManager.default.copyItem(at: legacy, to: folder.appendingPathComponent("model_1_2"))
+            try "notes".write(to: folder.appendingPathComponent("README"), atomically: true, encoding: .utf8)
+            let result = try await PgScorerProcess.run(
+                ["models", "import", folder.path, "--name-pattern", "model_{device}_{sensor}"], database: fixture.database)
+            #expect(result.status == 0, "\(result.output)")
+            #expect(result.output.contains("imported 2 of 2 model file(s); 1 other file(s) left alone"), "\(result.output)")
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.series WHERE device = '1' AND sensor IN ('1', '2')") == 2)
+
+            let empty = FileManager.default.temporaryDirectory.appendingPathComponent("pgscorer-empty-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: empty) }
+            try "a,b\n".write(to: empty.appendingPathComponent("readings.csv"), atomically: true, encoding: .utf8)
+            let nothing = try await PgScorerProcess.run(
+                ["models", "import", empty.path, "--name-pattern", "model_{device}_{sensor}"], database: fixture.database)
+            #expect(nothing.status == 1 && nothing.output.contains("no model files in \(empty.path)") && nothing.output.contains("found 1 other file(s)"), "\(nothing.output)")
+
+            let text = try temporaryFile("model.pkl", "this is a text file\n")
+            let notPickle = try await PgScorerProcess.run(["models", "import", text, "--device", "d", "--sensor", "s"], database: fixture.database)
+            #expect(notPickle.status == 1 && notPickle.output.contains("not a pickle file"), "\(notPickle.output)")
+            #expect(!notPickle.output.contains("int()"), "\(notPickle.output)")
         }
     }
 }

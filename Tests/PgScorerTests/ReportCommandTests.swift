@@ -32,6 +32,12 @@ struct ReportCommandTests {
             let lines = export.output.split(separator: "\n").filter { $0.hasPrefix("device,") || $0.hasPrefix("pump-1,") }
             #expect(lines.first == "device,sensor,ts,model_id,score,is_anomaly,job_id,scored_at")
             #expect(lines.count == 11, "\(export.output)")
+            #expect(export.output.contains("exported 10 predictions of all series"), "\(export.output)")
+            // Sessions run in UTC whatever the server's TimeZone.
+            try await fixture.connection.execute(PostgresQuery(SQLText(unsafeSQL: "ALTER DATABASE \(fixture.database.name) SET TimeZone = 'America/New_York'")))
+            let utc = try await PgScorerProcess.run(
+                ["export", "predictions", "--since", "2026-11-24T00:10:00Z", "--until", "2026-11-24T00:11:00Z"], database: fixture.database)
+            #expect(utc.output.contains(",2026-11-24 00:10:00+00,"), "\(utc.output)")
         }
     }
 }

@@ -39,16 +39,13 @@ struct ScorerFixture {
         device: String, sensor: String, start: PostgresTimestamp, count: Int, step: Int64 = 60, featureCount: Int, seed: UInt64 = 7
     ) async throws -> ReadingStore.LoadSummary {
         var generator = SeededGenerator(seed: seed)
-        return try await ReadingStore(connection: connection).load { send in
-            var batch = ReadingStore.Batch()
-            for index in 0..<count {
-                let ts = PostgresTimestamp(microsecondsSince2000: start.microsecondsSince2000 + Int64(index) * step * 1_000_000)
-                let features = (0..<featureCount).map { _ in Double.random(in: -2...2, using: &generator) }
-                batch.append(device: device, sensor: sensor, ts: ts, features: features)
-                if batch.count == 1000 { try await send(&batch) }
-            }
-            try await send(&batch)
+        let readings = (0..<count).map { index in
+            ParsedReading(
+                device: device, sensor: sensor,
+                ts: PostgresTimestamp(microsecondsSince2000: start.microsecondsSince2000 + Int64(index) * step * 1_000_000),
+                features: (0..<featureCount).map { _ in Double.random(in: -2...2, using: &generator) }, line: index + 1)
         }
+        return try await ReadingStore(connection: connection).load(readings)
     }
 
     /// Adds an active model for (device, sensor).

@@ -52,8 +52,8 @@ package struct DemoFleet: Sendable {
         let scoringStart = PostgresTimestamp(microsecondsSince2000: now.microsecondsSince2000 - Int64(scoreHours) * 3_600_000_000)
         var injected: [(device: String, sensor: String, ts: PostgresTimestamp, kind: String)] = []
         var generator = SeededGenerator(seed: seed)
-        let loaded = try await ReadingStore(connection: connection).load { send in
-            var batch = ReadingStore.Batch()
+        var readings: [ParsedReading] = []
+        do {
             for device in 1...devices {
                 let name = String(format: "demo-pump-%02d", device)
                 for kind in Self.sensorKinds.prefix(sensors) {
@@ -77,13 +77,14 @@ package struct DemoFleet: Sendable {
                         if let anomaly { injected.append((name, kind.name, ts, anomaly)) }
                         let mean = samples.reduce(0, +) / Double(samples.count)
                         let deviation = (samples.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(samples.count)).squareRoot()
-                        batch.append(device: name, sensor: kind.name, ts: ts, features: [mean, samples.min()!, samples.max()!, deviation])
+                        readings.append(ParsedReading(
+                            device: name, sensor: kind.name, ts: ts, features: [mean, samples.min()!, samples.max()!, deviation],
+                            line: readings.count + 1))
                     }
-                    if batch.count > 5_000 { try await send(&batch) }
                 }
             }
-            try await send(&batch)
         }
+        let loaded = try await ReadingStore(connection: connection).load(readings)
         try await connection.execute(
             DemoQueries.recordInjected.bind(injected.map(\.device), injected.map(\.sensor), injected.map(\.ts), injected.map(\.kind)))
         return Generated(readings: loaded.inserted, injected: injected.count, scoringStart: scoringStart, scoredPerSeries: scoreHours * 12)

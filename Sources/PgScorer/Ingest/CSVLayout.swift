@@ -1,10 +1,13 @@
-/// How a readings CSV is laid out, worked out from its header.
+/// How a readings CSV is laid out, worked out from its first line.
 package enum CSVLayout: Equatable {
     /// `device,sensor,ts,<feature columns…>`: one reading with all its features per row.
     case wide(featureNames: [String])
     /// A timestamp, a device, a sensor and one value per row, in any column order:
     /// one-feature readings (e.g. `TS,Device,Sensor,Value`).
     case long(ts: Int, device: Int, sensor: Int, value: Int)
+    /// One series named on the command line: `timestamp,value[,value…]`, with or
+    /// without a header line.
+    case single(featureCount: Int, hasHeader: Bool)
 
     /// The layout the user asked for, if any.
     package enum Choice: String, CaseIterable { case auto, wide, long }
@@ -23,8 +26,20 @@ package enum CSVLayout: Equatable {
         package let description: String
     }
 
-    package static func detect(header: [String], choice: Choice, longColumns: LongColumns) throws(HeaderError) -> CSVLayout {
+    /// The layout of a file whose first line is `header`. `singleSeries`: the file is
+    /// one series (`--device`/`--sensor` given); `isTimestamp` tells whether a field
+    /// reads as a time, so that a first line of data is not taken for a header.
+    package static func detect(
+        header: [String], choice: Choice, longColumns: LongColumns, singleSeries: Bool = false,
+        isTimestamp: (String) -> Bool = { _ in false }
+    ) throws(HeaderError) -> CSVLayout {
         let names = header.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        if singleSeries {
+            guard names.count >= 2 else {
+                throw HeaderError(description: "a file of one series needs a timestamp column and at least one value column; got \(header.joined(separator: ","))")
+            }
+            return .single(featureCount: names.count - 1, hasHeader: !isTimestamp(names[0]))
+        }
         let wideHeader = names.count >= 4 && names[0] == "device" && names[1] == "sensor" && names[2] == "ts"
         func column(_ candidates: [String], _ role: String) throws(HeaderError) -> Int {
             let wanted = candidates.map { $0.lowercased() }
@@ -34,7 +49,8 @@ package enum CSVLayout: Equatable {
             return index
         }
         let wideError = HeaderError(
-            description: "header must be device,sensor,ts followed by at least one feature column (wide layout), or name a timestamp, device, sensor and value column (long layout); got \(header.joined(separator: ","))")
+            description: "header must be device,sensor,ts followed by at least one feature column (wide layout), or name a timestamp, device, sensor and value column (long layout); "
+                + "for a file of one series (timestamp,value) give --device and --sensor; got \(header.joined(separator: ","))")
         switch choice {
         case .wide:
             guard wideHeader else { throw wideError }

@@ -7,8 +7,10 @@ package struct CSVLineReader {
     private var buffer: [UInt8] = []
     private var position = 0
     private var finished = false
-    private(set) var lineNumber = 0
-    private(set) var bytesRead = 0
+    /// The field separator (a comma unless `--delimiter` says otherwise).
+    let delimiter: Character
+    package private(set) var lineNumber = 0
+    package private(set) var bytesRead = 0
     static let maxLineBytes = 1 << 20
 
     package enum Failure: Error, Equatable, CustomStringConvertible {
@@ -25,7 +27,10 @@ package struct CSVLineReader {
         }
     }
 
-    package init(handle: FileHandle) { self.handle = handle }
+    package init(handle: FileHandle, delimiter: Character = ",") {
+        self.handle = handle
+        self.delimiter = delimiter
+    }
 
     /// The next non-empty line's fields, or nil at the end of the input.
     mutating func next() throws(Failure) -> [Substring]? {
@@ -38,13 +43,13 @@ package struct CSVLineReader {
             if lineNumber == 1, line.starts(with: [0xEF, 0xBB, 0xBF]) { line.removeFirst(3) }  // UTF-8 BOM
             if line.isEmpty { continue }
             guard let text = String(validating: line, as: UTF8.self) else { throw .invalidUTF8(line: lineNumber) }
-            return try Self.split(text, line: lineNumber)
+            return try Self.split(text, line: lineNumber, delimiter: delimiter)
         }
     }
 
     /// Splits one line into fields: a field may be quoted, with `""` for a quote inside.
-    package static func split(_ text: String, line: Int) throws(Failure) -> [Substring] {
-        guard text.contains("\"") else { return text.split(separator: ",", omittingEmptySubsequences: false) }
+    package static func split(_ text: String, line: Int, delimiter: Character = ",") throws(Failure) -> [Substring] {
+        guard text.contains("\"") else { return text.split(separator: delimiter, omittingEmptySubsequences: false) }
         let characters = Array(text)
         var fields: [Substring] = []
         var field = ""
@@ -65,7 +70,7 @@ package struct CSVLineReader {
                 }
             } else if character == "\"" && field.isEmpty {
                 inQuotes = true
-            } else if character == "," {
+            } else if character == delimiter {
                 fields.append(Substring(field))
                 field = ""
             } else {

@@ -1,80 +1,216 @@
 import PgClient
 
-/// Loads readings: COPY (binary) into a session-local staging table, then, in one
-/// transaction, create unseen series, refuse feature counts that differ from their
-/// series, make the partitions the time range needs, and insert — skipping readings
-/// already stored, so loading the same data twice adds nothing.
+/// Loads readings, all or nothing, losing none silently. The fast way first: series
+/// resolved on the client and the rows sent by binary COPY straight into the readings
+/// (a statement trigger checks them against their series). If a (series, time) is
+/// already stored or repeated in the input, that load is rolled back and the careful
+/// way runs on the input again: staged, compared set-wise with what is stored, and
+/// settled by the conflict policy. Identical values are never a conflict: loading the
+/// same readings twice adds nothing and says how many were already stored.
 package struct ReadingStore: Sendable {
     package let connection: PostgresConnection
 
     package init(connection: PostgresConnection) { self.connection = connection }
 
+    /// What to do when a reading's (series, time) has another value, stored or earlier in the input.
+    package enum ConflictPolicy: String, Sendable, CaseIterable {
+        /// Stop the load, naming both lines (or the line and the stored value).
+        case error
+        /// Keep the stored value, or the input's first.
+        case keep
+        /// Take the input's value (its last, when it repeats one).
+        case replace
+    }
+
     /// What one load did.
-    package struct LoadSummary: Sendable, Equatable {
+    package struct LoadSummary: Sendable, Equatable, Encodable {
+        /// Readings read from the input.
         package var received = 0
         package var inserted = 0
+        /// Readings whose (series, time) was stored with the same value.
+        package var alreadyStored = 0
+        /// Readings that repeat an earlier one of the input (same series and time).
+        package var repeatedInInput = 0
+        /// Readings whose stored value differed: kept (`keep`) or replaced (`replace`).
+        package var conflictsKept = 0
+        package var conflictsReplaced = 0
         package var newSeries = 0
     }
 
-    /// Encodes readings for `load`.
-    package struct Batch: Sendable {
-        fileprivate var encoder = PostgresBinaryCopyEncoder()
-        package fileprivate(set) var count = 0
-
-        package init() {}
-
-        package mutating func append(device: String, sensor: String, ts: PostgresTimestamp, features: [Double]) {
-            encoder.beginRow(fieldCount: 4)
-            encoder.append(device)
-            encoder.append(sensor)
-            encoder.append(ts)
-            encoder.append(features)
-            count += 1
-        }
-
-        var byteCount: Int { encoder.count }
-        fileprivate mutating func take() -> [UInt8] { encoder.take() }
+    /// A different value for a (series, time): the load stops under `--on-conflict error`.
+    package struct Conflict: Error, CustomStringConvertible, Sendable {
+        package let description: String
     }
 
-    /// Loads what `produce` writes, all or nothing. `produce` calls `send` with batches
-    /// as it fills them (so a large file streams).
-    package func load(_ produce: (_ send: (inout Batch) async throws -> Void) async throws -> Void) async throws -> LoadSummary {
-        try await connection.execute(PostgresQuery(ReadingQueries.createStage))
-        return try await connection.transaction { connection in
+    /// Loads the readings of `makeSource()`. The fast way may find a repeated key and
+    /// need the input again: `replayable` says whether `makeSource` can give it again
+    /// (a file can, standard input cannot: it goes the careful way at once).
+    /// `reject` takes readings whose feature count differs from their series', with the
+    /// reading as text (nil: such a reading stops the load).
+    package func load<Source: ReadingSource>(
+        policy: ConflictPolicy = .error, replayable: Bool = true, makeSource: () throws -> Source,
+        reject: ((BadLine, String) throws -> Void)? = nil
+    ) async throws -> LoadSummary {
+        if replayable {
+            var source = try makeSource()
+            do {
+                return try await loadDirect(&source, reject: reject)
+            } catch let error as PostgresError where error.sqlState == SQLState.uniqueViolation {
+                // A key is stored already or repeats: settle it the careful way.
+            }
+        }
+        var source = try makeSource()
+        return try await loadStaged(&source, policy: policy, reject: reject)
+    }
+
+    /// Loads readings given in memory.
+    package func load(_ readings: [ParsedReading], policy: ConflictPolicy = .error) async throws -> LoadSummary {
+        try await load(policy: policy, makeSource: { ArrayReadingSource(readings) })
+    }
+
+    // MARK: The fast way
+
+    /// A series as the fast way knows it.
+    private struct KnownSeries {
+        let id: Int64
+        let featureCount: Int
+    }
+
+    /// One transaction of COPY statements straight into the readings. A COPY ends where a
+    /// reading needs something first (a series not yet known, a month without partitions),
+    /// which is done between two COPYs.
+    private func loadDirect<Source: ReadingSource>(
+        _ source: inout Source, reject: ((BadLine, String) throws -> Void)?
+    ) async throws -> LoadSummary {
+        try await connection.transaction { connection in
             var summary = LoadSummary()
-            try await connection.copyFrom(ReadingQueries.copyIntoStage) { writer in
-                var framing = PostgresBinaryCopyEncoder()
-                framing.appendHeader()
-                try await writer.write(framing.take())
-                try await produce { batch in
-                    summary.received += batch.count
-                    batch.count = 0
-                    try await writer.write(batch.take())
+            var series: [String: KnownSeries] = [:]
+            var months = Set<Int>()
+            var waiting: ParsedReading?
+            var finished = false
+            while !finished {
+                if let reading = waiting {
+                    let key = reading.device + "\u{0}" + reading.sensor
+                    if series[key] == nil {
+                        let row = try await connection.query(
+                            SeriesQueries.findOrCreate.bind(reading.device, reading.sensor, Int16(reading.features.count))
+                        ).first!
+                        series[key] = KnownSeries(id: try row.decode("series_id"), featureCount: try row.decode("n_features"))
+                        if try row.decode("created") as Bool { summary.newSeries += 1 }
+                    }
+                    if !months.contains(reading.ts.utcMonth) {
+                        _ = try await connection.query(ReadingQueries.ensurePartitions.bind(reading.ts, reading.ts))
+                        months.insert(reading.ts.utcMonth)
+                    }
                 }
-                framing.appendTrailer()
-                try await writer.write(framing.take())
+                try await connection.copyFrom(ReadingQueries.copyIn, name: "readings.copy_in") { writer in
+                    var encoder = PostgresBinaryCopyEncoder()
+                    encoder.appendHeader()
+                    var next = waiting
+                    waiting = nil
+                    if next == nil { next = try source.next() }
+                    while let reading = next {
+                        guard let known = series[reading.device + "\u{0}" + reading.sensor], months.contains(reading.ts.utcMonth) else {
+                            waiting = reading
+                            break
+                        }
+                        if reading.features.count != known.featureCount {
+                            let bad = BadLine(
+                                line: reading.line,
+                                reason: "\(reading.device)/\(reading.sensor) has \(known.featureCount) features per reading, but this line has \(reading.features.count)")
+                            guard let reject else { throw bad }
+                            try reject(bad, "\(reading.device),\(reading.sensor),\(reading.ts),\(reading.features.map { "\($0)" }.joined(separator: ","))")
+                        } else {
+                            encoder.beginRow(fieldCount: 4)
+                            encoder.append(known.id)
+                            encoder.append(reading.ts)
+                            encoder.append(Int16(known.featureCount))
+                            encoder.append(reading.features)
+                            summary.received += 1
+                            if encoder.count >= 256 * 1024 { try await writer.write(encoder.take()) }
+                        }
+                        next = try source.next()
+                    }
+                    if waiting == nil { finished = true }
+                    encoder.appendTrailer()
+                    try await writer.write(encoder.take())
+                }
             }
-            summary.newSeries = try await connection.query(PostgresQuery(SeriesQueries.createFromStage)).count
-            if let row = try await connection.query(PostgresQuery(ReadingQueries.stagedFeatureMismatch)).first {
-                throw ReadingError.featureCountMismatch(
-                    device: try row.decode("device"), sensor: try row.decode("sensor"), ts: try row.decode("ts"),
-                    got: try row.decode("got") as Int? ?? 0, expected: try row.decode("expected"))
-            }
-            _ = try await connection.query(PostgresQuery(ReadingQueries.ensureStagedPartitions))
-            summary.inserted = try await connection.execute(PostgresQuery(ReadingQueries.insertStaged))
+            summary.inserted = summary.received
             return summary
         }
     }
-}
 
-/// A reading that does not fit its series.
-enum ReadingError: Error, CustomStringConvertible, Equatable {
-    case featureCountMismatch(device: String, sensor: String, ts: PostgresTimestamp, got: Int, expected: Int)
+    // MARK: The careful way
 
-    var description: String {
-        switch self {
-        case .featureCountMismatch(let device, let sensor, let ts, let got, let expected):
-            "reading of \(device)/\(sensor) at \(ts) has \(got) features, but the series has \(expected)"
+    /// Stages the input with its line numbers, then settles repeats and conflicts set-wise.
+    private func loadStaged<Source: ReadingSource>(
+        _ source: inout Source, policy: ConflictPolicy, reject: ((BadLine, String) throws -> Void)?
+    ) async throws -> LoadSummary {
+        try await connection.executeScript(ReadingQueries.createStage, name: "readings.create_stage")
+        return try await connection.transaction { connection in
+            var summary = LoadSummary()
+            try await connection.copyFrom(ReadingQueries.copyIntoStage, name: "readings.copy_into_stage") { writer in
+                var encoder = PostgresBinaryCopyEncoder()
+                encoder.appendHeader()
+                while let reading = try source.next() {
+                    encoder.beginRow(fieldCount: 5)
+                    encoder.append(reading.device)
+                    encoder.append(reading.sensor)
+                    encoder.append(reading.ts)
+                    encoder.append(reading.features)
+                    encoder.append(Int64(reading.line))
+                    summary.received += 1
+                    if encoder.count >= 256 * 1024 { try await writer.write(encoder.take()) }
+                }
+                encoder.appendTrailer()
+                try await writer.write(encoder.take())
+            }
+            summary.newSeries = try await connection.query(PostgresQuery(SeriesQueries.createFromStage)).count
+            // Readings whose feature count differs from their series': the first stops the
+            // load, or all go to `reject` (and out of the stage).
+            let mismatches = try await connection.query(
+                PostgresQuery(reject == nil ? ReadingQueries.stagedFeatureMismatch : ReadingQueries.removeStagedMismatches))
+            for row in mismatches {
+                let bad = BadLine(
+                    line: try row.decode("line"),
+                    reason: "\(try row.decode("device") as String)/\(try row.decode("sensor") as String) has \(try row.decode("expected") as Int) features per reading, but this line has \(try row.decode("got") as Int? ?? 0)")
+                guard let reject else { throw bad }
+                try reject(bad, try row.decode("content"))
+                summary.received -= 1
+            }
+            _ = try await connection.query(PostgresQuery(ReadingQueries.ensureStagedPartitions))
+            if policy == .error, let row = try await connection.query(PostgresQuery(ReadingQueries.stagedRepeatConflict)).first {
+                let name = "\(try row.decode("device") as String)/\(try row.decode("sensor") as String)"
+                throw Conflict(description: """
+                    lines \(try row.decode("first_line") as Int) and \(try row.decode("other_line") as Int) give \(name) at \(try row.decode("ts") as PostgresTimestamp) \
+                    two different values, \(try row.decode("first_value") as String) and \(try row.decode("other_value") as String); nothing was loaded \
+                    (--on-conflict keep takes the first, replace the last)
+                    """)
+            }
+            _ = try await connection.execute(ReadingQueries.keepOnePerKey.bind(Int64(policy == .replace ? -1 : 1)))
+            let counts = try await connection.query(PostgresQuery(ReadingQueries.keyCounts)).single()
+            let keys: Int = try counts.decode("keys")
+            let conflicting: Int = try counts.decode("conflicting")
+            summary.alreadyStored = try counts.decode("already_stored")
+            summary.repeatedInInput = summary.received - keys
+            if conflicting > 0 && policy == .error {
+                let row = try await connection.query(PostgresQuery(ReadingQueries.firstStoredConflict)).first!
+                throw Conflict(description: """
+                    line \(try row.decode("line") as Int): \(try row.decode("device") as String)/\(try row.decode("sensor") as String) at \
+                    \(try row.decode("ts") as PostgresTimestamp) is stored as \(try row.decode("stored") as String) but this line gives \
+                    \(try row.decode("given") as String); \(conflicting) reading(s) conflict like this and nothing was loaded \
+                    (--on-conflict keep keeps the stored values, replace takes the new ones)
+                    """)
+            }
+            if policy == .replace {
+                summary.inserted = try await connection.execute(PostgresQuery(ReadingQueries.upsertKept)) - conflicting
+                summary.conflictsReplaced = conflicting
+            } else {
+                summary.inserted = try await connection.execute(PostgresQuery(ReadingQueries.insertKept))
+                summary.conflictsKept = conflicting
+            }
+            return summary
         }
     }
 }

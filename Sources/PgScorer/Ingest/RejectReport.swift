@@ -1,9 +1,12 @@
 import Foundation
 
 /// The lines `--skip-bad` left out, as CSV: line number, reason and the line itself.
-struct RejectReport {
+/// Shared by the parser (malformed lines) and the loader (lines that do not fit their
+/// series), so `count` is every line left out.
+package final class RejectReport {
     private let handle: FileHandle
     private let writer: CSVWriter
+    private(set) var count = 0
 
     init(path: String) throws {
         guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
@@ -14,8 +17,9 @@ struct RejectReport {
         writer.row(["line", "reason", "content"])
     }
 
-    func add(_ bad: CSVIngest.BadLine, raw: String) {
+    func add(_ bad: BadLine, raw: String) {
         writer.row(["\(bad.line)", bad.reason, raw])
+        count += 1
     }
 
     func close() throws { try handle.close() }

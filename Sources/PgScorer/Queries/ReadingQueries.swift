@@ -28,23 +28,46 @@ package enum ReadingQueries {
         ORDER BY ts
         """)
 
-    /// The session's staging table for a load (emptied at commit).
+    /// Binary COPY of (series_id, ts, n_features, features) rows straight into the
+    /// readings: a load whose series are known and whose keys are all new.
+    package static let copyIn: SQLText =
+        "COPY pgscorer.readings (series_id, ts, n_features, features) FROM STDIN (FORMAT binary)"
+
+    /// Makes the monthly partitions [$1, $2] needs.
+    package static let ensurePartitions = PreparedQuery(
+        name: "readings.ensure_partitions", "SELECT pgscorer.ensure_partitions($1, $2)")
+
+    /// The session's staging table for a careful load, and the table of its distinct
+    /// keys (both emptied at commit).
     package static let createStage: SQLText = """
         CREATE TEMP TABLE IF NOT EXISTS pgscorer_reading_stage (
-            device text NOT NULL, sensor text NOT NULL, ts timestamptz NOT NULL, features float8[] NOT NULL
-        ) ON COMMIT DELETE ROWS
+            device text NOT NULL, sensor text NOT NULL, ts timestamptz NOT NULL, features float8[] NOT NULL, line int8 NOT NULL
+        ) ON COMMIT DELETE ROWS;
+        CREATE TEMP TABLE IF NOT EXISTS pgscorer_reading_keys (
+            series_id int8 NOT NULL, ts timestamptz NOT NULL, n_features int2 NOT NULL, features float8[] NOT NULL, line int8 NOT NULL
+        ) ON COMMIT DELETE ROWS;
         """
 
-    /// Binary COPY of (device, sensor, ts, features) rows into the staging table.
+    /// Binary COPY of (device, sensor, ts, features, line) rows into the staging table.
     package static let copyIntoStage: SQLText = "COPY pgscorer_reading_stage FROM STDIN (FORMAT binary)"
 
-    /// The first staged reading (by time) whose feature count differs from its series':
-    /// device, sensor, ts, got, expected.
+    /// The first staged reading (by line) whose feature count differs from its series':
+    /// line, device, sensor, got, expected, content.
     package static let stagedFeatureMismatch: SQLText = """
-        SELECT st.device, st.sensor, st.ts, cardinality(st.features) AS got, se.n_features AS expected
+        SELECT st.line, st.device, st.sensor, cardinality(st.features) AS got, se.n_features AS expected,
+               concat_ws(',', st.device, st.sensor, st.ts, array_to_string(st.features, ',')) AS content
         FROM pgscorer_reading_stage st JOIN pgscorer.series se USING (device, sensor)
         WHERE cardinality(st.features) IS DISTINCT FROM se.n_features
-        ORDER BY st.ts LIMIT 1
+        ORDER BY st.line LIMIT 1
+        """
+
+    /// Removes every staged reading whose feature count differs from its series' and
+    /// returns them as `stagedFeatureMismatch` does.
+    package static let removeStagedMismatches: SQLText = """
+        DELETE FROM pgscorer_reading_stage st USING pgscorer.series se
+        WHERE se.device = st.device AND se.sensor = st.sensor AND cardinality(st.features) IS DISTINCT FROM se.n_features
+        RETURNING st.line, st.device, st.sensor, cardinality(st.features) AS got, se.n_features AS expected,
+                  concat_ws(',', st.device, st.sensor, st.ts, array_to_string(st.features, ',')) AS content
         """
 
     /// Makes the partitions the staged time range needs.
@@ -52,13 +75,63 @@ package enum ReadingQueries {
         SELECT pgscorer.ensure_partitions(min(ts), max(ts)) FROM pgscorer_reading_stage HAVING count(*) > 0
         """
 
-    /// Inserts the staged readings, skipping those already stored; the row count is
-    /// the number inserted.
-    package static let insertStaged: SQLText = """
-        INSERT INTO pgscorer.readings (series_id, ts, n_features, features)
-        SELECT se.series_id, st.ts, se.n_features, st.features
+    /// The first time the file gives two different values: device, sensor, ts, and the
+    /// first line with its value and the first line that differs, with its value.
+    package static let stagedRepeatConflict: SQLText = """
+        WITH firsts AS (
+            SELECT DISTINCT ON (device, sensor, ts) device, sensor, ts, line, features
+            FROM pgscorer_reading_stage ORDER BY device, sensor, ts, line
+        )
+        SELECT f.device, f.sensor, f.ts, f.line AS first_line, f.features::text AS first_value,
+               st.line AS other_line, st.features::text AS other_value
+        FROM pgscorer_reading_stage st JOIN firsts f USING (device, sensor, ts)
+        WHERE st.features <> f.features
+        ORDER BY st.line LIMIT 1
+        """
+
+    /// Keeps one staged reading per (series, ts): the first line's when $1 = 1, the
+    /// last line's when $1 = -1.
+    package static let keepOnePerKey = PreparedQuery(
+        name: "readings.keep_one_per_key",
+        """
+        INSERT INTO pgscorer_reading_keys (series_id, ts, n_features, features, line)
+        SELECT DISTINCT ON (se.series_id, st.ts) se.series_id, st.ts, se.n_features, st.features, st.line
         FROM pgscorer_reading_stage st JOIN pgscorer.series se USING (device, sensor)
-        ORDER BY se.series_id, st.ts
+        ORDER BY se.series_id, st.ts, st.line * $1
+        """)
+
+    /// The kept readings against the stored ones: keys, already_stored (same value),
+    /// conflicting (another value).
+    package static let keyCounts: SQLText = """
+        SELECT count(*) AS keys,
+               count(*) FILTER (WHERE r.features = k.features) AS already_stored,
+               count(*) FILTER (WHERE r.features <> k.features) AS conflicting
+        FROM pgscorer_reading_keys k LEFT JOIN pgscorer.readings r ON r.series_id = k.series_id AND r.ts = k.ts
+        """
+
+    /// The first kept reading (by line) whose stored value differs: line, device,
+    /// sensor, ts, stored, given.
+    package static let firstStoredConflict: SQLText = """
+        SELECT k.line, s.device, s.sensor, k.ts, r.features::text AS stored, k.features::text AS given
+        FROM pgscorer_reading_keys k
+        JOIN pgscorer.readings r ON r.series_id = k.series_id AND r.ts = k.ts
+        JOIN pgscorer.series s ON s.series_id = k.series_id
+        WHERE r.features <> k.features
+        ORDER BY k.line LIMIT 1
+        """
+
+    /// Inserts the kept readings that are new; stored ones stay as they are.
+    package static let insertKept: SQLText = """
+        INSERT INTO pgscorer.readings (series_id, ts, n_features, features)
+        SELECT series_id, ts, n_features, features FROM pgscorer_reading_keys ORDER BY series_id, ts
         ON CONFLICT (series_id, ts) DO NOTHING
+        """
+
+    /// Inserts the kept readings, replacing stored values that differ.
+    package static let upsertKept: SQLText = """
+        INSERT INTO pgscorer.readings (series_id, ts, n_features, features)
+        SELECT series_id, ts, n_features, features FROM pgscorer_reading_keys ORDER BY series_id, ts
+        ON CONFLICT (series_id, ts) DO UPDATE SET features = EXCLUDED.features
+        WHERE pgscorer.readings.features <> EXCLUDED.features
         """
 }

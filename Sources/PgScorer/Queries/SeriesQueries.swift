@@ -13,7 +13,7 @@ package enum SeriesQueries {
         """)
 
     /// The series (device $1, sensor $2), created with $3 features if new:
-    /// series_id, n_features (the stored count, which may differ from $3).
+    /// series_id, n_features (the stored count, which may differ from $3), created.
     package static let findOrCreate = PreparedQuery(
         name: "series.find_or_create",
         """
@@ -22,9 +22,9 @@ package enum SeriesQueries {
             ON CONFLICT (device, sensor) DO NOTHING
             RETURNING series_id, n_features
         )
-        SELECT series_id, n_features FROM inserted
+        SELECT series_id, n_features, true AS created FROM inserted
         UNION ALL
-        SELECT series_id, n_features FROM pgscorer.series WHERE device = $1 AND sensor = $2
+        SELECT series_id, n_features, false FROM pgscorer.series WHERE device = $1 AND sensor = $2
         """)
 
     /// Locks series $1 for the rest of the transaction (serialises its model versions).

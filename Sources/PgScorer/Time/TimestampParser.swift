@@ -4,6 +4,8 @@ import PgClient
 /// Parses ISO 8601 timestamps strictly: `YYYY-MM-DD[T| ]HH:MM[:SS[.fraction]]` followed
 /// by `Z` or `±HH[:MM]`. Without a zone, the time is read in `zonelessTimeZone` if one
 /// is set (daylight saving included); else it is refused (an instant is never guessed).
+/// A zoneless time that a daylight-saving change skips (a gap) or repeats (the repeated
+/// hour) is refused too: it names no instant, or two.
 package struct TimestampParser: Sendable {
     /// Time zone for timestamps that carry none, or nil to refuse them.
     var zonelessTimeZone: TimeZone?
@@ -14,12 +16,18 @@ package struct TimestampParser: Sendable {
         case malformed(String)
         case outOfRange(String)
         case missingZone(String)
+        case nonexistentLocalTime(String, zone: String)
+        case ambiguousLocalTime(String, zone: String)
 
         package var description: String {
             switch self {
             case .malformed(let text): "unparsable timestamp '\(text)' (expected ISO 8601, e.g. 2026-11-24T13:05:00Z)"
             case .outOfRange(let text): "timestamp '\(text)' is out of range"
             case .missingZone(let text): "timestamp '\(text)' has no time zone (add Z or an offset such as +01:00, or give --timezone, e.g. --timezone UTC)"
+            case .nonexistentLocalTime(let text, let zone):
+                "local time '\(text)' does not exist in \(zone): the clocks skip it when daylight saving time begins (give it with its offset)"
+            case .ambiguousLocalTime(let text, let zone):
+                "local time '\(text)' happens twice in \(zone): the clocks repeat that hour when daylight saving time ends (give it with its offset)"
             }
         }
     }
@@ -98,15 +106,30 @@ package struct TimestampParser: Sendable {
         else { throw .outOfRange(String(text)) }
         let days = Self.daysFromCivil(year: year, month: month, day: day)
         let local = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
-        let seconds = local - Int64(offset ?? Self.offset(of: local, in: zonelessTimeZone!))
+        let seconds: Int64
+        if let offset {
+            seconds = local - Int64(offset)
+        } else {
+            seconds = try Self.instant(ofLocal: local, in: zonelessTimeZone!, text: text)
+        }
         return PostgresTimestamp(unixMicroseconds: seconds * 1_000_000 + Int64(micros))
     }
 
-    /// The UTC offset in force at local wall-clock time `local` (seconds since the epoch
-    /// as if the wall clock were UTC): guess with the offset at that instant, then correct.
-    static func offset(of local: Int64, in zone: TimeZone) -> Int {
-        let guess = zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(local)))
-        return zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(local - Int64(guess))))
+    /// The instant (Unix seconds) of wall-clock time `local` (seconds since the epoch as
+    /// if the wall clock were UTC) in `zone`. The offsets a day before and after are the
+    /// candidates; an instant is one whose own offset is the one it was made with. None:
+    /// the local time was skipped; two: it was repeated.
+    static func instant(ofLocal local: Int64, in zone: TimeZone, text: Substring) throws(Failure) -> Int64 {
+        func offset(at instant: Int64) -> Int { zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(instant))) }
+        let before = offset(at: local - 86_400), after = offset(at: local + 86_400)
+        if before == after { return local - Int64(before) }
+        let instants = Set([before, after].compactMap { candidate -> Int64? in
+            let instant = local - Int64(candidate)
+            return offset(at: instant) == candidate ? instant : nil
+        })
+        guard let instant = instants.first else { throw .nonexistentLocalTime(String(text), zone: zone.identifier) }
+        guard instants.count == 1 else { throw .ambiguousLocalTime(String(text), zone: zone.identifier) }
+        return instant
     }
 
     static func daysIn(month: Int, year: Int) -> Int {

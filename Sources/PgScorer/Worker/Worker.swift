@@ -20,6 +20,8 @@ package final class Worker: Service, Sendable {
     private let schedulesDoorbell = Doorbell()
     private let scorer = BatchScorer()
     private let budget: ClaimBudget
+    /// Jobs, readings and anomalies this process has scored.
+    package let tally = WorkerTally()
 
     package init(configuration: WorkerConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -201,6 +203,7 @@ package final class Worker: Service, Sendable {
             }
             return
         }
+        tally.completed(outcome.scored.filter { completed.contains($0.job.jobID) })
         for result in outcome.scored {
             var details = metadata(result.job)
             details["rows"] = "\(result.scores.count)"
@@ -218,6 +221,7 @@ package final class Worker: Service, Sendable {
     private func record(_ failure: JobFailure, queue: JobQueue, logger: Logger) async throws {
         var generator = SystemRandomNumberGenerator()
         let (state, delay) = try await queue.record(failure, backoff: configuration.backoff, using: &generator)
+        if state == .failed { tally.failed(1) }
         var details = metadata(failure.job)
         details["error"] = "\(failure.reason)"
         details["state"] = "\(state?.rawValue ?? "lost")"

@@ -15,13 +15,15 @@ struct ModelsCommand: AsyncParsableCommand {
             abstract: "Import models as new versions: model JSON or scikit-learn pickles, one file or a whole folder.",
             discussion: """
                 The series is created if new. Each import becomes the active version unless --no-activate; older versions
-                are kept. For a folder, --name-pattern says how file names carry the series, e.g. 'model_{device}_{sensor}'
-                matches model_pump-7_temp.json ({device} takes the shortest match). Every file is reported; good files are
-                imported even when others fail (the exit status is then 1). Pickles (*.pkl, scikit-learn 0.19 on) are
-                read with PgScorer's restricted unpickler (needs python3 with NumPy; nothing in the file is executed).
+                are kept. Model files are told by their content, whatever their name: model JSON, or scikit-learn pickles
+                (0.19 on), read with PgScorer's restricted unpickler (needs python3 with NumPy; nothing in the file is
+                executed). For a folder, --name-pattern says how file names (without extension) carry the series, e.g.
+                'model_{device}_{sensor}' matches model_pump-7_temp.json and model_1_1 ({device} takes the shortest match).
+                Every file is reported, other files are counted; good files are imported even when others fail (the exit
+                status is then 1). A folder with no model file is an error.
                 """)
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Model JSON or .pkl file, or a folder of them.") var path: String
+        @Argument(help: "A model JSON or pickle file, or a folder of them.") var path: String
         @Option(help: "Device the model belongs to (single file).") var device: String?
         @Option(help: "Sensor the model belongs to (single file).") var sensor: String?
         @Option(name: .customLong("name-pattern"), help: "File name (without .json) carrying {device} and {sensor}.")
@@ -37,7 +39,7 @@ struct ModelsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let (files, isFolder) = try ModelImport.files(at: path)
+            let (files, isFolder, others) = try ModelImport.files(at: path)
             let series: ModelImport.Series
             if let namePattern {
                 series = .fileName(try ModelFileNamePattern(namePattern))
@@ -61,7 +63,9 @@ struct ModelsCommand: AsyncParsableCommand {
                     }
                 }
             }
-            if files.count > 1 { print("imported \(files.count - failures) of \(files.count) file(s)") }
+            if isFolder {
+                print("imported \(files.count - failures) of \(files.count) model file(s)" + (others > 0 ? "; \(others) other file(s) left alone" : ""))
+            }
             if failures > 0 { throw ExitCode(1) }
         }
     }

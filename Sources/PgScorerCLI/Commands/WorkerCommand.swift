@@ -51,6 +51,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-jobs"), help: "Exit 0 after claiming this many jobs and finishing them (recycle a process, drain part of a backlog).")
     var maxJobs: Int?
 
+    @Option(help: "table or json: how to print the summary that --exit-when-idle and --max-jobs end with.")
+    var format: OutputFormat = .table
+
     func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
         guard (1...1000).contains(batch) else { throw ValidationError("--batch must be between 1 and 1000") }
@@ -77,7 +80,14 @@ struct WorkerCommand: AsyncParsableCommand {
         return configuration
     }
 
+    /// What `--exit-when-idle` and `--max-jobs` end with, as JSON.
+    struct WorkerSummary: Encodable {
+        let counts: WorkerTally.Counts
+        let seconds: Double
+    }
+
     func run() async throws {
+        let started = ContinuousClock.now
         // Check the database and its schema once, then hand the URL to the services.
         let url = try await global.withDatabase { $0.databaseURL }
         let logger = global.bootstrapLogging()
@@ -109,5 +119,12 @@ struct WorkerCommand: AsyncParsableCommand {
             try await group.run()
             tasks.cancelAll()
         }
+        guard exitWhenIdle || maxJobs != nil else { return }
+        let counts = worker.tally.snapshot
+        let seconds = (ContinuousClock.now - started).seconds
+        if format == .json { return try JSONOutput.print(WorkerSummary(counts: counts, seconds: seconds)) }
+        print(
+            "scored \(counts.jobsCompleted) job(s), \(counts.readingsScored) readings, \(counts.anomalies) anomalies in "
+                + String(format: "%.1f s", seconds) + (counts.jobsFailed > 0 ? "; \(counts.jobsFailed) job(s) failed for good" : ""))
     }
 }
