@@ -245,3 +245,26 @@ struct RealDataTests {
         }
     }
 }
+
+@Suite("Number parsing")
+struct NumberParsingTests {
+    @Test("the fast decimal reader gives exactly what Double(_:) gives, on random and awkward numbers")
+    func fastDecimals() {
+        var generator = SeededGenerator(seed: 11)
+        var texts = ["0", "-0", "12.", ".5", "-.25", "+3.5", "007.100", "123456789012345", "1234567890123456", "0.1", "0.3",
+                     "9007199254740993", "1e5", "-2.5E-3", "inf", "nan", "", ".", "-", "1.2.3", "12a", "0.000000000000000001"]
+        for _ in 0..<20_000 {
+            let digits = Int.random(in: 1...15, using: &generator)
+            let mantissa = String(UInt64.random(in: 0..<UInt64(pow(10, Double(digits))), using: &generator))
+            let point = Int.random(in: 0...mantissa.count, using: &generator)
+            var text = mantissa
+            text.insert(".", at: text.index(text.startIndex, offsetBy: point))
+            texts.append(Bool.random(using: &generator) ? "-" + text : text)
+        }
+        for text in texts {
+            let ours = CSVReadings.number(Substring(text))
+            let theirs = Double(text)
+            #expect(ours?.bitPattern == theirs?.bitPattern || (ours?.isNaN == true && theirs?.isNaN == true), "\(text): \(String(describing: ours)) vs \(String(describing: theirs))")
+        }
+    }
+}

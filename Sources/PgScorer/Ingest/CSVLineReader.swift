@@ -39,8 +39,8 @@ package struct CSVLineReader {
             lineNumber += 1
             guard raw.count <= Self.maxLineBytes else { throw .lineTooLong(line: lineNumber) }
             var line = raw
-            if line.last == UInt8(ascii: "\r") { line.removeLast() }
-            if lineNumber == 1, line.starts(with: [0xEF, 0xBB, 0xBF]) { line.removeFirst(3) }  // UTF-8 BOM
+            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+            if lineNumber == 1, line.starts(with: [0xEF, 0xBB, 0xBF]) { line = line.dropFirst(3) }  // UTF-8 BOM
             if line.isEmpty { continue }
             guard let text = String(validating: line, as: UTF8.self) else { throw .invalidUTF8(line: lineNumber) }
             return try Self.split(text, line: lineNumber, delimiter: delimiter)
@@ -49,7 +49,31 @@ package struct CSVLineReader {
 
     /// Splits one line into fields: a field may be quoted, with `""` for a quote inside.
     package static func split(_ text: String, line: Int, delimiter: Character = ",") throws(Failure) -> [Substring] {
-        guard text.contains("\"") else { return text.split(separator: delimiter, omittingEmptySubsequences: false) }
+        // Unquoted lines (nearly all): one pass over the bytes, no grapheme breaking.
+        if let separator = delimiter.asciiValue {
+            let utf8 = text.utf8
+            var fields: [Substring] = []
+            fields.reserveCapacity(8)
+            var fieldStart = utf8.startIndex
+            var index = utf8.startIndex
+            var quoted = false
+            while index != utf8.endIndex {
+                let byte = utf8[index]
+                if byte == UInt8(ascii: "\"") {
+                    quoted = true
+                    break
+                }
+                if byte == separator {
+                    fields.append(Substring(utf8[fieldStart..<index]))
+                    fieldStart = utf8.index(after: index)
+                }
+                index = utf8.index(after: index)
+            }
+            if !quoted {
+                fields.append(Substring(utf8[fieldStart..<utf8.endIndex]))
+                return fields
+            }
+        }
         let characters = Array(text)
         var fields: [Substring] = []
         var field = ""
@@ -83,17 +107,18 @@ package struct CSVLineReader {
         return fields
     }
 
-    private mutating func nextRawLine() throws(Failure) -> [UInt8]? {
+    /// The next line's bytes, without copying them out of the buffer.
+    private mutating func nextRawLine() throws(Failure) -> ArraySlice<UInt8>? {
         while true {
             if let newline = buffer[position...].firstIndex(of: UInt8(ascii: "\n")) {
-                let line = Array(buffer[position..<newline])
+                let line = buffer[position..<newline]
                 position = newline + 1
                 return line
             }
             if buffer.count - position > Self.maxLineBytes { throw .lineTooLong(line: lineNumber + 1) }
             if finished {
                 guard position < buffer.count else { return nil }
-                let line = Array(buffer[position...])
+                let line = buffer[position...]
                 position = buffer.count
                 return line
             }

@@ -100,8 +100,8 @@ package struct CSVReadings: ReadingSource {
     private func reading(_ fields: [Substring]) throws -> ParsedReading {
         let line = reader.lineNumber
         guard fields.count == names.count else { throw BadLine(line: line, reason: "expected \(names.count) columns, found \(fields.count)") }
-        let device = columns.device.map { fields[$0].trimmingCharacters(in: .whitespaces) } ?? options.device!
-        let sensor = columns.sensor.map { fields[$0].trimmingCharacters(in: .whitespaces) } ?? options.sensor!
+        let device = columns.device.map { String(Self.trimmed(fields[$0])) } ?? options.device!
+        let sensor = columns.sensor.map { String(Self.trimmed(fields[$0])) } ?? options.sensor!
         guard !device.isEmpty, !sensor.isEmpty else { throw BadLine(line: line, reason: "device and sensor must not be empty") }
         let ts: PostgresTimestamp
         do {
@@ -113,7 +113,7 @@ package struct CSVReadings: ReadingSource {
         features.reserveCapacity(columns.values.count)
         for column in columns.values {
             let text = Self.trimmed(fields[column])
-            guard let value = Double(text) else {
+            guard let value = Self.number(text) else {
                 throw BadLine(line: line, reason: "column \(names[column]): '\(String(text).abbreviated)' is not a number")
             }
             guard value.isFinite else {
@@ -138,11 +138,54 @@ package struct CSVReadings: ReadingSource {
         }
     }
 
-    /// `field` without surrounding spaces (most fields have none: no copy then).
+    /// The number `text` spells. Plain decimals of up to 15 digits (nearly every sensor
+    /// value) are read exactly here: the digits and the power of ten are both exact as
+    /// doubles, so one division rounds correctly (Clinger's fast path). Anything else
+    /// (exponents, more digits, inf, nan) goes to `Double(_:)`.
+    package static func number(_ text: Substring) -> Double? {
+        let fast = text.utf8.withContiguousStorageIfAvailable { bytes -> Double? in
+            var index = 0
+            var negative = false
+            if index < bytes.count, bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") {
+                negative = bytes[index] == UInt8(ascii: "-")
+                index += 1
+            }
+            var mantissa: Int64 = 0
+            var digits = 0
+            var fractionDigits = 0
+            var seenPoint = false
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte >= 48 && byte <= 57 {
+                    guard digits < 15 else { return nil }
+                    mantissa = mantissa * 10 + Int64(byte - 48)
+                    if mantissa > 0 || seenPoint { digits += 1 }
+                    if seenPoint { fractionDigits += 1 }
+                } else if byte == UInt8(ascii: "."), !seenPoint {
+                    seenPoint = true
+                } else {
+                    return nil
+                }
+                index += 1
+            }
+            guard bytes.contains(where: { $0 >= 48 && $0 <= 57 }) else { return nil }
+            let value = Double(mantissa) / Self.powersOfTen[fractionDigits]
+            return negative ? -value : value
+        }
+        if let fast, let value = fast { return value }
+        return Double(text)
+    }
+
+    private static let powersOfTen: [Double] = (0...22).map { pow(10, Double($0)) }
+
+    /// `field` without surrounding spaces or tabs, looked at byte by byte (no copy).
     static func trimmed(_ field: Substring) -> Substring {
-        var start = field.startIndex, end = field.endIndex
-        while start < end, field[start] == " " || field[start] == "\t" { start = field.index(after: start) }
-        while end > start, field[field.index(before: end)] == " " || field[field.index(before: end)] == "\t" { end = field.index(before: end) }
-        return field[start..<end]
+        let bytes = field.utf8
+        func blank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+        guard let first = bytes.first, let last = bytes.last, blank(first) || blank(last) else { return field }
+        var start = bytes.startIndex, end = bytes.endIndex
+        while start < end, blank(bytes[start]) { start = bytes.index(after: start) }
+        while end > start, blank(bytes[bytes.index(before: end)]) { end = bytes.index(before: end) }
+        return Substring(bytes[start..<end])
     }
 }

@@ -84,18 +84,18 @@ package struct ReadingStore: Sendable {
     ) async throws -> LoadSummary {
         try await connection.transaction { connection in
             var summary = LoadSummary()
-            var series: [String: KnownSeries] = [:]
+            var series: [String: [String: KnownSeries]] = [:]  // by device, then sensor
             var months = Set<Int>()
             var waiting: ParsedReading?
             var finished = false
             while !finished {
                 if let reading = waiting {
-                    let key = reading.device + "\u{0}" + reading.sensor
-                    if series[key] == nil {
+                    if series[reading.device]?[reading.sensor] == nil {
                         let row = try await connection.query(
                             SeriesQueries.findOrCreate.bind(reading.device, reading.sensor, Int16(reading.features.count))
                         ).first!
-                        series[key] = KnownSeries(id: try row.decode("series_id"), featureCount: try row.decode("n_features"))
+                        series[reading.device, default: [:]][reading.sensor] = KnownSeries(
+                            id: try row.decode("series_id"), featureCount: try row.decode("n_features"))
                         if try row.decode("created") as Bool { summary.newSeries += 1 }
                     }
                     if !months.contains(reading.ts.utcMonth) {
@@ -110,7 +110,7 @@ package struct ReadingStore: Sendable {
                     waiting = nil
                     if next == nil { next = try source.next() }
                     while let reading = next {
-                        guard let known = series[reading.device + "\u{0}" + reading.sensor], months.contains(reading.ts.utcMonth) else {
+                        guard let known = series[reading.device]?[reading.sensor], months.contains(reading.ts.utcMonth) else {
                             waiting = reading
                             break
                         }

@@ -33,8 +33,18 @@ package struct TimestampParser: Sendable {
     }
 
     package func parse(_ text: Substring) throws(Failure) -> PostgresTimestamp {
-        let bytes = Array(text.utf8)
-        var index = 0
+        // Parse the bytes in place when the text has contiguous storage (almost always).
+        if let result = text.utf8.withContiguousStorageIfAvailable({ bytes in
+            Result { () throws(Failure) in try parse(bytes, text: text) }
+        }) {
+            return try result.get()
+        }
+        return try parse(Array(text.utf8), text: text)
+    }
+
+    private func parse<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes, text: Substring) throws(Failure) -> PostgresTimestamp
+    where Bytes.Index == Int {
+        var index = bytes.startIndex
         func number(_ digits: Int) throws(Failure) -> Int {
             guard index + digits <= bytes.count else { throw .malformed(String(text)) }
             var value = 0

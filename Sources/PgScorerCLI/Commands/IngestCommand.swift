@@ -43,7 +43,7 @@ struct IngestCommand: AsyncParsableCommand {
     var onConflict: ReadingStore.ConflictPolicy = .error
 
     @Option(help: "auto, wide or long (a file of one series is told by --device and --sensor).") var layout: CSVLayout.Choice = .auto
-    @Option(help: "Field separator: one character, or tab.") var delimiter = ","
+    @Option(help: "Field separator: one ASCII character, or tab.") var delimiter = ","
     @Option(help: "Time zone for timestamps without one, e.g. UTC or Europe/Berlin. Default: UTC for the long and one-series layouts; the wide layout refuses them unless this is given.")
     var timezone: String?
     @Option(name: .customLong("ts-col"), help: "Long layout: name of the timestamp column.") var tsColumn: String?
@@ -56,13 +56,13 @@ struct IngestCommand: AsyncParsableCommand {
         if let timezone, TimeZone(identifier: timezone) == nil {
             throw ValidationError("--timezone \(timezone) is not a known time zone (use an IANA name such as UTC or Europe/Berlin)")
         }
-        guard separator != nil else { throw ValidationError("--delimiter must be one character, or tab") }
+        guard separator != nil else { throw ValidationError("--delimiter must be one ASCII character (not a quote), or tab") }
         guard (device == nil) == (sensor == nil) else { throw ValidationError("a file of one series needs both --device and --sensor") }
     }
 
     var separator: Character? {
         if delimiter == "tab" || delimiter == "\\t" { return "\t" }
-        return delimiter.count == 1 && delimiter != "\"" ? delimiter.first : nil
+        return delimiter.count == 1 && delimiter != "\"" && delimiter.first!.isASCII ? delimiter.first : nil
     }
 
     var options: CSVOptions {
