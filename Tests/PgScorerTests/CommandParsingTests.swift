@@ -57,6 +57,14 @@ struct CommandParsingTests {
         #expect(DurationText.format(duration) == printed)
     }
 
+    @Test("--help prints duration defaults the way the flags take them")
+    func helpDefaults() async throws {
+        let (status, help) = try await PgScorerProcess(["worker", "--help"], environment: ProcessInfo.processInfo.environment).finish()
+        #expect(status == 0)
+        #expect(help.contains("(default: 1m)") && help.contains("(default: 30s)") && help.contains("(default: 5s)"), "\(help)")
+        #expect(!help.contains("seconds)"), "\(help)")
+    }
+
     @Test("text that is not a duration is refused", arguments: ["5", "-1s", "soon", "5 parsecs", "", "m"])
     func notDurations(text: String) {
         #expect(DurationText.parse(text) == nil)

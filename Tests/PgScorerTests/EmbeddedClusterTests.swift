@@ -78,5 +78,11 @@ struct EmbeddedClusterTests {
         }
         let url = try await pgscorer(["db", "url"], in: subfolder)
         #expect(url.status == 0 && url.output.contains("dbname=pgscorer"), "\(url.output)")
+        let report = try await pgscorer(["report"], in: project)
+        #expect(report.output.contains("using the embedded cluster in"), "outside demo and db its use is a warning: \(report.output)")
+        var off = Self.unconfigured
+        off["PGSCORER_EMBEDDED"] = "0"
+        let refused = try await PgScorerProcess(["status"], environment: off, directory: project).finish()
+        #expect(refused.status == 1 && refused.output.contains("PGSCORER_EMBEDDED=0 turns the embedded cluster off"), "\(refused.output)")
     }
 }

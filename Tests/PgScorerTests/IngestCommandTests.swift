@@ -268,3 +268,30 @@ struct NumberParsingTests {
         }
     }
 }
+
+@Suite("Ingest progress")
+struct IngestProgressTests {
+    @Test("a load reports its progress: rows, bytes read of the file's size, growing")
+    func progress() async throws {
+        try await ScorerFixture.with { fixture in
+            var text = "timestamp,value\n"
+            for minute in 0..<45_000 { text += "\(1_795_000_000 + minute * 60),\(minute % 97)\n" }
+            let file = try temporaryFile("progress.csv", text)
+            var ingest = CSVIngest()
+            ingest.options.device = "d"
+            ingest.options.sensor = "s"
+            let reports = ProgressLog()
+            let result = try await ingest.load(path: file, into: ReadingStore(connection: fixture.connection)) { reports.add($0) }
+            #expect(result.summary.inserted == 45_000)
+            let seen = reports.all
+            #expect(seen.map(\.rows) == [20_000, 40_000], "\(seen.map(\.rows))")
+            #expect(seen.allSatisfy { $0.totalBytes == text.utf8.count && $0.bytesRead <= text.utf8.count })
+            #expect(seen[0].bytesRead <= seen[1].bytesRead)
+        }
+    }
+
+    final class ProgressLog: @unchecked Sendable {
+        var all: [CSVIngest.Progress] = []
+        func add(_ progress: CSVIngest.Progress) { all.append(progress) }
+    }
+}

@@ -26,6 +26,7 @@ struct TrainCommandTests {
             try await fixture.enqueue(.utc("2026-11-20T00:00:00Z"), .utc("2026-11-21T00:00:00Z"))
             let worker = try await PgScorerProcess.run(["worker", "--exit-when-idle", "--no-scheduler"], database: fixture.database)
             #expect(worker.status == 0)
+            #expect(worker.output.contains("scored 3 job(s), 600 readings, "), "the drain ends with a summary: \(worker.output)")
             // nu bounds the training outlier fraction: about 5% flagged, never most.
             let flagged = try await fixture.count("SELECT count(*) FILTER (WHERE is_anomaly) FROM pgscorer.predictions")
             #expect(try await fixture.count("SELECT count(*) FROM pgscorer.predictions") == 600)

@@ -97,20 +97,48 @@ struct ModelsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show one model version's details.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Model id.") var modelID: Int64
+        @Option(help: "table or json.") var format: OutputFormat = .table
+
+        func validate() throws {
+            guard format != .csv else { throw ValidationError("--format: models show prints a table or json") }
+        }
+
+        /// `models show --format json`: the version and what its payload holds.
+        struct Shown: Encodable {
+            let version: ModelVersion
+            let gamma: Double?
+            let coef0: Double?
+            let degree: Int?
+            let intercept: Double?
+            let scaler: String?
+            let payloadError: String?
+        }
 
         func run() async throws {
             let (version, model) = try await global.withDatabase { try await ModelStore(connection: $0.connection).version(modelID) }
+            if format == .json {
+                let decoded = try? model.get()
+                return try JSONOutput.print(Shown(
+                    version: version, gamma: decoded?.gamma, coef0: decoded?.coef0, degree: decoded?.degree, intercept: decoded?.intercept,
+                    scaler: decoded.map { Self.scalerName($0) }, payloadError: (try? model.get()) == nil ? "\(model)" : nil))
+            }
             print("model \(modelID): \(version.device)/\(version.sensor) version \(version.version)\(version.active ? " (active)" : "")")
             print("source: \(version.source), payload \(version.payloadBytes) bytes, sha256 \(version.checksum)")
             if let rows = version.trainingRows { print("trained on \(rows) readings in \(String(format: "%.3f", version.fitSeconds ?? 0)) s") }
             print("params: \(version.params)")
             switch model {
             case .success(let model):
-                var scaler = "none"
-                if case .standard? = model.scaler { scaler = "standard" } else if case .minMax? = model.scaler { scaler = "minmax" }
-                print("kernel \(model.kernel.rawValue), gamma \(model.gamma), coef0 \(model.coef0), degree \(model.degree), \(model.featureCount) features, \(model.supportVectorCount) support vectors, intercept \(model.intercept), scaler \(scaler)")
+                print("kernel \(model.kernel.rawValue), gamma \(model.gamma), coef0 \(model.coef0), degree \(model.degree), \(model.featureCount) features, \(model.supportVectorCount) support vectors, intercept \(model.intercept), scaler \(Self.scalerName(model))")
             case .failure(let error):
                 print("payload does not decode: \(error)")
+            }
+        }
+
+        static func scalerName(_ model: OneClassSVM) -> String {
+            switch model.scaler {
+            case .standard?: "standard"
+            case .minMax?: "minmax"
+            case nil: "none"
             }
         }
     }
