@@ -46,11 +46,26 @@ struct SecurityTests {
             #expect(try await fixture.count("SELECT count(*) FROM pgscorer.predictions") == 30, "job errors: \(errors)")
 
             let denied = "42501"
-            #expect(try await Self.failure(reader, "SELECT count(*) FROM pgscorer.anomaly_rate_daily") == nil)
-            #expect(try await Self.failure(reader, "SELECT count(*) FROM pgscorer.predictions") == nil)
+            // The reader does reader things: every report, status, export and the README's queries.
             for sql in [
-                "SELECT * FROM pgscorer.readings", "SELECT * FROM pgscorer.models", "INSERT INTO pgscorer.predictions VALUES (1, now(), 1, 0, false, 1)",
-                "UPDATE pgscorer.jobs SET priority = 1",
+                "SELECT count(*) FROM pgscorer.anomaly_rate_daily", "SELECT count(*) FROM pgscorer.predictions",
+                "SELECT * FROM pgscorer.series_anomaly_summary(NULL, NULL)", "SELECT * FROM pgscorer.settings",
+                """
+                SELECT s.sensor, p.ts, p.score, r.features FROM pgscorer.predictions p
+                JOIN pgscorer.series s USING (series_id) JOIN pgscorer.readings r USING (series_id, ts)
+                WHERE s.device = 'pump-7' AND p.is_anomaly ORDER BY p.ts DESC
+                """,
+            ] {
+                #expect(try await Self.failure(reader, sql) == nil, "reader: \(sql)")
+            }
+            for arguments in [["status"], ["report"], ["export", "predictions", "--since", "2026-11-24"], ["models", "list"], ["schedule", "list"]] {
+                let result = try await PgScorerProcess.run(arguments, database: reader)
+                #expect(result.status == 0, "reader: pgscorer \(arguments): \(result.output)")
+            }
+            for sql in [
+                "INSERT INTO pgscorer.predictions VALUES (1, now(), 1, 0, false, 1)", "UPDATE pgscorer.jobs SET priority = 1",
+                "DELETE FROM pgscorer.readings", "UPDATE pgscorer.settings SET value = '1 day' WHERE key = 'retention.jobs'",
+                "SELECT pgscorer.prune('jobs', '1 day', 10)", "UPDATE pgscorer.schedules SET enabled = false",
             ] {
                 #expect(try await Self.failure(reader, sql) == denied, "reader: \(sql)")
             }

@@ -38,6 +38,7 @@ package final class Worker: Service, Sendable {
                 LeaseReaper(interval: configuration.leaseReaperInterval),
                 PartitionKeeper(interval: configuration.partitionKeeperInterval),
                 WorkerReaper(interval: configuration.workerReaperInterval),
+                RetentionKeeper(interval: configuration.retentionInterval),
             ], databaseURL: configuration.databaseURL, logger: logger)
     }
 

@@ -1,0 +1,40 @@
+import ArgumentParser
+import PgScorer
+
+/// `pgscorer prune`: retention on demand.
+struct PruneCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prune",
+        abstract: "Delete what retention says is old enough, now, and print what went (or, with --dry-run, would go).",
+        discussion: """
+            Ages default to the rows of pgscorer.settings (retention.jobs 7 days, retention.job_runs and
+            retention.schedule_runs 30 days, readings and predictions kept until set), which workers also apply
+            continuously. Jobs are finished jobs (completed, failed, cancelled); their predictions always stay.
+            Readings and predictions go by whole monthly partitions once a month lies wholly past the age.
+            Edit the defaults with SQL: UPDATE pgscorer.settings SET value = '14 days' WHERE key = 'retention.jobs';
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Finished jobs older than this (e.g. 7d).") var jobs: DurationArgument?
+    @Option(help: "Attempt logs and fired ticks older than this (e.g. 30d).") var runs: DurationArgument?
+    @Option(help: "Prediction partitions wholly older than this (e.g. 365d).") var predictions: DurationArgument?
+    @Option(help: "Reading partitions wholly older than this (e.g. 365d).") var readings: DurationArgument?
+    @Flag(name: .customLong("dry-run"), help: "Count what would go; delete nothing.") var dryRun = false
+    @Option(help: "table or json.") var format: OutputFormat = .table
+
+    func run() async throws {
+        var retention = Retention()
+        retention.overrides[.jobs] = jobs?.duration
+        retention.overrides[.jobRuns] = runs?.duration
+        retention.overrides[.scheduleRuns] = runs?.duration
+        retention.overrides[.predictions] = predictions?.duration
+        retention.overrides[.readings] = readings?.duration
+        let outcome = try await global.withDatabase { try await retention.run(on: $0.connection, dryRun: dryRun) }
+        if format == .json { return try JSONOutput.print(outcome) }
+        let verb = dryRun ? "would remove" : "removed"
+        for kind in Retention.Kind.allCases where kind != .predictions && kind != .readings {
+            print("\(verb) \(outcome.rows[kind.rawValue] ?? 0) \(kind.rawValue)")
+        }
+        print("\(verb) \(outcome.partitions.count) partition(s)\(outcome.partitions.isEmpty ? "" : ": " + outcome.partitions.joined(separator: ", "))")
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import PgClient
+import PgScorer
+import TestSupport
+import Testing
+
+/// Retention against a real PostgreSQL: settings as validated rows, `pgscorer prune`,
+/// the maintenance task, and partitions dropped whole.
+@Suite("Retention")
+struct RetentionTests {
+    @Test("settings are rows the database validates, with errors in words", arguments: [
+        ("UPDATE pgscorer.settings SET value = 'soon' WHERE key = 'retention.jobs'", "'soon' is not a duration"),
+        ("UPDATE pgscorer.settings SET value = '5 seconds' WHERE key = 'retention.jobs'", "too short"),
+        ("INSERT INTO pgscorer.settings (key, value, description) VALUES ('retention.everything', '1 day', 'x')", "unknown setting"),
+        ("DELETE FROM pgscorer.settings WHERE key = 'retention.jobs'", "set its value to NULL"),
+    ])
+    func settings(sql: String, message: String) async throws {
+        try await ScorerFixture.with { fixture in
+            do {
+                try await fixture.connection.execute(PostgresQuery(SQLText(unsafeSQL: sql)))
+                Issue.record("\(sql) was accepted")
+            } catch let error as PostgresError {
+                #expect(error.message.contains(message), "\(error.message)")
+            }
+            try await fixture.connection.execute("UPDATE pgscorer.settings SET value = '14 days' WHERE key = 'retention.jobs'")
+            try await fixture.connection.execute("UPDATE pgscorer.settings SET value = NULL WHERE key = 'retention.job_runs'")
+        }
+    }
+
+    /// A scored fleet whose jobs and runs finished `daysAgo` days ago.
+    static func agedFleet(_ fixture: ScorerFixture, daysAgo: Int) async throws {
+        try await fixture.addModel(device: "pump-1", sensor: "temp", featureCount: 2)
+        try await fixture.loadReadings(device: "pump-1", sensor: "temp", start: .utc("2026-11-24T00:00:00Z"), count: 30, featureCount: 2)
+        for hour in 0..<3 {
+            let start = PostgresTimestamp.utc("2026-11-24T00:00:00Z").microsecondsSince2000 + Int64(hour) * 600_000_000
+            try await fixture.enqueue(
+                PostgresTimestamp(microsecondsSince2000: start), PostgresTimestamp(microsecondsSince2000: start + 600_000_000))
+        }
+        let worker = try await PgScorerProcess.run(["worker", "--exit-when-idle", "--no-scheduler"], database: fixture.database)
+        #expect(worker.status == 0, "\(worker.output)")
+        try await fixture.connection.executeScript(SQLText(unsafeSQL: """
+            UPDATE pgscorer.jobs SET finished_at = now() - interval '\(daysAgo) days';
+            UPDATE pgscorer.job_runs SET finished_at = now() - interval '\(daysAgo) days';
+            """))
+    }
+
+    @Test("prune --dry-run counts, prune removes finished jobs past their age in batches and never a prediction; runs outlive jobs")
+    func prune() async throws {
+        try await ScorerFixture.with { fixture in
+            try await Self.agedFleet(fixture, daysAgo: 10)
+            let predictions = try await fixture.count("SELECT count(*) FROM pgscorer.predictions")
+            #expect(predictions == 30)
+            let dry = try await PgScorerProcess.run(["prune", "--dry-run"], database: fixture.database)
+            #expect(dry.status == 0 && dry.output.contains("would remove 3 jobs") && dry.output.contains("would remove 0 job_runs"), "\(dry.output)")
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.jobs") == 3, "a dry run deletes nothing")
+            let pruned = try await PgScorerProcess.run(["prune"], database: fixture.database)
+            #expect(pruned.status == 0 && pruned.output.contains("removed 3 jobs") && pruned.output.contains("removed 0 job_runs"), "\(pruned.output)")
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.jobs") == 0)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.job_runs") == 3, "attempt logs are kept 30 days")
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.predictions") == predictions, "pruning jobs never removes predictions")
+            let runs = try await PgScorerProcess.run(["prune", "--runs", "7d"], database: fixture.database)
+            #expect(runs.output.contains("removed 3 job_runs"), "\(runs.output)")
+
+            // The maintenance task, in batches of one.
+            try await Self.agedFleet(fixture, daysAgo: 10)
+            var retention = Retention()
+            retention.batchSize = 1
+            let outcome = try await retention.run(on: fixture.connection)
+            #expect(outcome.rows["jobs"] == 3, "\(outcome)")
+            #expect(try await RetentionKeeper(interval: .seconds(60)).runOnce(on: fixture.connection) == 0, "nothing left")
+        }
+    }
+
+    @Test("readings and predictions retention drops whole months past the horizon, and only those")
+    func partitions() async throws {
+        try await ScorerFixture.with { fixture in
+            try await fixture.addModel(device: "pump-1", sensor: "temp", featureCount: 2)
+            try await fixture.loadReadings(device: "pump-1", sensor: "temp", start: .utc("2025-01-10T00:00:00Z"), count: 5, featureCount: 2)
+            try await fixture.loadReadings(device: "pump-1", sensor: "temp", start: .utc("2026-11-24T00:00:00Z"), count: 5, featureCount: 2)
+            let dry = try await PgScorerProcess.run(["prune", "--readings", "365d", "--dry-run"], database: fixture.database)
+            #expect(dry.output.contains("would remove 1 partition(s): readings_202501"), "\(dry.output)")
+            try await fixture.connection.execute("UPDATE pgscorer.settings SET value = '365 days' WHERE key = 'retention.readings'")
+            #expect(try await RetentionKeeper(interval: .seconds(60)).runOnce(on: fixture.connection) == 1)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.readings") == 5)
+            #expect(try await fixture.count("SELECT count(*) FROM pg_class WHERE relname = 'readings_202501'") == 0)
+            #expect(try await fixture.count("SELECT count(*) FROM pg_class WHERE relname = 'predictions_202501'") == 1, "predictions are kept until set")
+            #expect(try await fixture.count("SELECT count(*) FROM pg_class WHERE relname = 'readings_202611'") == 1)
+        }
+    }
+}
