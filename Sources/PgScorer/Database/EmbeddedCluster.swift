@@ -85,7 +85,7 @@ package struct EmbeddedCluster: Sendable {
             "/usr/sbin/runuser", ["-u", "postgres", "--", "test", "-x", directory.path], asOwner: false)) != nil
     }
 
-    var dataDirectory: URL { home.appendingPathComponent("data") }
+    package var dataDirectory: URL { home.appendingPathComponent("data") }
     var socketDirectory: URL { home.appendingPathComponent("run") }
     var logFile: URL { home.appendingPathComponent("server.log") }
     static let port = 5432
@@ -108,7 +108,7 @@ package struct EmbeddedCluster: Sendable {
     }
 
     /// The newest `/usr/lib/postgresql/<version>/bin` with `initdb`, else the one on PATH.
-    static func binDirectory() throws -> URL {
+    package static func binDirectory() throws -> URL {
         let root = "/usr/lib/postgresql"
         let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [])
             .compactMap { Int($0) }.sorted(by: >)

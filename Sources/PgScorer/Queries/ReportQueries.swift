@@ -32,7 +32,18 @@ package enum ReportQueries {
     /// Anomalies by the active models per device and sensor in [$1, $2) (NULL: open),
     /// devices LIKE $3 and sensors LIKE $4.
     package static let seriesAnomalies = PreparedQuery(
-        name: "reports.series_anomalies", "SELECT * FROM pgscorer.series_anomaly_summary($1, $2, $3, $4)")
+        name: "reports.series_anomalies",
+        "SELECT NULL::timestamptz AS bucket_start, * FROM pgscorer.series_anomaly_summary($1, $2, $3, $4)")
+
+    /// The same per time bucket $5 (an interval: 1 hour, 1 day), oldest bucket first.
+    package static let bucketedAnomalies = PreparedQuery(
+        name: "reports.bucketed_anomalies",
+        """
+        SELECT bucket_start, device, sensor, scored, anomalies, anomaly_rate, min_score
+        FROM pgscorer.anomaly_rate(coalesce($1, '-infinity'), coalesce($2, 'infinity'), $5::interval)
+        WHERE device LIKE $3 AND sensor LIKE $4
+        ORDER BY bucket_start, device, sensor
+        """)
 
     /// The latest $2 schedule ticks from $1 on (NULL: all).
     package static let scheduleTicks = PreparedQuery(

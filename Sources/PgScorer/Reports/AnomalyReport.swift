@@ -7,6 +7,8 @@ package struct AnomalyReport: Sendable, Encodable {
     package let ticks: [TickSummary]
 
     package struct SeriesAnomalies: Sendable, Encodable {
+        /// The hour or day the row counts, when the report is bucketed.
+        package let bucketStart: PostgresTimestamp?
         package let device: String
         package let sensor: String
         package let scored: Int
@@ -15,6 +17,7 @@ package struct AnomalyReport: Sendable, Encodable {
         package let minScore: Double?
 
         init(row: PostgresRow) throws {
+            bucketStart = try row.decode("bucket_start")
             device = try row.decode("device")
             sensor = try row.decode("sensor")
             scored = try row.decode("scored")
@@ -51,14 +54,25 @@ package struct AnomalyReport: Sendable, Encodable {
         }
     }
 
-    /// Reads the report for `range` and the selected series (the ticks of every schedule).
+    /// Time buckets a report can count by.
+    package enum Bucket: String, Sendable, CaseIterable {
+        case hour, day
+    }
+
+    /// Reads the report for `range` and the selected series, per `bucket` if given (the
+    /// ticks of every schedule).
     package static func load(
-        from connection: PostgresConnection, range: TimeRange, selector: SeriesSelector, tickLimit: Int = 20
+        from connection: PostgresConnection, range: TimeRange, selector: SeriesSelector, bucket: Bucket? = nil, tickLimit: Int = 20
     ) async throws -> AnomalyReport {
-        AnomalyReport(
-            series: try await connection.query(
+        let query =
+            if let bucket {
+                ReportQueries.bucketedAnomalies.bind(
+                    range.since, range.until, selector.devicePattern, selector.sensorPattern, "1 \(bucket.rawValue)")
+            } else {
                 ReportQueries.seriesAnomalies.bind(range.since, range.until, selector.devicePattern, selector.sensorPattern)
-            ).map(SeriesAnomalies.init(row:)),
+            }
+        return AnomalyReport(
+            series: try await connection.query(query).map(SeriesAnomalies.init(row:)),
             ticks: try await connection.query(ReportQueries.scheduleTicks.bind(range.since, Int32(tickLimit))).map(TickSummary.init(row:)))
     }
 }

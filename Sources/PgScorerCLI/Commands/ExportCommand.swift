@@ -12,6 +12,7 @@ struct ExportCommand: AsyncParsableCommand {
             abstract: "Write predictions in [--since, --until) as CSV to standard output.",
             discussion: "Columns: \(PredictionExport.columns.joined(separator: ",")). Example: pgscorer export predictions --since 2026-11-24 > out.csv")
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var read: ReadOptions
         @Option(help: "Start (inclusive): ISO 8601 (no zone means UTC), a date, now, or a duration ago (6h).") var since: String
         @Option(help: "End (exclusive), in the same forms; default: no end.") var until: String?
         @OptionGroup var selection: SelectionOptions
@@ -24,7 +25,7 @@ struct ExportCommand: AsyncParsableCommand {
         func run() async throws {
             let range = try TimeRange(since: since, until: until)
             let started = ContinuousClock.now
-            let rows = try await global.withDatabase { session in
+            let rows = try await global.withDatabase(readURL: read.url) { session in
                 try await PredictionExport.write(range, selection.selector, to: FileHandle.standardOutput, from: session.connection)
             }
             // The summary goes to stderr: stdout is the CSV.

@@ -11,12 +11,14 @@ struct ReportCommand: AsyncParsableCommand {
         abstract: "Anomaly counts and rates per device and sensor, the worst series, and latency per schedule tick.")
 
     @OptionGroup var global: GlobalOptions
-    @Option(help: "Readings scored from (inclusive): ISO 8601 (no zone means UTC), a date, now, or a duration ago (7d); default: all.")
-    var since: String?
+    @OptionGroup var read: ReadOptions
+    @Option(help: "Readings scored from (inclusive): ISO 8601 (no zone means UTC), a date, now, or a duration ago (7d).")
+    var since = "24h"
     @Option(help: "Until (exclusive), in the same forms; default: now and on.") var until: String?
     @OptionGroup var selection: SelectionOptions
     @Option(help: "table, csv or json. CSV is one table: --table series (default) or ticks.") var format: OutputFormat = .table
     @Option(help: "With --format csv: series or ticks.") var table: Table = .series
+    @Option(help: "hour or day: one row per series and hour (or day) instead of one per series.") var by: AnomalyReport.Bucket?
 
     enum Table: String, ExpressibleByArgument, CaseIterable { case series, ticks }
 
@@ -25,11 +27,12 @@ struct ReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let range = try TimeRange(since: since, until: until)
-        let report = try await global.withDatabase {
-            try await AnomalyReport.load(from: $0.connection, range: range, selector: selection.selector)
+        let report = try await global.withDatabase(readURL: read.url) {
+            try await AnomalyReport.load(from: $0.connection, range: range, selector: selection.selector, bucket: by)
         }
+        let bucketHeader = by.map { ["\($0.rawValue) (UTC)"] } ?? []
         let series = report.series.map { row in
-            [row.device, row.sensor, "\(row.scored)", "\(row.anomalies)", String(format: "%.2f%%", 100 * row.anomalyRate),
+            (row.bucketStart.map { [String($0.description.prefix(by == .hour ? 16 : 10))] } ?? []) + [row.device, row.sensor, "\(row.scored)", "\(row.anomalies)", String(format: "%.2f%%", 100 * row.anomalyRate),
              String(format: "%.4f", row.minScore ?? 0)]
         }
         let ticks = report.ticks.map { tick in
@@ -41,16 +44,16 @@ struct ReportCommand: AsyncParsableCommand {
         case .table:
             let scored = report.series.reduce(0) { $0 + $1.scored }
             let anomalies = report.series.reduce(0) { $0 + $1.anomalies }
-            print("Anomalies per device and sensor (\(anomalies) of \(scored) scored readings)")
-            print(TextTable(Self.seriesHeader, rows: series).rendered)
+            print("Anomalies per device and sensor\(by.map { " and \($0.rawValue)" } ?? "") since \(range.since!) (\(anomalies) of \(scored) scored readings, active models)")
+            print(TextTable(bucketHeader + Self.seriesHeader, rows: series).rendered)
             print("Worst series (highest anomaly rate)")
             let worst = zip(report.series, series).sorted { $0.0.anomalyRate > $1.0.anomalyRate }.prefix(5).map(\.1)
-            print(TextTable(Self.seriesHeader, rows: worst).rendered)
+            print(TextTable(bucketHeader + Self.seriesHeader, rows: worst).rendered)
             print("Schedule ticks (latest 20): latency is tick → last job completed")
             print(TextTable(Self.tickHeader, rows: ticks).rendered, terminator: "")
         case .csv:
             switch table {
-            case .series: try printTable(.csv, header: Self.seriesHeader, rows: series, json: report.series)
+            case .series: try printTable(.csv, header: bucketHeader + Self.seriesHeader, rows: series, json: report.series)
             case .ticks: try printTable(.csv, header: Self.tickHeader, rows: ticks, json: report.ticks)
             }
         case .json:
@@ -58,3 +61,5 @@ struct ReportCommand: AsyncParsableCommand {
         }
     }
 }
+
+extension AnomalyReport.Bucket: ExpressibleByArgument {}

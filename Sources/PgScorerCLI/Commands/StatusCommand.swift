@@ -9,6 +9,7 @@ struct StatusCommand: AsyncParsableCommand {
         abstract: "Queue depth by state, oldest waiting job, workers (alive or not), schedule ticks and recent failures.")
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var read: ReadOptions
     @Option(help: "table or json.") var format: OutputFormat = .table
     @Flag(help: "Same as --format json.") var json = false
 
@@ -17,7 +18,7 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let status = try await global.withDatabase { try await StatusReport.load(from: $0.connection) }
+        let status = try await global.withDatabase(readURL: read.url) { try await StatusReport.load(from: $0.connection) }
         if json || format == .json { return try JSONOutput.print(status) }
         let depth = status.queue.map { "\($0.state) \($0.jobs)" }
         print("queue: " + (depth.isEmpty ? "empty" : depth.joined(separator: ", ")))

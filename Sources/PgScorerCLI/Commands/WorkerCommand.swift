@@ -42,8 +42,11 @@ struct WorkerCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-scheduler"), help: "Do not fire schedule ticks in this process.")
     var noScheduler = false
 
-    @Flag(name: .customLong("no-maintenance"), help: "Do not reap expired leases and dead workers or make partitions in this process.")
+    @Flag(name: .customLong("no-maintenance"), help: "Do not reap expired leases and dead workers, make partitions or apply retention in this process.")
     var noMaintenance = false
+
+    @Option(name: .customLong("retention-every"), help: "How often to apply the retention of pgscorer.settings (a bounded pass each time).")
+    var retentionEvery: DurationArgument = DurationArgument(.seconds(60))
 
     @Flag(name: .customLong("exit-when-idle"), help: "Exit 0 once no job is available, retryable or running (batch use).")
     var exitWhenIdle = false
@@ -77,6 +80,7 @@ struct WorkerCommand: AsyncParsableCommand {
         configuration.leaseReaperInterval = lease.duration
         configuration.workerReaperInterval = lease.duration
         configuration.runMaintenance = !noMaintenance
+        configuration.retentionInterval = retentionEvery.duration
         return configuration
     }
 

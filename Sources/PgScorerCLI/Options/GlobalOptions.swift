@@ -70,11 +70,13 @@ struct GlobalOptions: ParsableArguments {
     /// run `pgscorer migrate`) unless `checkSchema` is false, runs `body`, and closes the
     /// connection on every path.
     /// `createEmbedded`: this command may create the embedded cluster (migrate, demo).
+    /// `readURL`: a read-only command's replica (`--read-url`), used instead when given.
     func withDatabase<T>(
-        checkSchema: Bool = true, createEmbedded: Bool = false, quietEmbedded: Bool = false, _ body: (DatabaseSession) async throws -> T
+        checkSchema: Bool = true, createEmbedded: Bool = false, quietEmbedded: Bool = false, readURL: String? = nil,
+        _ body: (DatabaseSession) async throws -> T
     ) async throws -> T {
         let logger = bootstrapLogging()
-        let url = try resolvedDatabaseURL(logger: logger, createEmbedded: createEmbedded, quietEmbedded: quietEmbedded)
+        let url = try readURL ?? resolvedDatabaseURL(logger: logger, createEmbedded: createEmbedded, quietEmbedded: quietEmbedded)
         let connection = try await PostgresConnection.connect(url, logger: logger)
         logger.info("using \(connection.target)")
         do {
