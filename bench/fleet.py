@@ -2,7 +2,7 @@
 """`bench/run e2e` and `bench/run memory`: a fleet scored end to end (see bench/README.md).
 
     fleet.py e2e    [--series 1000] [--readings 288] [--runs 3]
-    fleet.py memory [--series 1000] [--readings 288] [--rounds 30]
+    fleet.py memory [--series 1000] [--readings 288] [--rounds 30] [--model-cache 256MB]
 
 Setup (both): S series (S/5 devices × 5 sensors, 5 features), one rbf OneClassSVM per
 series fitted by scikit-learn (≈300–500 support vectors; pickles cached under
@@ -265,7 +265,7 @@ def read_rss(pid):
 def memory(args):
     setup(args)
     execute("TRUNCATE pgscorer.predictions, pgscorer.job_runs, pgscorer.jobs")
-    worker = subprocess.Popen([os.environ["PGSCORER"], "worker", "--no-scheduler", "--poll", "100ms"],
+    worker = subprocess.Popen([os.environ["PGSCORER"], "worker", "--no-scheduler", "--poll", "100ms", "--model-cache", args.model_cache],
                               env={**os.environ, "LOG_LEVEL": "warning"})
     records, rows = [], []
     processed = 0
@@ -287,7 +287,7 @@ def memory(args):
     finally:
         worker.terminate()
         worker.wait()
-    print(f"\nMemory: one worker (default slots), {args.series:,} jobs of {args.readings} readings per round\n")
+    print(f"\nMemory: one worker (default slots, --model-cache {args.model_cache}), {args.series:,} jobs of {args.readings} readings per round\n")
     print_table(["round", "jobs done", "readings scored", "RSS MiB", "peak RSS MiB", "jobs/s"], rows)
     settled = records[min(1, len(records) - 1)]["rss_mib"]
     print(f"RSS after round 2: {settled:.1f} MiB; after round {args.rounds}: {records[-1]['rss_mib']:.1f} MiB "
@@ -303,6 +303,7 @@ def main():
     parser.add_argument("--readings", type=int, default=288)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--model-cache", default="256MB", help="memory: the worker's --model-cache")
     args = parser.parse_args()
     if args.readings > 288 * 28:
         sys.exit("--readings: at most 28 days of 5-minute readings")

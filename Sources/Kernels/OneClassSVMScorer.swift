@@ -33,6 +33,19 @@ public struct OneClassSVMScorer: Sendable {
     /// have eaten its digits, so that pair is recomputed directly as `Σ (x_j − s_j)²`.
     static let cancellationThreshold = 1e-3
 
+    /// The bytes this scorer holds: the model's arrays and the panels built from them.
+    public var memoryBytes: Int {
+        let scalerValues: Int =
+            switch model.scaler {
+            case .standard(let mean, let scale)?: mean.count + scale.count
+            case .minMax(let scale, let min)?: scale.count + min.count
+            case nil: 0
+            }
+        let doubles = model.supportVectors.count + model.dualCoefficients.count + scalerValues + center.count + centeredSupportVectors.count
+        let vectors = panels.count + panelNorms.count + panelDuals.count
+        return doubles * MemoryLayout<Double>.stride + vectors * MemoryLayout<SIMD8<Double>>.stride + 512
+    }
+
     public init(_ model: OneClassSVM) {
         self.model = model
         let d = model.featureCount

@@ -3,13 +3,21 @@ import PgClient
 
 /// Decoded, scoring-ready models by model id, shared by a worker's slots. A model row's
 /// payload never changes meaning for its id (a new version is a new row), so entries
-/// stay valid; the least recently used are dropped beyond `capacity`.
+/// stay valid; the least recently used are dropped to keep the scorers' memory within
+/// `capacityBytes`. A model larger than the whole cache is used and not kept.
 package actor ModelCache {
     private var entries: [Int64: (scorer: OneClassSVMScorer, lastUse: UInt64)] = [:]
     private var clock: UInt64 = 0
-    package let capacity: Int
+    package let capacityBytes: Int
+    /// The scorers' memory now.
+    package private(set) var bytes = 0
 
-    package init(capacity: Int = 10_000) { self.capacity = capacity }
+    /// 256 MiB: thousands of typical per-sensor models.
+    package static let defaultCapacityBytes = 256 << 20
+
+    package init(capacityBytes: Int = ModelCache.defaultCapacityBytes) { self.capacityBytes = capacityBytes }
+
+    package var count: Int { entries.count }
 
     /// A model that cannot be scored with: it does not exist or its payload does not decode.
     struct Unusable: Error, CustomStringConvertible {
@@ -53,10 +61,13 @@ package actor ModelCache {
     }
 
     private func insert(_ scorer: OneClassSVMScorer, for modelID: Int64) {
+        let size = scorer.memoryBytes
+        guard size <= capacityBytes else { return }
         clock += 1
-        if entries.count >= capacity, let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse })?.key {
-            entries[oldest] = nil
+        while bytes + size > capacityBytes, let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse })?.key {
+            bytes -= entries.removeValue(forKey: oldest)!.scorer.memoryBytes
         }
         entries[modelID] = (scorer, clock)
+        bytes += size
     }
 }

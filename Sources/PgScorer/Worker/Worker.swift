@@ -18,7 +18,7 @@ package final class Worker: Service, Sendable {
     private let leases = LeaseRegistry()
     private let jobsDoorbell = Doorbell()
     private let schedulesDoorbell = Doorbell()
-    private let scorer = BatchScorer()
+    private let scorer: BatchScorer
     private let budget: ClaimBudget
     /// Jobs, readings and anomalies this process has scored.
     package let tally = WorkerTally()
@@ -26,6 +26,7 @@ package final class Worker: Service, Sendable {
     package init(configuration: WorkerConfiguration, logger: Logger) {
         self.configuration = configuration
         self.budget = ClaimBudget(limit: configuration.maxJobs)
+        self.scorer = BatchScorer(models: ModelCache(capacityBytes: configuration.modelCacheBytes))
         var logger = logger
         logger[metadataKey: "worker"] = "\(configuration.workerID)"
         self.logger = logger

@@ -45,6 +45,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-maintenance"), help: "Do not reap expired leases and dead workers, make partitions or apply retention in this process.")
     var noMaintenance = false
 
+    @Option(name: .customLong("model-cache"), help: "Memory for decoded models, e.g. 256MB or 1GB; the least recently used are dropped beyond it.")
+    var modelCache = ByteSizeArgument(ModelCache.defaultCapacityBytes)
+
     @Option(name: .customLong("retention-every"), help: "How often to apply the retention of pgscorer.settings (a bounded pass each time).")
     var retentionEvery: DurationArgument = DurationArgument(.seconds(60))
 
@@ -81,6 +84,7 @@ struct WorkerCommand: AsyncParsableCommand {
         configuration.workerReaperInterval = lease.duration
         configuration.runMaintenance = !noMaintenance
         configuration.retentionInterval = retentionEvery.duration
+        configuration.modelCacheBytes = modelCache.bytes
         return configuration
     }
 

@@ -14,3 +14,17 @@ struct DurationArgument: ExpressibleByArgument, Sendable {
 
     var defaultValueDescription: String { DurationText.format(duration) }
 }
+
+/// A size flag: `256MB`, `1GB`, `512kB` (powers of 1024).
+struct ByteSizeArgument: ExpressibleByArgument, Sendable {
+    let bytes: Int
+
+    init(_ bytes: Int) { self.bytes = bytes }
+
+    init?(argument: String) {
+        guard let bytes = ByteSize.parse(argument) else { return nil }
+        self.bytes = bytes
+    }
+
+    var defaultValueDescription: String { ByteSize.format(bytes) }
+}
