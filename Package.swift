@@ -5,11 +5,15 @@ import PackageDescription
 // later) so their SIMD8<Double> loops become vector instructions. Set
 // PGSCORER_TARGET_CPU to another LLVM CPU name (e.g. skylake-avx512), or to "generic"
 // for the baseline instruction set.
+// The executable checks the CPU before anything else runs (KERNELS_NEED_AVX2_FMA) and
+// names the build to use instead of dying with "Illegal instruction".
 var kernelSettings: [SwiftSetting] = []
+var executableSettings: [SwiftSetting] = []
 #if arch(x86_64)
 let targetCPU = Context.environment["PGSCORER_TARGET_CPU"] ?? "haswell"
 if targetCPU != "generic" {
     kernelSettings.append(.unsafeFlags(["-target-cpu", targetCPU]))
+    executableSettings.append(.define("KERNELS_NEED_AVX2_FMA"))
 }
 #endif
 
@@ -67,7 +71,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            ]
+            ],
+            swiftSettings: executableSettings
         ),
         // Fresh-database helpers shared by the database test suites.
         .target(name: "TestSupport", dependencies: ["PgClient"], path: "Tests/TestSupport"),

@@ -24,6 +24,7 @@ package struct PgScorerCommand: AsyncParsableCommand {
     /// Runs the command line with every database session in UTC (libpq's `PGTZ`), so
     /// that no output depends on the server's `TimeZone` setting.
     package static func main() async {
+        CPUCheck.run()
         setenv("PGTZ", "UTC", 1)
         do {
             var command = try parseAsRoot()

@@ -171,3 +171,23 @@ struct SeriesSelectionTests {
         }
     }
 }
+
+@Suite("CPU check")
+struct CPUCheckTests {
+    @Test("a CPU without AVX2/FMA gets a message naming the generic build, not an illegal instruction")
+    func olderCPU() async throws {
+        let old = try temporaryFile("cpuinfo", "processor\t: 0\nmodel name\t: Intel(R) Xeon(R) CPU E5-2670 0 @ 2.60GHz\nflags\t\t: fpu sse sse2 ssse3 sse4_1 sse4_2 avx\n")
+        var environment = ProcessInfo.processInfo.environment
+        environment["PGSCORER_CPUINFO"] = old
+        let refused = try await PgScorerProcess(["status"], environment: environment).finish()
+        #if arch(x86_64)
+        #expect(refused.status == 1, "\(refused.output)")
+        #expect(refused.output.contains("this CPU lacks avx2 and fma") && refused.output.contains("PGSCORER_TARGET_CPU=generic"), "\(refused.output)")
+        #endif
+        let capable = try temporaryFile("cpuinfo", "processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma bmi2\n")
+        environment["PGSCORER_CPUINFO"] = capable
+        environment["DATABASE_URL"] = "host=/nonexistent port=1 connect_timeout=1"
+        let passed = try await PgScorerProcess(["status"], environment: environment).finish()
+        #expect(!passed.output.contains("this CPU lacks"), "\(passed.output)")
+    }
+}
