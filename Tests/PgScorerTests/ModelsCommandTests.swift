@@ -151,3 +151,58 @@ struct ModelFileContentTests {
         }
     }
 }
+
+@Suite("Model health at import, training and on demand")
+struct ModelHealthCommandTests {
+    /// Like four of the reference project's fifteen: one support vector whose dual coefficient is minus the intercept.
+    static func flagsEverything() throws -> OneClassSVM {
+        try OneClassSVM(
+            kernel: .rbf, gamma: 0.01, featureCount: 1, supportVectors: [0.3], dualCoefficients: [1.0], intercept: -1.0,
+            scaler: .standard(mean: [21.5], scale: [2.0]))
+    }
+
+    @Test("a model that fails its check is stored but not activated, the output says why; --force activates; models check records verdicts")
+    func importGate() async throws {
+        try await ScorerFixture.with { fixture in
+            let bad = try temporaryFile("bad.json", try Self.flagsEverything().jsonDocument())
+            let imported = try await PgScorerProcess.run(["models", "import", bad, "--device", "pump-1", "--sensor", "temp"], database: fixture.database)
+            #expect(imported.status == 0, "\(imported.output)")
+            #expect(imported.output.contains("health fail") && imported.output.contains("not activated") && imported.output.contains("cannot be positive"), "\(imported.output)")
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.models WHERE active") == 0)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.unhealthy_models WHERE health = 'fail'") == 1)
+            let modelID = try await fixture.count("SELECT model_id FROM pgscorer.models")
+            let refused = try await PgScorerProcess.run(["models", "activate", "\(modelID)"], database: fixture.database)
+            #expect(refused.status == 1 && refused.output.contains("failed its health check") && refused.output.contains("--force"), "\(refused.output)")
+            #expect(try await PgScorerProcess.run(["models", "activate", "\(modelID)", "--force"], database: fixture.database).status == 0)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.models WHERE active") == 1)
+            let forced = try await PgScorerProcess.run(
+                ["models", "import", bad, "--device", "pump-2", "--sensor", "temp", "--force"], database: fixture.database)
+            #expect(forced.output.contains("active"), "\(forced.output)")
+
+            // The legacy fixture (one of the healthy eleven) imports as ok and active.
+            let legacy = PickleImportTests.root.appendingPathComponent("tools/fixtures/legacy-sklearn/pipeline_scaler_ocsvm_sklearn-0.19.2.pkl")
+            let good = try await PgScorerProcess.run(["models", "import", legacy.path, "--device", "legacy", "--sensor", "temp"], database: fixture.database)
+            #expect(good.status == 0 && good.output.contains("health ok") && good.output.contains("active"), "\(good.output)")
+
+            try await fixture.connection.execute("UPDATE pgscorer.models SET health = NULL")
+            let check = try await PgScorerProcess.run(["models", "check", "--all"], database: fixture.database)
+            #expect(check.status == 1, "a failing model makes the check exit 1: \(check.output)")
+            #expect(check.output.contains("checked 3 model(s): 1 ok, 0 warn, 2 fail"), "\(check.output)")
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.models WHERE health IS NULL") == 0)
+            let one = try await PgScorerProcess.run(["models", "check", "--device", "legacy"], database: fixture.database)
+            #expect(one.status == 0 && one.output.contains("checked 1 model(s): 1 ok"), "\(one.output)")
+        }
+    }
+
+    @Test("trained models are checked on their training readings")
+    func trainingEvidence() async throws {
+        try await ScorerFixture.with { fixture in
+            try await fixture.loadReadings(device: "pump-1", sensor: "temp", start: .utc("2026-11-20T00:00:00Z"), count: 300, featureCount: 3)
+            let trained = try await PgScorerProcess.run(["train", "--nu", "0.1", "--scaler", "standard"], database: fixture.database)
+            #expect(trained.status == 0 && trained.output.contains("trained 1 model(s)"), "\(trained.output)")
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.models WHERE active AND health = 'ok'") == 1)
+            let check = try await PgScorerProcess.run(["models", "check", "--all", "--format", "csv"], database: fixture.database)
+            #expect(check.output.contains(",ok,300 readings,"), "\(check.output)")
+        }
+    }
+}

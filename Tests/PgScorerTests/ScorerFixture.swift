@@ -48,11 +48,13 @@ struct ScorerFixture {
         return try await ReadingStore(connection: connection).load(readings)
     }
 
-    /// Adds an active model for (device, sensor).
+    /// Adds an active model for (device, sensor). These synthetic models score the
+    /// mechanics, not the data: many flag everything, so their health check fails and
+    /// they are activated by force.
     @discardableResult
     func addModel(device: String, sensor: String, featureCount: Int, seed: UInt64 = 1) async throws -> ModelStore.StoredModel {
         try await ModelStore(connection: connection).add(
-            try Self.model(featureCount: featureCount, seed: seed), device: device, sensor: sensor, source: "json")
+            try Self.model(featureCount: featureCount, seed: seed), device: device, sensor: sensor, source: "json", force: true)
     }
 
     /// Queues one job per series with an active model for [start, end).

@@ -27,11 +27,14 @@ package struct ModelImport {
     let store: ModelStore
     let series: Series
     let activate: Bool
+    /// Activate even a model whose health check fails.
+    let force: Bool
 
-    package init(store: ModelStore, series: Series, activate: Bool) {
+    package init(store: ModelStore, series: Series, activate: Bool, force: Bool = false) {
         self.store = store
         self.series = series
         self.activate = activate
+        self.force = force
     }
 
     /// What a file holds, by its first bytes.
@@ -122,7 +125,7 @@ package struct ModelImport {
         let stored = try await store.add(
             document.model, device: device, sensor: sensor,
             source: document.metadataJSON?.contains("sklearn") == true ? "sklearn" : "json",
-            paramsJSON: document.metadataJSON ?? "{}", activate: activate)
+            paramsJSON: document.metadataJSON ?? "{}", activate: activate, force: force)
         return Imported(
             device: device, sensor: sensor, stored: stored, kernel: document.model.kernel.rawValue,
             supportVectors: document.model.supportVectorCount)

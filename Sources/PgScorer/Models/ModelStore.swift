@@ -14,15 +14,20 @@ package struct ModelStore: Sendable {
         package let seriesID: Int64
         package let version: Int
         package let active: Bool
+        package let health: ModelHealth
     }
 
     /// Adds `model` as the next version for (device, sensor), creating the series if it
-    /// is new, and makes it the active one unless `activate` is false.
+    /// is new, with its health (`health`, or checked here on probes), and makes it the
+    /// active one if `activate` — unless its health is `fail` and not `force`d: such a
+    /// model is stored and left inactive.
     package func add(
         _ model: OneClassSVM, device: String, sensor: String, source: String, paramsJSON: String = "{}",
-        trainingRows: Int? = nil, fitSeconds: Double? = nil, activate: Bool = true
+        trainingRows: Int? = nil, fitSeconds: Double? = nil, activate: Bool = true, force: Bool = false, health: ModelHealth? = nil
     ) async throws -> StoredModel {
-        try await connection.transaction { connection in
+        let health = health ?? ModelHealth.check(model)
+        let activate = activate && (health.verdict != .fail || force)
+        return try await connection.transaction { connection in
             let series = try await connection.query(SeriesQueries.findOrCreate.bind(device, sensor, Int16(model.featureCount))).first!
             let seriesID: Int64 = try series.decode("series_id")
             let seriesFeatures: Int = try series.decode("n_features")
@@ -38,14 +43,28 @@ package struct ModelStore: Sendable {
                 ModelQueries.insertVersion.bind(
                     seriesID, model.kernel.rawValue, Int16(model.featureCount), Int32(model.supportVectorCount),
                     PostgresJSONB(paramsJSON), PostgresBytes(model.encoded()), source, trainingRows.map(Int32.init), fitSeconds,
-                    activate)
+                    activate, health.verdict.rawValue, PostgresJSONB(Self.reasonsJSON(health.reasons)))
             ).single()
-            return StoredModel(modelID: try row.decode("model_id"), seriesID: seriesID, version: try row.decode("version"), active: activate)
+            return StoredModel(
+                modelID: try row.decode("model_id"), seriesID: seriesID, version: try row.decode("version"), active: activate, health: health)
         }
     }
 
-    /// Makes model `modelID` the active version of its series.
-    package func activate(_ modelID: Int64) async throws {
+    /// The reasons as the JSON array stored in `models.health_reasons`.
+    static func reasonsJSON(_ reasons: [String]) -> String {
+        "[" + reasons.map { JSONValue.string($0).serialized }.joined(separator: ",") + "]"
+    }
+
+    /// Makes model `modelID` the active version of its series; one whose health check
+    /// failed only when `force`d.
+    package func activate(_ modelID: Int64, force: Bool = false) async throws {
+        guard let row = try await connection.query(ModelQueries.health.bind(modelID)).first else {
+            throw PgScorerError(.notFound, "no model \(modelID)")
+        }
+        if try row.decode("health") as String? == "fail", !force {
+            throw PgScorerError(
+                .invalidInput, "model \(modelID) failed its health check (\(try row.decode("reasons") as String)); --force activates it anyway")
+        }
         let changed = try await connection.transaction { connection in
             try await connection.execute(ModelQueries.deactivateSiblings.bind(modelID))
             return try await connection.execute(ModelQueries.activate.bind(modelID))
@@ -88,6 +107,9 @@ package struct ModelVersion: Sendable, Encodable {
     package let trainingRows: Int?
     package let fitSeconds: Double?
     package let createdAt: PostgresTimestamp
+    /// ok, warn or fail (nil: never checked), with the reasons as a JSON array.
+    package let health: String?
+    package let healthReasons: String
 
     init(row: PostgresRow) throws {
         modelID = try row.decode("model_id")
@@ -105,5 +127,7 @@ package struct ModelVersion: Sendable, Encodable {
         trainingRows = try row.decode("training_rows")
         fitSeconds = try row.decode("fit_seconds")
         createdAt = try row.decode("created_at")
+        health = try row.decode("health")
+        healthReasons = try row.decode("health_reasons")
     }
 }

@@ -11,6 +11,8 @@ package struct SeriesTraining: Sendable {
     let range: TimeRange
     let minReadings: Int
     let activate: Bool
+    /// Activate even a model whose health check fails.
+    package var force = false
     let logger: Logger
 
     package init(
@@ -45,6 +47,8 @@ package struct SeriesTraining: Sendable {
     package struct Summary: Sendable, Encodable {
         package var trained = 0
         package var skipped: [Skipped] = []
+        /// Trained, but left inactive because the health check failed.
+        package var notActivated: [Skipped] = []
         package var seconds = 0.0
     }
 
@@ -57,6 +61,8 @@ package struct SeriesTraining: Sendable {
     enum Outcome: Sendable {
         case trained
         case skipped(String, String)
+        /// Trained and stored, but left inactive: its health check failed.
+        case notActivated(String, String)
     }
 
     package func run(_ targets: [Target], parallel: Int, progress: Bool) async throws -> Summary {
@@ -81,6 +87,9 @@ package struct SeriesTraining: Sendable {
                     switch outcome {
                     case .trained: summary.trained += 1
                     case .skipped(let name, let reason): summary.skipped.append(Skipped(series: name, reason: reason))
+                case .notActivated(let name, let reason):
+                    summary.trained += 1
+                    summary.notActivated.append(Skipped(series: name, reason: reason))
                     }
                     if progress {
                         let elapsed = (ContinuousClock.now - started).seconds
@@ -123,12 +132,16 @@ package struct SeriesTraining: Sendable {
         }
         let seconds = (ContinuousClock.now - started).seconds
         let params = TrainingParams(trainer: trainer, report: fit.report)
+        let health = ModelHealth.check(fit.model, trainingData: data, nu: trainer.nu)
         let stored = try await ModelStore(connection: connection).add(
             fit.model, device: target.device, sensor: target.sensor, source: "native", paramsJSON: params.json,
-            trainingRows: rows.count, fitSeconds: seconds, activate: activate)
+            trainingRows: rows.count, fitSeconds: seconds, activate: activate, force: force, health: health)
         logger.debug(
             "trained", metadata: ["series": "\(name)", "model": "\(stored.modelID)", "rows": "\(rows.count)",
                                   "support_vectors": "\(fit.model.supportVectorCount)", "duration": "\(seconds)s"])
+        if activate && !stored.active {
+            return .notActivated(name, health.reasons.joined(separator: "; "))
+        }
         return .trained
     }
 }

@@ -28,16 +28,41 @@ package enum ModelQueries {
 
     /// Adds the next version of series $1's model: kernel $2, $3 features, $4 support
     /// vectors, params $5, payload $6, source $7, $8 training rows, $9 fit seconds,
-    /// active $10. Returns model_id, version.
+    /// active $10, health $11 with reasons $12 (JSON). Returns model_id, version.
     package static let insertVersion = PreparedQuery(
         name: "models.insert_version",
         """
         INSERT INTO pgscorer.models
             (series_id, version, kernel, n_features, n_support, params, payload, source, training_rows, fit_seconds,
-             trained_at, active)
-        SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, now(), $10
+             trained_at, active, health, health_reasons, health_checked_at)
+        SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, now(), $10, $11, $12, now()
         FROM pgscorer.models WHERE series_id = $1
         RETURNING model_id, version
+        """)
+
+    /// Model $1's health: health (NULL: never checked), reasons (JSON text).
+    package static let health = PreparedQuery(
+        name: "models.health", "SELECT health, health_reasons::text AS reasons FROM pgscorer.models WHERE model_id = $1")
+
+    /// The models to check: ids $1 (NULL: by selector), of series matching device LIKE $2
+    /// and sensor LIKE $3, after model id $4 (pages of $5): model_id, series_id, source,
+    /// nu (from params, when trained natively), payload.
+    package static let toCheck = PreparedQuery(
+        name: "models.to_check",
+        """
+        SELECT m.model_id, m.series_id, m.source, (m.params ->> 'nu')::float8 AS nu, m.payload
+        FROM pgscorer.models m JOIN pgscorer.series s USING (series_id)
+        WHERE ($1::int8[] IS NULL OR m.model_id = ANY($1)) AND s.device LIKE $2 AND s.sensor LIKE $3 AND m.model_id > $4
+        ORDER BY m.model_id LIMIT $5
+        """)
+
+    /// Records the health of models $1: verdicts $2, reasons $3 (JSON texts).
+    package static let recordHealth = PreparedQuery(
+        name: "models.record_health",
+        """
+        UPDATE pgscorer.models m SET health = h.health, health_reasons = h.reasons::jsonb, health_checked_at = now()
+        FROM unnest($1::int8[], $2::text[], $3::text[]) AS h(model_id, health, reasons)
+        WHERE m.model_id = h.model_id
         """)
 
     /// Model versions of the series matching device LIKE $1 and sensor LIKE $2, only
@@ -46,7 +71,7 @@ package enum ModelQueries {
         name: "models.versions",
         """
         SELECT model_id, device, sensor, version, active, kernel, n_features, n_support, source, params::text AS params,
-               checksum, payload_bytes, training_rows, fit_seconds, created_at
+               checksum, payload_bytes, training_rows, fit_seconds, created_at, health, health_reasons::text AS health_reasons
         FROM pgscorer.model_versions
         WHERE device LIKE $1 AND sensor LIKE $2 AND (active OR NOT $3)
         ORDER BY device, sensor, version DESC
@@ -57,7 +82,8 @@ package enum ModelQueries {
         name: "models.version",
         """
         SELECT v.model_id, v.device, v.sensor, v.version, v.active, v.kernel, v.n_features, v.n_support, v.source,
-               v.params::text AS params, v.checksum, v.payload_bytes, v.training_rows, v.fit_seconds, v.created_at, m.payload
+               v.params::text AS params, v.checksum, v.payload_bytes, v.training_rows, v.fit_seconds, v.created_at,
+               v.health, v.health_reasons::text AS health_reasons, m.payload
         FROM pgscorer.model_versions v JOIN pgscorer.models m USING (model_id)
         WHERE v.model_id = $1
         """)

@@ -37,6 +37,11 @@ package enum ReadingQueries {
     package static let ensurePartitions = PreparedQuery(
         name: "readings.ensure_partitions", "SELECT pgscorer.ensure_partitions($1, $2)")
 
+    /// The newest $2 readings of series $1 (a model's evidence): features.
+    package static let latestFeatures = PreparedQuery(
+        name: "readings.latest_features",
+        "SELECT features FROM (SELECT ts, features FROM pgscorer.readings WHERE series_id = $1 ORDER BY ts DESC LIMIT $2) r ORDER BY ts")
+
     /// The session's staging table for a careful load, and the table of its distinct
     /// keys (both emptied at commit).
     package static let createStage: SQLText = """

@@ -8,7 +8,7 @@ struct ModelsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "models",
         abstract: "Import, list, show, export and activate per-series models.",
-        subcommands: [Import.self, List.self, Show.self, Export.self, Activate.self])
+        subcommands: [Import.self, List.self, Show.self, Check.self, Export.self, Activate.self])
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -29,6 +29,7 @@ struct ModelsCommand: AsyncParsableCommand {
         @Option(name: .customLong("name-pattern"), help: "File name (without .json) carrying {device} and {sensor}.")
         var namePattern: String?
         @Flag(name: .customLong("no-activate"), help: "Store the versions without making them active.") var noActivate = false
+        @Flag(help: "Activate even a model whose health check fails.") var force = false
 
         func validate() throws {
             if let namePattern {
@@ -50,13 +51,20 @@ struct ModelsCommand: AsyncParsableCommand {
             }
             var failures = 0
             try await global.withDatabase { session in
-                let modelImport = ModelImport(store: ModelStore(connection: session.connection), series: series, activate: !noActivate)
+                let modelImport = ModelImport(
+                    store: ModelStore(connection: session.connection), series: series, activate: !noActivate, force: force)
                 try await modelImport.run(files) { file, outcome in
                     switch outcome {
                     case .success(let imported):
                         print(
                             "ok      \(file): model \(imported.stored.modelID), version \(imported.stored.version) of \(imported.device)/\(imported.sensor)"
-                                + " (\(imported.kernel), \(imported.supportVectors) support vectors)\(imported.stored.active ? ", active" : "")")
+                                + " (\(imported.kernel), \(imported.supportVectors) support vectors, health \(imported.stored.health.verdict.rawValue))"
+                            + (imported.stored.active ? ", active" : ""))
+                        if !imported.stored.active && !noActivate {
+                            print("        not activated: its health check failed (\(imported.stored.health.reasons.joined(separator: "; "))); --force activates it")
+                        } else if imported.stored.health.verdict == .warn {
+                            print("        health warning: \(imported.stored.health.reasons.joined(separator: "; "))")
+                        }
                     case .failure(let error):
                         failures += 1
                         print("failed  \(file): \(error)")
@@ -84,10 +92,10 @@ struct ModelsCommand: AsyncParsableCommand {
             if versions.isEmpty && format == .table {
                 return print("no model version matches \(selection.selector)\(active ? " (active only)" : "")")
             }
-            let header = ["model", "device", "sensor", "version", "active", "kernel", "features", "SVs", "source", "created (UTC)"]
+            let header = ["model", "device", "sensor", "version", "active", "health", "kernel", "features", "SVs", "source", "created (UTC)"]
             let rows = versions.map { model in
-                ["\(model.modelID)", model.device, model.sensor, "\(model.version)", model.active ? "yes" : "", model.kernel,
-                 "\(model.features)", "\(model.supportVectors)", model.source, String(model.createdAt.description.prefix(19))]
+                ["\(model.modelID)", model.device, model.sensor, "\(model.version)", model.active ? "yes" : "", model.health ?? "-",
+                 model.kernel, "\(model.features)", "\(model.supportVectors)", model.source, String(model.createdAt.description.prefix(19))]
             }
             try printTable(format, header: header, rows: rows, json: versions)
         }
@@ -126,6 +134,7 @@ struct ModelsCommand: AsyncParsableCommand {
             print("source: \(version.source), payload \(version.payloadBytes) bytes, sha256 \(version.checksum)")
             if let rows = version.trainingRows { print("trained on \(rows) readings in \(String(format: "%.3f", version.fitSeconds ?? 0)) s") }
             print("params: \(version.params)")
+            print("health: \(version.health ?? "not checked")\(version.healthReasons == "[]" ? "" : " \(version.healthReasons)")")
             switch model {
             case .success(let model):
                 print("kernel \(model.kernel.rawValue), gamma \(model.gamma), coef0 \(model.coef0), degree \(model.degree), \(model.featureCount) features, \(model.supportVectorCount) support vectors, intercept \(model.intercept), scaler \(Self.scalerName(model))")
@@ -162,13 +171,50 @@ struct ModelsCommand: AsyncParsableCommand {
         }
     }
 
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check models' health (ok, warn or fail, with reasons) and record it on their rows.",
+            discussion: """
+                Evidence: the series' newest readings for models PgScorer trained, else probes derived from the model (its
+                support vectors, points between them, the centre of its data and points far outside). fail: flags (almost)
+                everything, a constant decision function, or one that cannot be positive; warn: flags nothing, a gamma that
+                makes every point an island or all points alike, a training anomaly rate far from nu. Exit 1 when a checked
+                model fails. SQL: SELECT * FROM pgscorer.unhealthy_models;
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Model ids (default: the selected series' models).") var modelIDs: [Int64] = []
+        @OptionGroup var selection: SelectionOptions
+        @Flag(help: "Every model of every series.") var all = false
+        @Option(help: "table, csv or json.") var format: OutputFormat = .table
+
+        func validate() throws {
+            guard all || !modelIDs.isEmpty || selection.device != nil || selection.sensor != nil else {
+                throw ValidationError("name models by id, or select them with --device/--sensor, or give --all")
+            }
+        }
+
+        func run() async throws {
+            let checked = try await global.withDatabase {
+                try await ModelCheck(connection: $0.connection).run(ids: modelIDs.isEmpty ? nil : modelIDs, selector: selection.selector)
+            }
+            let rows = checked.map { ["\($0.modelID)", $0.verdict, $0.evidence, $0.reasons.joined(separator: "; ")] }
+            try printTable(format, header: ["model", "health", "evidence", "reasons"], rows: rows, json: checked)
+            if format == .table {
+                let counts = Dictionary(grouping: checked, by: \.verdict).mapValues(\.count)
+                print("checked \(checked.count) model(s): \(counts["ok"] ?? 0) ok, \(counts["warn"] ?? 0) warn, \(counts["fail"] ?? 0) fail")
+            }
+            if checked.contains(where: { $0.verdict == "fail" }) { throw ExitCode(1) }
+        }
+    }
+
     struct Activate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Make a model version the active one for its series.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Model id.") var modelID: Int64
+        @Flag(help: "Activate even a model whose health check failed.") var force = false
 
         func run() async throws {
-            try await global.withDatabase { try await ModelStore(connection: $0.connection).activate(modelID) }
+            try await global.withDatabase { try await ModelStore(connection: $0.connection).activate(modelID, force: force) }
             print("model \(modelID) is active")
         }
     }

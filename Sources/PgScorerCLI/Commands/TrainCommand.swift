@@ -29,6 +29,7 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(name: .customLong("min-readings"), help: "Skip series with fewer readings.") var minReadings = 10
     @Option(help: "Series trained at once. Default: the number of cores.") var parallel = ProcessInfo.processInfo.activeProcessorCount
     @Flag(name: .customLong("no-activate"), help: "Store the new versions without activating them.") var noActivate = false
+    @Flag(help: "Activate new versions even when their health check fails.") var force = false
     @Option(help: "table or json: how to print the summary.") var format: OutputFormat = .table
 
     func validate() throws {
@@ -57,13 +58,18 @@ struct TrainCommand: AsyncParsableCommand {
         let summary = try await global.withDatabase { session in
             let targets = try await SeriesTraining.Target.matching(selection.selector, on: session.connection)
             guard !targets.isEmpty else { throw PgScorerError(.notFound, "no series matches \(selection.selector)") }
-            let training = SeriesTraining(
+            var training = SeriesTraining(
                 databaseURL: session.databaseURL, trainer: trainer, range: range, minReadings: minReadings, activate: !noActivate,
                 logger: session.logger)
+            training.force = force
             return try await training.run(targets, parallel: parallel, progress: isatty(STDERR_FILENO) == 1)
         }
         if format == .json { return try JSONOutput.print(summary) }
         print("trained \(summary.trained) model(s), skipped \(summary.skipped.count) series, in \(String(format: "%.1f", summary.seconds)) s")
         for skipped in summary.skipped.prefix(20) { print("  skipped \(skipped.series): \(skipped.reason)") }
+        if !summary.notActivated.isEmpty {
+            print("\(summary.notActivated.count) new version(s) failed their health check and were stored but not activated (--force activates them):")
+            for failed in summary.notActivated.prefix(20) { print("  \(failed.series): \(failed.reason)") }
+        }
     }
 }
