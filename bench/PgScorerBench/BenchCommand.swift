@@ -6,5 +6,5 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pgscorer-bench",
         abstract: "PgScorer benchmarks with their baselines measured in the same run (see bench/README.md).",
-        subcommands: [CopyBench.self, KernelsBench.self, TrainBench.self])
+        subcommands: [CopyBench.self, HealthBench.self, KernelsBench.self, TrainBench.self])
 }
