@@ -46,6 +46,12 @@ struct BadInputTests {
             let huge = try temporaryFile("huge.csv", "device,sensor,ts,v\npump-1,temp,2026-11-24T00:00:00Z," + String(repeating: "9", count: 2_000_000) + "\n")
             let tooLong = try await PgScorerProcess.run(["ingest", huge], database: fixture.database)
             #expect(tooLong.status != 0 && tooLong.output.contains("line 2: longer than"), "\(tooLong.output)")
+            let skipped = try temporaryFile(
+                "huge-then-good.csv",
+                "device,sensor,ts,v\npump-1,temp,2026-11-24T00:00:00Z," + String(repeating: "9", count: 2_000_000) + "\npump-1,temp,2026-11-24T00:01:00Z,1\n")
+            let goesOn = try await PgScorerProcess.run(["ingest", skipped, "--skip-bad"], database: fixture.database, timeout: .seconds(60))
+            #expect(goesOn.status == 0 && goesOn.output.contains("1 readings read, 1 new") && goesOn.output.contains("1 rejected"), "\(goesOn.output)")
+            try await fixture.connection.execute("DELETE FROM pgscorer.readings")
             #expect(try await fixture.count("SELECT count(*) FROM pgscorer.readings") == 0)
         }
     }

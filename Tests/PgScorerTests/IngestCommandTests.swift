@@ -154,6 +154,11 @@ struct RealDataTests {
             let withHeader = try temporaryFile("nyc_taxi.csv", "timestamp,value\n2014-07-01 00:00:00,10844\n2014-07-01 00:30:00,8127\n")
             let a = try await PgScorerProcess.run(["ingest", withHeader, "--device", "nyc", "--sensor", "taxi"], database: fixture.database)
             #expect(a.status == 0 && a.output.contains("2 readings read, 2 new"), "\(a.output)")
+            let headerless = try temporaryFile("plain.csv", "2014-07-01T01:00:00Z,7\n2014-07-01t01:30:00z,8\n")
+            let h = try await PgScorerProcess.run(["ingest", headerless, "--device", "nyc", "--sensor", "taxi"], database: fixture.database)
+            #expect(h.status == 0 && h.output.contains("2 readings read, 2 new"), "a first line that is a reading is no header: \(h.output)")
+            try await fixture.connection.execute(
+                "DELETE FROM pgscorer.readings WHERE series_id = (SELECT series_id FROM pgscorer.series WHERE device = 'nyc') AND ts >= '2014-07-01T01:00:00Z'")
             let epochSeconds = try temporaryFile("s.csv", "1404172800;1.5;2\n1404174600;1.6;2.1\n")
             let b = try await PgScorerProcess.run(
                 ["ingest", epochSeconds, "--device", "pump-9", "--sensor", "temp", "--delimiter", ";"], database: fixture.database)

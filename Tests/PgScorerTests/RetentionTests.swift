@@ -61,6 +61,24 @@ struct RetentionTests {
             let runs = try await PgScorerProcess.run(["prune", "--runs", "7d"], database: fixture.database)
             #expect(runs.output.contains("removed 3 job_runs"), "\(runs.output)")
 
+            // A schedule's newest tick stays, however old: it is how the scheduler knows what fired.
+            try await fixture.connection.executeScript("""
+                INSERT INTO pgscorer.schedules (name, cron, "window", created_at) VALUES ('monthly', '0 0 1 * *', '1 day', now() - interval '90 days');
+                INSERT INTO pgscorer.schedule_runs (schedule_id, scheduled_for, fired_by)
+                SELECT schedule_id, now() - interval '1 day' * d, 'test' FROM pgscorer.schedules, (VALUES (40), (70)) AS t(d);
+                """)
+            let ticks = try await PgScorerProcess.run(["prune", "--runs", "30d"], database: fixture.database)
+            #expect(ticks.output.contains("removed 1 schedule_runs"), "\(ticks.output)")
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.schedule_runs") == 1)
+            for sql in ["SELECT pgscorer.drop_old_partitions('readings', '-100 years')", "SELECT pgscorer.prune('jobs', '-1 day', 10)"] {
+                do {
+                    _ = try await fixture.connection.query(PostgresQuery(SQLText(unsafeSQL: sql)))
+                    Issue.record("\(sql) was accepted")
+                } catch let error as PostgresError {
+                    #expect(error.message.contains("at least"), "\(error.message)")
+                }
+            }
+
             // The maintenance task, in batches of one.
             try await Self.agedFleet(fixture, daysAgo: 10)
             var retention = Retention()

@@ -5,10 +5,12 @@
 ALTER TABLE pgscorer.readings DROP CONSTRAINT readings_series_id_n_features_fkey;
 
 CREATE FUNCTION pgscorer.readings_check_series() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pgscorer AS $$
 DECLARE
     bad record;
 BEGIN
+    -- As the foreign key did: the series stay until this transaction ends.
+    PERFORM 1 FROM pgscorer.series WHERE series_id IN (SELECT DISTINCT series_id FROM new_readings) FOR KEY SHARE;
     SELECT n.series_id, n.n_features, s.n_features AS series_features INTO bad
     FROM new_readings n LEFT JOIN pgscorer.series s ON s.series_id = n.series_id
     WHERE s.series_id IS NULL OR s.n_features <> n.n_features
@@ -50,6 +52,8 @@ DO $$
 BEGIN
     IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'pgscorer_ingest') THEN
         GRANT SELECT, UPDATE (features) ON pgscorer.readings TO pgscorer_ingest;
+        -- Finding or creating a series returns its row even when a concurrent load made it.
+        GRANT UPDATE (device) ON pgscorer.series TO pgscorer_ingest;
     END IF;
 END
 $$;

@@ -69,6 +69,9 @@ DECLARE
     removed bigint;
 BEGIN
     IF older_than IS NULL THEN RETURN 0; END IF;
+    IF older_than < interval '1 minute' THEN
+        RAISE EXCEPTION 'prune: an age of % would remove what is current; at least 1 minute', older_than;
+    END IF;
     IF kind = 'jobs' THEN
         IF dry_run THEN
             SELECT count(*) INTO removed FROM pgscorer.jobs
@@ -88,13 +91,16 @@ BEGIN
             SELECT run_id FROM pgscorer.job_runs WHERE finished_at < now() - older_than
             ORDER BY finished_at LIMIT batch_size FOR UPDATE SKIP LOCKED);
     ELSIF kind = 'schedule_runs' THEN
+        -- A schedule's newest tick always stays: it is how the scheduler knows what fired.
         IF dry_run THEN
-            SELECT count(*) INTO removed FROM pgscorer.schedule_runs WHERE scheduled_for < now() - older_than;
+            SELECT count(*) INTO removed FROM pgscorer.schedule_runs r WHERE r.scheduled_for < now() - older_than
+              AND r.scheduled_for < (SELECT max(n.scheduled_for) FROM pgscorer.schedule_runs n WHERE n.schedule_id = r.schedule_id);
             RETURN removed;
         END IF;
         DELETE FROM pgscorer.schedule_runs WHERE (schedule_id, scheduled_for) IN (
-            SELECT schedule_id, scheduled_for FROM pgscorer.schedule_runs WHERE scheduled_for < now() - older_than
-            ORDER BY scheduled_for LIMIT batch_size FOR UPDATE SKIP LOCKED);
+            SELECT r.schedule_id, r.scheduled_for FROM pgscorer.schedule_runs r WHERE r.scheduled_for < now() - older_than
+              AND r.scheduled_for < (SELECT max(n.scheduled_for) FROM pgscorer.schedule_runs n WHERE n.schedule_id = r.schedule_id)
+            ORDER BY r.scheduled_for LIMIT batch_size FOR UPDATE SKIP LOCKED);
     ELSE
         RAISE EXCEPTION 'prune: unknown kind %', kind;
     END IF;
@@ -117,6 +123,9 @@ BEGIN
         RAISE EXCEPTION 'drop_old_partitions: % is not partitioned by PgScorer', parent;
     END IF;
     IF older_than IS NULL THEN RETURN; END IF;
+    IF older_than < interval '1 day' THEN
+        RAISE EXCEPTION 'drop_old_partitions: an age of % would drop current partitions; at least 1 day', older_than;
+    END IF;
     PERFORM set_config('lock_timeout', '2s', true);
     FOR part IN
         SELECT c.relname FROM pg_inherits i

@@ -649,10 +649,12 @@ $$;
 ALTER TABLE pgscorer.readings DROP CONSTRAINT readings_series_id_n_features_fkey;
 
 CREATE FUNCTION pgscorer.readings_check_series() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pgscorer AS $$
 DECLARE
     bad record;
 BEGIN
+    -- As the foreign key did: the series stay until this transaction ends.
+    PERFORM 1 FROM pgscorer.series WHERE series_id IN (SELECT DISTINCT series_id FROM new_readings) FOR KEY SHARE;
     SELECT n.series_id, n.n_features, s.n_features AS series_features INTO bad
     FROM new_readings n LEFT JOIN pgscorer.series s ON s.series_id = n.series_id
     WHERE s.series_id IS NULL OR s.n_features <> n.n_features
@@ -694,6 +696,8 @@ DO $$
 BEGIN
     IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'pgscorer_ingest') THEN
         GRANT SELECT, UPDATE (features) ON pgscorer.readings TO pgscorer_ingest;
+        -- Finding or creating a series returns its row even when a concurrent load made it.
+        GRANT UPDATE (device) ON pgscorer.series TO pgscorer_ingest;
     END IF;
 END
 $$;
@@ -773,6 +777,9 @@ DECLARE
     removed bigint;
 BEGIN
     IF older_than IS NULL THEN RETURN 0; END IF;
+    IF older_than < interval '1 minute' THEN
+        RAISE EXCEPTION 'prune: an age of % would remove what is current; at least 1 minute', older_than;
+    END IF;
     IF kind = 'jobs' THEN
         IF dry_run THEN
             SELECT count(*) INTO removed FROM pgscorer.jobs
@@ -792,13 +799,16 @@ BEGIN
             SELECT run_id FROM pgscorer.job_runs WHERE finished_at < now() - older_than
             ORDER BY finished_at LIMIT batch_size FOR UPDATE SKIP LOCKED);
     ELSIF kind = 'schedule_runs' THEN
+        -- A schedule's newest tick always stays: it is how the scheduler knows what fired.
         IF dry_run THEN
-            SELECT count(*) INTO removed FROM pgscorer.schedule_runs WHERE scheduled_for < now() - older_than;
+            SELECT count(*) INTO removed FROM pgscorer.schedule_runs r WHERE r.scheduled_for < now() - older_than
+              AND r.scheduled_for < (SELECT max(n.scheduled_for) FROM pgscorer.schedule_runs n WHERE n.schedule_id = r.schedule_id);
             RETURN removed;
         END IF;
         DELETE FROM pgscorer.schedule_runs WHERE (schedule_id, scheduled_for) IN (
-            SELECT schedule_id, scheduled_for FROM pgscorer.schedule_runs WHERE scheduled_for < now() - older_than
-            ORDER BY scheduled_for LIMIT batch_size FOR UPDATE SKIP LOCKED);
+            SELECT r.schedule_id, r.scheduled_for FROM pgscorer.schedule_runs r WHERE r.scheduled_for < now() - older_than
+              AND r.scheduled_for < (SELECT max(n.scheduled_for) FROM pgscorer.schedule_runs n WHERE n.schedule_id = r.schedule_id)
+            ORDER BY r.scheduled_for LIMIT batch_size FOR UPDATE SKIP LOCKED);
     ELSE
         RAISE EXCEPTION 'prune: unknown kind %', kind;
     END IF;
@@ -821,6 +831,9 @@ BEGIN
         RAISE EXCEPTION 'drop_old_partitions: % is not partitioned by PgScorer', parent;
     END IF;
     IF older_than IS NULL THEN RETURN; END IF;
+    IF older_than < interval '1 day' THEN
+        RAISE EXCEPTION 'drop_old_partitions: an age of % would drop current partitions; at least 1 day', older_than;
+    END IF;
     PERFORM set_config('lock_timeout', '2s', true);
     FOR part IN
         SELECT c.relname FROM pg_inherits i

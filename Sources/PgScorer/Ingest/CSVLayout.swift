@@ -38,7 +38,7 @@ package enum CSVLayout: Equatable {
             guard names.count >= 2 else {
                 throw HeaderError(description: "a file of one series needs a timestamp column and at least one value column; got \(header.joined(separator: ","))")
             }
-            return .single(featureCount: names.count - 1, hasHeader: !isTimestamp(names[0]))
+            return .single(featureCount: names.count - 1, hasHeader: !isTimestamp(header[0].trimmingCharacters(in: .whitespaces)))
         }
         let wideHeader = names.count >= 4 && names[0] == "device" && names[1] == "sensor" && names[2] == "ts"
         func column(_ candidates: [String], _ role: String) throws(HeaderError) -> Int {

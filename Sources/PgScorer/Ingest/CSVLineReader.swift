@@ -115,7 +115,23 @@ package struct CSVLineReader {
                 position = newline + 1
                 return line
             }
-            if buffer.count - position > Self.maxLineBytes { throw .lineTooLong(line: lineNumber + 1) }
+            if buffer.count - position > Self.maxLineBytes {
+                // Skip the rest of the line, so that a reader that reports it can go on.
+                while true {
+                    if let newline = buffer[position...].firstIndex(of: UInt8(ascii: "\n")) {
+                        position = newline + 1
+                        break
+                    }
+                    buffer.removeAll(keepingCapacity: true)
+                    position = 0
+                    if finished { break }
+                    let chunk = handle.readData(ofLength: 1 << 20)
+                    bytesRead += chunk.count
+                    if chunk.isEmpty { finished = true } else { buffer.append(contentsOf: chunk) }
+                }
+                lineNumber += 1
+                throw .lineTooLong(line: lineNumber)
+            }
             if finished {
                 guard position < buffer.count else { return nil }
                 let line = buffer[position...]

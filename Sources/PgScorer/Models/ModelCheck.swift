@@ -2,12 +2,10 @@ import Kernels
 import PgClient
 
 /// `pgscorer models check`: the health of stored models, recomputed and recorded. The
-/// evidence is the series' newest readings for natively trained models (PgScorer has
-/// their data), probes derived from the model otherwise.
+/// evidence is the training readings of models PgScorer trained (their time range is in
+/// the model's params, and they are still stored), probes derived from the model otherwise.
 package struct ModelCheck: Sendable {
     package let connection: PostgresConnection
-    /// How many of a series' newest readings a native model is checked on.
-    package var evidenceReadings: Int32 = 2_000
 
     package init(connection: PostgresConnection) { self.connection = connection }
 
@@ -38,9 +36,10 @@ package struct ModelCheck: Sendable {
                     continue
                 }
                 var evidence: [Double]?
-                if try row.decode("source") as String == "native" {
+                if let from: PostgresTimestamp = try row.decode("trained_from"), let until: PostgresTimestamp = try row.decode("trained_until") {
                     var features: [Double] = []
-                    for reading in try await connection.query(ReadingQueries.latestFeatures.bind(try row.decode("series_id") as Int64, evidenceReadings)) {
+                    let end = PostgresTimestamp(microsecondsSince2000: until.microsecondsSince2000 + 1)
+                    for reading in try await connection.query(ReadingQueries.trainingFeatures.bind(try row.decode("series_id") as Int64, from, end)) {
                         _ = try reading.appendFloat8Array(0, to: &features)
                     }
                     if features.count >= model.featureCount { evidence = features }

@@ -131,7 +131,8 @@ package struct SeriesTraining: Sendable {
             return .skipped(name, "\(error)")
         }
         let seconds = (ContinuousClock.now - started).seconds
-        let params = TrainingParams(trainer: trainer, report: fit.report)
+        let params = TrainingParams(
+            trainer: trainer, report: fit.report, trainedFrom: try rows.first?.decode(1), trainedUntil: try rows.last?.decode(1))
         let health = ModelHealth.check(fit.model, trainingData: data, nu: trainer.nu)
         let stored = try await ModelStore(connection: connection).add(
             fit.model, device: target.device, sensor: target.sensor, source: "native", paramsJSON: params.json,
@@ -154,6 +155,9 @@ struct TrainingParams: Encodable {
     let scaler: String
     let tol: Double
     let iterations: Int
+    /// The first and last training reading: where `models check` finds the training data again.
+    let trainedFrom: PostgresTimestamp?
+    let trainedUntil: PostgresTimestamp?
 
     /// `scale`, `auto`, or the number given.
     enum Gamma: Encodable {
@@ -169,7 +173,9 @@ struct TrainingParams: Encodable {
         }
     }
 
-    init(trainer: OneClassSVMTrainer, report: OneClassSVMTrainer.Report) {
+    init(trainer: OneClassSVMTrainer, report: OneClassSVMTrainer.Report, trainedFrom: PostgresTimestamp?, trainedUntil: PostgresTimestamp?) {
+        self.trainedFrom = trainedFrom
+        self.trainedUntil = trainedUntil
         nu = trainer.nu
         gamma =
             switch trainer.gamma {

@@ -45,12 +45,14 @@ package enum ModelQueries {
         name: "models.health", "SELECT health, health_reasons::text AS reasons FROM pgscorer.models WHERE model_id = $1")
 
     /// The models to check: ids $1 (NULL: by selector), of series matching device LIKE $2
-    /// and sensor LIKE $3, after model id $4 (pages of $5): model_id, series_id, source,
-    /// nu (from params, when trained natively), payload.
+    /// and sensor LIKE $3, after model id $4 (pages of $5): model_id, series_id, nu,
+    /// trained_from and trained_until (from params, when PgScorer trained it), payload.
     package static let toCheck = PreparedQuery(
         name: "models.to_check",
         """
-        SELECT m.model_id, m.series_id, m.source, (m.params ->> 'nu')::float8 AS nu, m.payload
+        SELECT m.model_id, m.series_id, (m.params ->> 'nu')::float8 AS nu,
+               (m.params ->> 'trained_from')::timestamptz AS trained_from, (m.params ->> 'trained_until')::timestamptz AS trained_until,
+               m.payload
         FROM pgscorer.models m JOIN pgscorer.series s USING (series_id)
         WHERE ($1::int8[] IS NULL OR m.model_id = ANY($1)) AND s.device LIKE $2 AND s.sensor LIKE $3 AND m.model_id > $4
         ORDER BY m.model_id LIMIT $5

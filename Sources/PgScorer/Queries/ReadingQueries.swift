@@ -18,12 +18,12 @@ package enum ReadingQueries {
         ) r
         """)
 
-    /// The features of series $1 in [$2, $3) (NULL bounds are open), oldest first: a
-    /// model's training data.
+    /// The features (column 0) and times (column 1) of series $1 in [$2, $3) (NULL
+    /// bounds are open), oldest first: a model's training data.
     package static let trainingFeatures = PreparedQuery(
         name: "readings.training_features",
         """
-        SELECT features FROM pgscorer.readings
+        SELECT features, ts FROM pgscorer.readings
         WHERE series_id = $1 AND ts >= coalesce($2::timestamptz, '-infinity') AND ts < coalesce($3::timestamptz, 'infinity')
         ORDER BY ts
         """)
@@ -36,11 +36,6 @@ package enum ReadingQueries {
     /// Makes the monthly partitions [$1, $2] needs.
     package static let ensurePartitions = PreparedQuery(
         name: "readings.ensure_partitions", "SELECT pgscorer.ensure_partitions($1, $2)")
-
-    /// The newest $2 readings of series $1 (a model's evidence): features.
-    package static let latestFeatures = PreparedQuery(
-        name: "readings.latest_features",
-        "SELECT features FROM (SELECT ts, features FROM pgscorer.readings WHERE series_id = $1 ORDER BY ts DESC LIMIT $2) r ORDER BY ts")
 
     /// The session's staging table for a careful load, and the table of its distinct
     /// keys (both emptied at commit).

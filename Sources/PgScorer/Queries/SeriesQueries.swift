@@ -17,14 +17,9 @@ package enum SeriesQueries {
     package static let findOrCreate = PreparedQuery(
         name: "series.find_or_create",
         """
-        WITH inserted AS (
-            INSERT INTO pgscorer.series (device, sensor, n_features) VALUES ($1, $2, $3)
-            ON CONFLICT (device, sensor) DO NOTHING
-            RETURNING series_id, n_features
-        )
-        SELECT series_id, n_features, true AS created FROM inserted
-        UNION ALL
-        SELECT series_id, n_features, false FROM pgscorer.series WHERE device = $1 AND sensor = $2
+        INSERT INTO pgscorer.series (device, sensor, n_features) VALUES ($1, $2, $3)
+        ON CONFLICT (device, sensor) DO UPDATE SET device = EXCLUDED.device  -- returns the row even if another load just made it
+        RETURNING series_id, n_features, xmax = 0 AS created
         """)
 
     /// Locks series $1 for the rest of the transaction (serialises its model versions).
@@ -32,11 +27,11 @@ package enum SeriesQueries {
         name: "series.lock", "SELECT 1 FROM pgscorer.series WHERE series_id = $1 FOR UPDATE")
 
     /// Creates the series of the staged readings that are new (feature count from the
-    /// earliest reading); one row per new series.
+    /// first line, as the fast way takes it); one row per new series.
     package static let createFromStage: SQLText = """
         INSERT INTO pgscorer.series (device, sensor, n_features)
         SELECT DISTINCT ON (device, sensor) device, sensor, cardinality(features)
-        FROM pgscorer_reading_stage ORDER BY device, sensor, ts
+        FROM pgscorer_reading_stage ORDER BY device, sensor, line
         ON CONFLICT (device, sensor) DO NOTHING
         RETURNING series_id
         """

@@ -65,7 +65,7 @@ package struct TimestampParser: Sendable {
         let month = try number(2)
         try expect(UInt8(ascii: "-"))
         let day = try number(2)
-        guard index < bytes.count, bytes[index] == UInt8(ascii: "T") || bytes[index] == UInt8(ascii: " ") else {
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "T") || bytes[index] == UInt8(ascii: "t") || bytes[index] == UInt8(ascii: " ") else {
             throw .malformed(String(text))
         }
         index += 1
