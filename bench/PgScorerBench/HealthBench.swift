@@ -29,7 +29,7 @@ struct HealthBench: AsyncParsableCommand {
         }
         let fleet = (0..<models).map { distinct[$0 % distinct.count] }
         var verdicts: [ModelHealth.Verdict: Int] = [:]
-        let measured = try await Measurement.run(runs) {
+        let measured = await Measurement.run(runs) {
             verdicts = [:]
             for model in fleet { verdicts[ModelHealth.check(model).verdict, default: 0] += 1 }
         }
