@@ -170,6 +170,8 @@ struct ModelHealthCommandTests {
             #expect(imported.output.contains("health fail") && imported.output.contains("not activated") && imported.output.contains("cannot be positive"), "\(imported.output)")
             #expect(try await fixture.count("SELECT count(*) FROM pgscorer.models WHERE active") == 0)
             #expect(try await fixture.count("SELECT count(*) FROM pgscorer.unhealthy_models WHERE health = 'fail'") == 1)
+            let status = try await PgScorerProcess.run(["status"], database: fixture.database)
+            #expect(status.output.contains("model health: 1 fail (0 active anyway), 0 warn"), "\(status.output)")
             let modelID = try await fixture.count("SELECT model_id FROM pgscorer.models")
             let refused = try await PgScorerProcess.run(["models", "activate", "\(modelID)"], database: fixture.database)
             #expect(refused.status == 1 && refused.output.contains("failed its health check") && refused.output.contains("--force"), "\(refused.output)")

@@ -29,6 +29,13 @@ package enum ReportQueries {
         FROM pgscorer.recent_failures ORDER BY finished_at DESC LIMIT $1
         """)
 
+    /// Model versions by health: warn, fail, and active_fail (failing models forced active).
+    package static let modelHealth: SQLText = """
+        SELECT count(*) FILTER (WHERE health = 'warn') AS warn, count(*) FILTER (WHERE health = 'fail') AS fail,
+               count(*) FILTER (WHERE health = 'fail' AND active) AS active_fail
+        FROM pgscorer.models
+        """
+
     /// Anomalies by the active models per device and sensor in [$1, $2) (NULL: open),
     /// devices LIKE $3 and sensors LIKE $4.
     package static let seriesAnomalies = PreparedQuery(

@@ -9,6 +9,15 @@ package struct StatusReport: Sendable, Encodable {
     package let workers: [WorkerStatus]
     package let schedules: [ScheduleOverview]
     package let recentFailures: [FailedAttempt]
+    /// Model versions whose health check warns or fails (`pgscorer.unhealthy_models`).
+    package let unhealthyModels: UnhealthyModels
+
+    package struct UnhealthyModels: Sendable, Encodable {
+        package let warn: Int
+        package let fail: Int
+        /// Failing models that are active anyway (forced).
+        package let activeFail: Int
+    }
 
     package struct QueueState: Sendable, Encodable {
         package let state: String
@@ -64,10 +73,13 @@ package struct StatusReport: Sendable, Encodable {
     /// Reads the report; `failureLimit` bounds the recent failures.
     package static func load(from connection: PostgresConnection, failureLimit: Int = 10) async throws -> StatusReport {
         let queue = try await connection.query(ReportQueries.queueDepth.bind()).map(QueueState.init(row:))
+        let health = try await connection.query(PostgresQuery(ReportQueries.modelHealth)).single()
         return StatusReport(
             queue: queue, oldestWaitSeconds: queue.map(\.oldestWaitSeconds).max() ?? 0,
             workers: try await connection.query(ReportQueries.workerHealth.bind()).map(WorkerStatus.init(row:)),
             schedules: try await ScheduleOverview.all(on: connection),
-            recentFailures: try await connection.query(ReportQueries.recentFailures.bind(failureLimit)).map(FailedAttempt.init(row:)))
+            recentFailures: try await connection.query(ReportQueries.recentFailures.bind(failureLimit)).map(FailedAttempt.init(row:)),
+            unhealthyModels: UnhealthyModels(
+                warn: try health.decode("warn"), fail: try health.decode("fail"), activeFail: try health.decode("active_fail")))
     }
 }

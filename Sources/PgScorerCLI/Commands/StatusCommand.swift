@@ -33,6 +33,9 @@ struct StatusCommand: AsyncParsableCommand {
         for schedule in status.schedules {
             print("  \(schedule.name) (\(schedule.enabled ? schedule.timing : "disabled")): last tick \(schedule.lastTick?.description ?? "never"), next \(schedule.nextTick?.description ?? "-")")
         }
+        let models = status.unhealthyModels
+        print("model health: " + (models.warn + models.fail == 0 ? "no model warns or fails" :
+            "\(models.fail) fail (\(models.activeFail) active anyway), \(models.warn) warn — SELECT * FROM pgscorer.unhealthy_models"))
         print("recent failures:\(status.recentFailures.isEmpty ? " none" : "")")
         for failure in status.recentFailures {
             print("  job \(failure.jobID) \(failure.device)/\(failure.sensor) attempt \(failure.attempt) \(failure.outcome): \(failure.error)")
