@@ -95,6 +95,10 @@ package enum JobQueries {
             FROM finished f
             JOIN unnest($1::int8[], $4::timestamptz[], $5::int4[], $6::int4[], $7::float8[])
                 AS r(job_id, started_at, rows_scored, anomalies, duration_ms) USING (job_id)
+        ), reset AS (
+            -- A completed job ends its series' run of failures (a held series stays held).
+            DELETE FROM pgscorer.series_failures f USING finished
+            WHERE f.series_id = finished.series_id AND f.held_since IS NULL
         )
         SELECT coalesce((SELECT array_agg(job_id) FROM finished), '{}'::int8[])
         """))
@@ -120,6 +124,13 @@ package enum JobQueries {
             INSERT INTO pgscorer.job_runs (job_id, series_id, attempt, worker_id, started_at, outcome, duration_ms, error)
             SELECT job_id, series_id, attempt, $6, $7, CASE WHEN state = 'failed' THEN 'failed' ELSE 'retry' END::pgscorer.run_outcome, $8, $3
             FROM failed
+        ), counted AS (
+            -- A permanent failure counts toward the series' quarantine; a transient one never does.
+            INSERT INTO pgscorer.series_failures AS f (series_id, consecutive, last_error, last_job_id, held_since)
+            SELECT series_id, 1, $3, job_id, CASE WHEN pgscorer.quarantine_after() <= 1 THEN now() END FROM failed WHERE $5
+            ON CONFLICT (series_id) DO UPDATE
+            SET consecutive = f.consecutive + 1, last_error = EXCLUDED.last_error, last_job_id = EXCLUDED.last_job_id, failed_at = now(),
+                held_since = coalesce(f.held_since, CASE WHEN f.consecutive + 1 >= pgscorer.quarantine_after() THEN now() END)
         )
         SELECT state::text FROM failed
         """)

@@ -29,6 +29,11 @@ package enum ReportQueries {
         FROM pgscorer.recent_failures ORDER BY finished_at DESC LIMIT $1
         """)
 
+    /// Held (quarantined) series: device, sensor, consecutive, last_error, held_since.
+    package static let heldSeries: SQLText = """
+        SELECT device, sensor, consecutive, last_error, held_since FROM pgscorer.held_series ORDER BY held_since, device, sensor
+        """
+
     /// Model versions by health: warn, fail, and active_fail (failing models forced active).
     package static let modelHealth: SQLText = """
         SELECT count(*) FILTER (WHERE health = 'warn') AS warn, count(*) FILTER (WHERE health = 'fail') AS fail,

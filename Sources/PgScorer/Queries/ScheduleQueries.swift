@@ -28,8 +28,9 @@ package enum ScheduleQueries {
         """)
 
     /// Queues tick $2 of schedule $1: one job per selected series with an active model,
-    /// scoring [tick − window, tick). A window still pending from before is not queued
-    /// twice. Returns jobs_created.
+    /// scoring [tick − window, tick), except held (quarantined) series, which the tick
+    /// counts in series_held. A window still pending from before is not queued twice.
+    /// Returns jobs_created.
     package static let queueTickJobs = PreparedQuery(
         name: "schedules.queue_tick_jobs",
         """
@@ -40,11 +41,17 @@ package enum ScheduleQueries {
             JOIN pgscorer.series se ON se.device LIKE s.device_pattern AND se.sensor LIKE s.sensor_pattern
             JOIN pgscorer.models m ON m.series_id = se.series_id AND m.active
             WHERE s.schedule_id = $1
+              AND NOT EXISTS (SELECT 1 FROM pgscorer.series_failures f WHERE f.series_id = se.series_id AND f.held_since IS NOT NULL)
             ORDER BY m.series_id
             ON CONFLICT (series_id, window_start, window_end) WHERE state IN ('available', 'running', 'retryable') DO NOTHING
             RETURNING 1
+        ), held AS (
+            SELECT count(*) AS series FROM pgscorer.schedules s
+            JOIN pgscorer.series se ON se.device LIKE s.device_pattern AND se.sensor LIKE s.sensor_pattern
+            JOIN pgscorer.series_failures f ON f.series_id = se.series_id AND f.held_since IS NOT NULL
+            WHERE s.schedule_id = $1
         )
-        UPDATE pgscorer.schedule_runs SET jobs_created = (SELECT count(*) FROM queued)
+        UPDATE pgscorer.schedule_runs SET jobs_created = (SELECT count(*) FROM queued), series_held = (SELECT series FROM held)
         WHERE schedule_id = $1 AND scheduled_for = $2
         RETURNING jobs_created
         """)

@@ -22,6 +22,16 @@ package enum SeriesQueries {
         RETURNING series_id, n_features, xmax = 0 AS created
         """)
 
+    /// Releases the held or failing series matching device LIKE $1 and sensor LIKE $2:
+    /// device, sensor, consecutive, held (whether it was held).
+    package static let resume = PreparedQuery(
+        name: "series.resume",
+        """
+        DELETE FROM pgscorer.series_failures f USING pgscorer.series s
+        WHERE s.series_id = f.series_id AND s.device LIKE $1 AND s.sensor LIKE $2
+        RETURNING s.device, s.sensor, f.consecutive, f.held_since IS NOT NULL AS held
+        """)
+
     /// Locks series $1 for the rest of the transaction (serialises its model versions).
     package static let lock = PreparedQuery(
         name: "series.lock", "SELECT 1 FROM pgscorer.series WHERE series_id = $1 FOR UPDATE")

@@ -9,6 +9,25 @@ package struct StatusReport: Sendable, Encodable {
     package let workers: [WorkerStatus]
     package let schedules: [ScheduleOverview]
     package let recentFailures: [FailedAttempt]
+    /// Series held after failing permanently again and again (`pgscorer.held_series`).
+    package let heldSeries: [HeldSeries]
+
+    package struct HeldSeries: Sendable, Encodable {
+        package let device: String
+        package let sensor: String
+        package let consecutive: Int
+        package let lastError: String
+        package let heldSince: PostgresTimestamp
+
+        init(row: PostgresRow) throws {
+            device = try row.decode("device")
+            sensor = try row.decode("sensor")
+            consecutive = try row.decode("consecutive")
+            lastError = try row.decode("last_error")
+            heldSince = try row.decode("held_since")
+        }
+    }
+
     /// Model versions whose health check warns or fails (`pgscorer.unhealthy_models`).
     package let unhealthyModels: UnhealthyModels
 
@@ -79,6 +98,7 @@ package struct StatusReport: Sendable, Encodable {
             workers: try await connection.query(ReportQueries.workerHealth.bind()).map(WorkerStatus.init(row:)),
             schedules: try await ScheduleOverview.all(on: connection),
             recentFailures: try await connection.query(ReportQueries.recentFailures.bind(failureLimit)).map(FailedAttempt.init(row:)),
+            heldSeries: try await connection.query(PostgresQuery(ReportQueries.heldSeries)).map(HeldSeries.init(row:)),
             unhealthyModels: UnhealthyModels(
                 warn: try health.decode("warn"), fail: try health.decode("fail"), activeFail: try health.decode("active_fail")))
     }

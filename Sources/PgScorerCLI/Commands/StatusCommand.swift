@@ -33,6 +33,10 @@ struct StatusCommand: AsyncParsableCommand {
         for schedule in status.schedules {
             print("  \(schedule.name) (\(schedule.enabled ? schedule.timing : "disabled")): last tick \(schedule.lastTick?.description ?? "never"), next \(schedule.nextTick?.description ?? "-")")
         }
+        print("held series:\(status.heldSeries.isEmpty ? " none" : " (pgscorer series resume releases them)")")
+        for held in status.heldSeries {
+            print("  \(held.device)/\(held.sensor) since \(held.heldSince), after \(held.consecutive) permanent failures: \(held.lastError)")
+        }
         let models = status.unhealthyModels
         print("model health: " + (models.warn + models.fail == 0 ? "no model warns or fails" :
             "\(models.fail) fail (\(models.activeFail) active anyway), \(models.warn) warn — SELECT * FROM pgscorer.unhealthy_models"))
