@@ -29,6 +29,18 @@ package enum ReportQueries {
         FROM pgscorer.recent_failures ORDER BY finished_at DESC LIMIT $1
         """)
 
+    /// Series health (`pgscorer.series_health`) of the series matching device LIKE $1 and
+    /// sensor LIKE $2, unhealthy first: device, sensor, health, newest_reading,
+    /// recent_scored, recent_rate, baseline_rate, recent_median_score, baseline_median_score.
+    package static let seriesHealth = PreparedQuery(
+        name: "reports.series_health",
+        """
+        SELECT device, sensor, health, newest_reading, recent_scored, recent_rate, baseline_rate, recent_median_score,
+               baseline_median_score
+        FROM pgscorer.series_health WHERE device LIKE $1 AND sensor LIKE $2
+        ORDER BY health = 'ok', device, sensor
+        """)
+
     /// Held (quarantined) series: device, sensor, consecutive, last_error, held_since.
     package static let heldSeries: SQLText = """
         SELECT device, sensor, consecutive, last_error, held_since FROM pgscorer.held_series ORDER BY held_since, device, sensor
