@@ -37,7 +37,7 @@ struct MaintenanceTests {
 
             var notAlive: Duration?
             var gone: Duration?
-            while gone == nil, ContinuousClock.now - killed < .seconds(20) {
+            while gone == nil, ContinuousClock.now - killed < .seconds(30) {
                 let row = try await victimRow()
                 let elapsed = ContinuousClock.now - killed
                 if notAlive == nil, row?["alive"] as? Bool == false { notAlive = elapsed }
@@ -48,9 +48,10 @@ struct MaintenanceTests {
             _ = try await reaper.finish()
             let deadAfter = try #require(notAlive, "never shown as not alive")
             let goneAfter = try #require(gone, "never removed")
-            // The last heartbeat may be up to a third of a lease older than the kill.
-            #expect(deadAfter >= .milliseconds(2500) && deadAfter <= .seconds(5), "not alive after \(deadAfter)")
-            #expect(goneAfter >= .milliseconds(9500) && goneAfter <= .seconds(14), "removed after \(goneAfter)")
+            // The last heartbeat may be up to a third of a lease older than the kill; the upper
+            // bounds leave room for a loaded machine's slow status processes.
+            #expect(deadAfter >= .milliseconds(2500) && deadAfter <= .seconds(8), "not alive after \(deadAfter)")
+            #expect(goneAfter >= .milliseconds(9500) && goneAfter <= .seconds(20), "removed after \(goneAfter)")
             #expect(try await fixture.count("SELECT count(*) FROM pgscorer.workers") == 0, "the reaper's own worker deregistered")
         }
     }
