@@ -203,6 +203,9 @@ struct ModelHealthCommandTests {
             let trained = try await PgScorerProcess.run(["train", "--nu", "0.1", "--scaler", "standard"], database: fixture.database)
             #expect(trained.status == 0 && trained.output.contains("trained 1 model(s)"), "\(trained.output)")
             #expect(try await fixture.count("SELECT count(*) FROM pgscorer.models WHERE active AND health = 'ok'") == 1)
+            #expect(try await fixture.count(
+                "SELECT count(*) FROM pgscorer.models WHERE jsonb_array_length(training_stats -> 'mean') = 3 AND jsonb_array_length(training_stats -> 'std') = 3") == 1,
+                "training statistics are kept for drift")
             let check = try await PgScorerProcess.run(["models", "check", "--all", "--format", "csv"], database: fixture.database)
             #expect(check.output.contains(",ok,300 readings,"), "\(check.output)")
         }

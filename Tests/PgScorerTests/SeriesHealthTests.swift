@@ -8,10 +8,10 @@ import Testing
 /// each state, with a healthy counterpart.
 @Suite("Series health")
 struct SeriesHealthTests {
-    @Test("stale, rate_spike and score_shift are found, each with a healthy counterpart")
+    @Test("stale, rate_spike, score_shift and drift are found, each with a healthy counterpart")
     func states() async throws {
         try await ScorerFixture.with { fixture in
-            for device in ["healthy", "spiking", "shifting", "silent"] {
+            for device in ["healthy", "spiking", "shifting", "silent", "drifting"] {
                 try await fixture.addModel(device: device, sensor: "temp", featureCount: 2)
             }
             try await fixture.connection.executeScript("""
@@ -19,8 +19,12 @@ struct SeriesHealthTests {
                 INSERT INTO pgscorer.schedules (name, every, "window", created_at) VALUES ('fleet', '5 minutes', '1 hour', now() - interval '8 days');
                 -- Readings: every series reported a minute ago, but the silent one, last seen 2 hours ago.
                 INSERT INTO pgscorer.readings (series_id, ts, n_features, features)
-                SELECT series_id, now() - CASE WHEN device = 'silent' THEN interval '2 hours' ELSE interval '1 minute' END, 2, '{0,0}'
+                SELECT series_id, now() - CASE WHEN device = 'silent' THEN interval '2 hours' ELSE interval '1 minute' END, 2,
+                       CASE WHEN device = 'drifting' THEN '{5,0.5}'::float8[] ELSE '{0,0}' END
                 FROM pgscorer.series;
+                -- Training statistics: drifting's first feature now lies 5 deviations away; healthy's does not.
+                UPDATE pgscorer.models SET training_stats = '{"mean": [0, 0], "std": [1, 1]}'
+                WHERE series_id IN (SELECT series_id FROM pgscorer.series WHERE device IN ('healthy', 'drifting'));
                 -- Baseline: a week of hourly scores around 0.5, one in 20 flagged.
                 INSERT INTO pgscorer.predictions (series_id, ts, model_id, score, is_anomaly, job_id)
                 SELECT m.series_id, now() - interval '2 hours' - h * interval '1 hour', m.model_id,
@@ -44,6 +48,7 @@ struct SeriesHealthTests {
             #expect(states["spiking"]?.contains("rate_spike") == true, "\(result.output)")
             #expect(states["shifting"] == "score_shift", "\(result.output)")
             #expect(states["silent"]?.contains("stale") == true, "\(result.output)")
+            #expect(states["drifting"] == "drift", "\(result.output)")
         }
     }
 }

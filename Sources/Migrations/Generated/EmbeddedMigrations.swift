@@ -1129,15 +1129,21 @@ $$;
         Migration(
             version: 13, name: "series_health",
             sql: #"""
+-- Per-feature statistics of a model's training data (mean and standard deviation, as
+-- JSON arrays), kept when PgScorer trains it or a scikit-learn StandardScaler states them.
+ALTER TABLE pgscorer.models ADD COLUMN training_stats jsonb;
+
 -- Each series' health against its own baseline, for the active model: the latest
 -- window (its schedule's window, else 1 hour) against the 7 days before it.
 --   stale:       no reading for 3 of its schedule's intervals (every, or window for cron)
+--   drift:       a feature's mean in the window lies more than 3 training standard
+--                deviations from its training mean (models with training statistics)
 --   rate_spike:  the window's anomaly rate ≥ 3 × the baseline's + 5 points (≥ 10 readings each)
 --   score_shift: the window's median score moved by more than 2 baseline IQRs (≥ 10 readings each)
 -- A series with no schedule is not judged stale; too few readings are not judged at all.
 CREATE VIEW pgscorer.series_health AS
 WITH active AS (
-    SELECT s.series_id, s.device, s.sensor, m.model_id,
+    SELECT s.series_id, s.device, s.sensor, m.model_id, m.training_stats,
            (SELECT max(r.ts) FROM pgscorer.readings r WHERE r.series_id = s.series_id) AS newest_reading,
            sc.every, sc."window"
     FROM pgscorer.series s
@@ -1163,6 +1169,18 @@ WITH active AS (
     JOIN pgscorer.predictions p ON p.series_id = w.series_id AND p.model_id = w.model_id
     WHERE p.ts >= w.window_start - interval '7 days'
     GROUP BY w.series_id
+), drifted AS (
+    SELECT w.series_id, bool_or(abs(f.mean - (w.training_stats -> 'mean' ->> (f.i::int - 1))::float8)
+                                > 3 * greatest((w.training_stats -> 'std' ->> (f.i::int - 1))::float8, 1e-12)) AS drift
+    FROM windows w
+    CROSS JOIN LATERAL (
+        SELECT u.i, avg(u.value) AS mean
+        FROM pgscorer.readings r, unnest(r.features) WITH ORDINALITY AS u(value, i)
+        WHERE r.series_id = w.series_id AND r.ts >= w.window_start
+        GROUP BY u.i
+    ) f
+    WHERE w.training_stats IS NOT NULL
+    GROUP BY w.series_id
 ), judged AS (
     SELECT w.series_id, w.device, w.sensor, w.model_id, w.newest_reading,
            coalesce(sc.recent_scored, 0) AS recent_scored, sc.recent_rate::float8 AS recent_rate,
@@ -1175,9 +1193,10 @@ WITH active AS (
                     THEN 'rate_spike' END,
                CASE WHEN sc.recent_scored >= 10 AND sc.baseline_scored >= 10
                      AND abs(sc.recent_median - sc.baseline_median) > 2 * greatest(sc.baseline_iqr, 1e-9)
-                    THEN 'score_shift' END
+                    THEN 'score_shift' END,
+               CASE WHEN d.drift THEN 'drift' END
            ], NULL) AS problems
-    FROM windows w LEFT JOIN scored sc USING (series_id)
+    FROM windows w LEFT JOIN scored sc USING (series_id) LEFT JOIN drifted d USING (series_id)
 )
 SELECT series_id, device, sensor, model_id, CASE WHEN cardinality(problems) = 0 THEN 'ok' ELSE array_to_string(problems, ',') END AS health,
        problems, newest_reading, recent_scored, recent_rate, baseline_rate, recent_median AS recent_median_score,

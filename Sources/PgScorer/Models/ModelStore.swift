@@ -23,8 +23,10 @@ package struct ModelStore: Sendable {
     /// model is stored and left inactive.
     package func add(
         _ model: OneClassSVM, device: String, sensor: String, source: String, paramsJSON: String = "{}",
-        trainingRows: Int? = nil, fitSeconds: Double? = nil, activate: Bool = true, force: Bool = false, health: ModelHealth? = nil
+        trainingRows: Int? = nil, fitSeconds: Double? = nil, activate: Bool = true, force: Bool = false, health: ModelHealth? = nil,
+        trainingData: [Double]? = nil
     ) async throws -> StoredModel {
+        let statistics = Self.trainingStatistics(model, trainingData: trainingData)
         let health = health ?? ModelHealth.check(model)
         let activate = activate && (health.verdict != .fail || force)
         return try await connection.transaction { connection in
@@ -43,11 +45,34 @@ package struct ModelStore: Sendable {
                 ModelQueries.insertVersion.bind(
                     seriesID, model.kernel.rawValue, Int16(model.featureCount), Int32(model.supportVectorCount),
                     PostgresJSONB(paramsJSON), PostgresBytes(model.encoded()), source, trainingRows.map(Int32.init), fitSeconds,
-                    activate, health.verdict.rawValue, PostgresJSONB(Self.reasonsJSON(health.reasons)))
+                    activate, health.verdict.rawValue, PostgresJSONB(Self.reasonsJSON(health.reasons)), statistics.map(PostgresJSONB.init))
             ).single()
             return StoredModel(
                 modelID: try row.decode("model_id"), seriesID: seriesID, version: try row.decode("version"), active: activate, health: health)
         }
+    }
+
+    /// Per-feature mean and standard deviation of the training data as JSON
+    /// (`models.training_stats`): from the data when given, else from a StandardScaler
+    /// (which states them), else none.
+    static func trainingStatistics(_ model: OneClassSVM, trainingData: [Double]?) -> String? {
+        let d = model.featureCount
+        var mean = [Double](repeating: 0, count: d), std = [Double](repeating: 0, count: d)
+        if let trainingData, trainingData.count >= 2 * d {
+            let n = Double(trainingData.count / d)
+            for (index, value) in trainingData.enumerated() { mean[index % d] += value / n }
+            for (index, value) in trainingData.enumerated() {
+                let delta = value - mean[index % d]
+                std[index % d] += delta * delta / n
+            }
+            std = std.map { $0.squareRoot() }
+        } else if case .standard(let scalerMean, let scale)? = model.scaler {
+            (mean, std) = (scalerMean, scale)
+        } else {
+            return nil
+        }
+        func array(_ values: [Double]) -> String { "[" + values.map { JSONValue.number($0, text: "\($0)").serialized }.joined(separator: ",") + "]" }
+        return "{\"mean\": \(array(mean)), \"std\": \(array(std))}"
     }
 
     /// The reasons as the JSON array stored in `models.health_reasons`.

@@ -136,7 +136,7 @@ package struct SeriesTraining: Sendable {
         let health = ModelHealth.check(fit.model, trainingData: data, nu: trainer.nu)
         let stored = try await ModelStore(connection: connection).add(
             fit.model, device: target.device, sensor: target.sensor, source: "native", paramsJSON: params.json,
-            trainingRows: rows.count, fitSeconds: seconds, activate: activate, force: force, health: health)
+            trainingRows: rows.count, fitSeconds: seconds, activate: activate, force: force, health: health, trainingData: data)
         logger.debug(
             "trained", metadata: ["series": "\(name)", "model": "\(stored.modelID)", "rows": "\(rows.count)",
                                   "support_vectors": "\(fit.model.supportVectorCount)", "duration": "\(seconds)s"])

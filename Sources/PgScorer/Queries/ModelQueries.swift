@@ -28,14 +28,15 @@ package enum ModelQueries {
 
     /// Adds the next version of series $1's model: kernel $2, $3 features, $4 support
     /// vectors, params $5, payload $6, source $7, $8 training rows, $9 fit seconds,
-    /// active $10, health $11 with reasons $12 (JSON). Returns model_id, version.
+    /// active $10, health $11 with reasons $12 (JSON), training statistics $13 (JSON or
+    /// NULL). Returns model_id, version.
     package static let insertVersion = PreparedQuery(
         name: "models.insert_version",
         """
         INSERT INTO pgscorer.models
             (series_id, version, kernel, n_features, n_support, params, payload, source, training_rows, fit_seconds,
-             trained_at, active, health, health_reasons, health_checked_at)
-        SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, now(), $10, $11, $12, now()
+             trained_at, active, health, health_reasons, health_checked_at, training_stats)
+        SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, now(), $10, $11, $12, now(), $13
         FROM pgscorer.models WHERE series_id = $1
         RETURNING model_id, version
         """)
