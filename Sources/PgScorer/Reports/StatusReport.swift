@@ -28,6 +28,8 @@ package struct StatusReport: Sendable, Encodable {
         }
     }
 
+    /// Alerts open now (`pgscorer.alerts`).
+    package let openAlerts: Int
     /// Model versions whose health check warns or fails (`pgscorer.unhealthy_models`).
     package let unhealthyModels: UnhealthyModels
 
@@ -99,6 +101,7 @@ package struct StatusReport: Sendable, Encodable {
             schedules: try await ScheduleOverview.all(on: connection),
             recentFailures: try await connection.query(ReportQueries.recentFailures.bind(failureLimit)).map(FailedAttempt.init(row:)),
             heldSeries: try await connection.query(PostgresQuery(ReportQueries.heldSeries)).map(HeldSeries.init(row:)),
+            openAlerts: try await connection.query(PostgresQuery(AlertQueries.openCount)).single().decode("open"),
             unhealthyModels: UnhealthyModels(
                 warn: try health.decode("warn"), fail: try health.decode("fail"), activeFail: try health.decode("active_fail")))
     }

@@ -40,6 +40,7 @@ package final class Worker: Service, Sendable {
                 PartitionKeeper(interval: configuration.partitionKeeperInterval),
                 WorkerReaper(interval: configuration.workerReaperInterval),
                 RetentionKeeper(interval: configuration.retentionInterval),
+                AlertEvaluator(interval: configuration.alertInterval),
             ], databaseURL: configuration.databaseURL, logger: logger)
     }
 

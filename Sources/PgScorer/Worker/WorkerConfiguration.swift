@@ -28,6 +28,8 @@ package struct WorkerConfiguration: Sendable {
     package var partitionKeeperInterval: Duration = .seconds(3600)
     /// How often the rows of silent workers are removed (`WorkerReaper`).
     package var workerReaperInterval: Duration = .seconds(60)
+    /// How often alert rules are evaluated (`AlertEvaluator`; nothing is read without rules).
+    package var alertInterval: Duration = .seconds(60)
     /// Memory for decoded models (least recently used dropped beyond it).
     package var modelCacheBytes = ModelCache.defaultCapacityBytes
     /// How often retention deletes what `pgscorer.settings` says is old enough (`RetentionKeeper`).

@@ -37,6 +37,7 @@ struct StatusCommand: AsyncParsableCommand {
         for held in status.heldSeries {
             print("  \(held.device)/\(held.sensor) since \(held.heldSince), after \(held.consecutive) permanent failures: \(held.lastError)")
         }
+        print("open alerts: \(status.openAlerts)\(status.openAlerts > 0 ? " (pgscorer alerts list --open)" : "")")
         let models = status.unhealthyModels
         print("model health: " + (models.warn + models.fail == 0 ? "no model warns or fails" :
             "\(models.fail) fail (\(models.activeFail) active anyway), \(models.warn) warn — SELECT * FROM pgscorer.unhealthy_models"))
