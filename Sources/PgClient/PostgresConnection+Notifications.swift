@@ -30,6 +30,12 @@ extension PostgresConnection {
     /// other work on this connection can interleave; cancelling the task ends the wait
     /// at once (a pipe written by the cancellation handler is polled with the socket).
     public func nextNotification(timeout: Duration) async throws -> PostgresNotification? {
+        try await nextNotification(timeout: timeout, slice: .seconds(2))
+    }
+
+    /// `nextNotification(timeout:)` with the slice length open, so a test can make a
+    /// wake-up that waited out its slice impossible to miss.
+    func nextNotification(timeout: Duration, slice maximumSlice: Duration) async throws -> PostgresNotification? {
         try Task.checkCancellation()
         var wake: [Int32] = [-1, -1]
         guard pipe(&wake) == 0 else {
@@ -44,7 +50,7 @@ extension PostgresConnection {
         return try await withTaskCancellationHandler {
             while true {
                 try Task.checkCancellation()
-                let slice = min(deadline - ContinuousClock.now, .seconds(2))
+                let slice = min(deadline - ContinuousClock.now, maximumSlice)
                 let milliseconds = max(0, Int32(slice.components.seconds * 1000 + slice.components.attoseconds / 1_000_000_000_000_000))
                 if let notification = try await run({ session in
                     try session.waitForNotification(milliseconds: milliseconds, wakeDescriptor: wakeRead)
