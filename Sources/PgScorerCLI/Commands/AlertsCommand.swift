@@ -8,10 +8,11 @@ struct AlertsCommand: AsyncParsableCommand {
         commandName: "alerts",
         abstract: "Alert rules (rows of pgscorer.alert_rules) and the alerts they open and resolve.",
         discussion: """
-            Workers evaluate the rules every minute: an alert opens once its condition has held for the rule's --for, one
-            open alert per rule and series, and resolves when the condition clears; every change is announced by
-            NOTIFY pgscorer_alerts (LISTEN pgscorer_alerts to follow them). Kinds: rate_spike, stale, score_shift, drift
+            Workers evaluate the rules every minute: an alert opens once its condition has held for the rule's --for, \
+            one open alert per rule and series, and resolves when the condition clears; every change is announced by \
+            NOTIFY pgscorer_alerts (LISTEN pgscorer_alerts to follow them). Kinds: rate_spike, stale, score_shift, drift \
             (see pgscorer health), model_fail (the active model failed its health check), held (a quarantined series).
+
             SQL: INSERT INTO pgscorer.alert_rules (name, kind, device_pattern, for_duration) VALUES ('pumps', 'stale', 'pump-%', '10 minutes');
             """,
         subcommands: [Rule.self, List.self, Acknowledge.self, Evaluate.self])

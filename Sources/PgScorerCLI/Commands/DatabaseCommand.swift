@@ -9,10 +9,10 @@ struct DatabaseCommand: ParsableCommand {
         commandName: "db",
         abstract: "Manage the embedded PostgreSQL cluster used when no database is configured.",
         discussion: """
-            With no --database-url, DATABASE_URL or PG* variables, pgscorer uses the project's own cluster: $PGSCORER_HOME,
-            else the nearest .pgscorer folder in this directory or a parent (as git finds .git). Only `db start`, `migrate`
-            and `demo` create one (in ./.pgscorer; as root, when the postgres account cannot reach it, under
-            /var/lib/pgscorer, recorded in ./.pgscorer/location). It listens on a unix socket only and starts on first use.
+            With no --database-url, DATABASE_URL or PG* variables, pgscorer uses the project's own cluster: $PGSCORER_HOME, \
+            else the nearest .pgscorer folder in this directory or a parent (as git finds .git). Only `db start`, `migrate` \
+            and `demo` create one (in ./.pgscorer; as root, when the postgres account cannot reach it, under \
+            /var/lib/pgscorer, recorded in ./.pgscorer/location). It listens on a unix socket only and starts on first use. \
             PGSCORER_EMBEDDED=0 turns it off.
             """,
         subcommands: [Status.self, Start.self, Stop.self, URL.self])

@@ -10,10 +10,10 @@ struct DemoCommand: AsyncParsableCommand {
         commandName: "demo",
         abstract: "Generate a fleet, train its models, schedule scoring, run workers, and report what they found.",
         discussion: """
-            Uses the embedded database unless one is configured. Demo series are named demo-*; a previous demo's rows
-            (and its schedule 'demo') are replaced, nothing else is touched. Readings are 5-minute aggregates
-            (mean, min, max, std) with daily cycles, drift and noise; anomalies (spikes, stuck sensors, level shifts)
-            are injected into the last hours and recorded in pgscorer_demo.injected_anomalies, so the report can say
+            Uses the embedded database unless one is configured. Demo series are named demo-*; a previous demo's rows \
+            (and its schedule 'demo') are replaced, nothing else is touched. Readings are 5-minute aggregates \
+            (mean, min, max, std) with daily cycles, drift and noise; anomalies (spikes, stuck sensors, level shifts) \
+            are injected into the last hours and recorded in pgscorer_demo.injected_anomalies, so the report can say \
             how many were caught. The same --seed gives the same fleet.
             """)
 

@@ -9,8 +9,8 @@ struct HealthCommand: AsyncParsableCommand {
         abstract: "Each series' health against its own baseline: stale, rate_spike, score_shift, or ok.",
         discussion: """
             The latest window (the series' schedule window, else 1 hour) against the 7 days before it, by the active model:
-            stale = no reading for 3 of its schedule's intervals; rate_spike = anomaly rate at least 3 × the baseline's
-            + 5 points; score_shift = median score moved by more than 2 baseline IQRs. SQL: SELECT * FROM pgscorer.series_health;
+            stale = no reading for 3 of its schedule's intervals; rate_spike = anomaly rate at least 3 × the baseline's \
+            + 5 points; score_shift = median score moved by more than 2 baseline IQRs. SQL: SELECT * FROM pgscorer.series_health; \
             Model health is `pgscorer models check`.
             """)
     @OptionGroup var global: GlobalOptions

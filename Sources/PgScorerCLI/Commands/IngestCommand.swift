@@ -13,16 +13,16 @@ struct IngestCommand: AsyncParsableCommand {
               long:   a timestamp, a device, a sensor and a value column, in any order and case (e.g. TS,Device,Sensor,Value;
                       or name them with --ts-col/--device-col/--sensor-col/--value-col) — one-feature readings;
               one series, given with --device and --sensor: timestamp,value[,value…], with or without a header line.
-            Timestamps are ISO 8601 (2026-11-24T13:05:00Z, 2026-11-24 14:05:00.25+01:00) or seconds or milliseconds since
-            1970 (10^11 or more: milliseconds). Without a zone they are read in --timezone: by default UTC for the long and
-            one-series layouts; the wide layout refuses them unless --timezone is given. A local time that daylight saving
-            skips or repeats is refused: it names no instant, or two.
-            Series are created on first sight. A reading whose series and time are already stored, or repeated in the file,
-            with a different value stops the load, naming both lines (or the line and the stored value), unless
-            --on-conflict keep (the stored or first value) or replace (the new or last value) says otherwise. The same
-            value again is never a conflict: loading a file twice adds nothing and says so.
-            A bad line (wrong column count, unparsable number or timestamp, NaN/inf, a feature count that differs
-            from its series) stops the load with its line number and nothing from the file is stored — unless
+            Timestamps are ISO 8601 (2026-11-24T13:05:00Z, 2026-11-24 14:05:00.25+01:00) or seconds or milliseconds since \
+            1970 (10^11 or more: milliseconds). Without a zone they are read in --timezone: by default UTC for the long and \
+            one-series layouts; the wide layout refuses them unless --timezone is given. A local time that daylight saving \
+            skips or repeats is refused: it names no instant, or two. \
+            Series are created on first sight. A reading whose series and time are already stored, or repeated in the file, \
+            with a different value stops the load, naming both lines (or the line and the stored value), unless \
+            --on-conflict keep (the stored or first value) or replace (the new or last value) says otherwise. The same \
+            value again is never a conflict: loading a file twice adds nothing and says so. \
+            A bad line (wrong column count, unparsable number or timestamp, NaN/inf, a feature count that differs \
+            from its series) stops the load with its line number and nothing from the file is stored — unless \
             --skip-bad is given: then bad lines go to a reject report and the good ones are loaded.
             """)
 

@@ -14,12 +14,12 @@ struct ModelsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Import models as new versions: model JSON or scikit-learn pickles, one file or a whole folder.",
             discussion: """
-                The series is created if new. Each import becomes the active version unless --no-activate; older versions
-                are kept. Model files are told by their content, whatever their name: model JSON, or scikit-learn pickles
-                (0.19 on), read with PgScorer's restricted unpickler (needs python3 with NumPy; nothing in the file is
-                executed). For a folder, --name-pattern says how file names (without extension) carry the series, e.g.
-                'model_{device}_{sensor}' matches model_pump-7_temp.json and model_1_1 ({device} takes the shortest match).
-                Every file is reported, other files are counted; good files are imported even when others fail (the exit
+                The series is created if new. Each import becomes the active version unless --no-activate; older versions \
+                are kept. Model files are told by their content, whatever their name: model JSON, or scikit-learn pickles \
+                (0.19 on), read with PgScorer's restricted unpickler (needs python3 with NumPy; nothing in the file is \
+                executed). For a folder, --name-pattern says how file names (without extension) carry the series, e.g. \
+                'model_{device}_{sensor}' matches model_pump-7_temp.json and model_1_1 ({device} takes the shortest match). \
+                Every file is reported, other files are counted; good files are imported even when others fail (the exit \
                 status is then 1). A folder with no model file is an error.
                 """)
         @OptionGroup var global: GlobalOptions
@@ -175,10 +175,10 @@ struct ModelsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check models' health (ok, warn or fail, with reasons) and record it on their rows.",
             discussion: """
-                Evidence: the series' newest readings for models PgScorer trained, else probes derived from the model (its
-                support vectors, points between them, the centre of its data and points far outside). fail: flags (almost)
-                everything, a constant decision function, or one that cannot be positive; warn: flags nothing, a gamma that
-                makes every point an island or all points alike, a training anomaly rate far from nu. Exit 1 when a checked
+                Evidence: the series' newest readings for models PgScorer trained, else probes derived from the model (its \
+                support vectors, points between them, the centre of its data and points far outside). fail: flags (almost) \
+                everything, a constant decision function, or one that cannot be positive; warn: flags nothing, a gamma that \
+                makes every point an island or all points alike, a training anomaly rate far from nu. Exit 1 when a checked \
                 model fails. SQL: SELECT * FROM pgscorer.unhealthy_models;
                 """)
         @OptionGroup var global: GlobalOptions

@@ -7,10 +7,10 @@ struct PruneCommand: AsyncParsableCommand {
         commandName: "prune",
         abstract: "Delete what retention says is old enough, now, and print what went (or, with --dry-run, would go).",
         discussion: """
-            Ages default to the rows of pgscorer.settings (retention.jobs 7 days, retention.job_runs and
-            retention.schedule_runs 30 days, readings and predictions kept until set), which workers also apply
-            continuously. Jobs are finished jobs (completed, failed, cancelled); their predictions always stay.
-            Readings and predictions go by whole monthly partitions once a month lies wholly past the age.
+            Ages default to the rows of pgscorer.settings (retention.jobs 7 days, retention.job_runs and \
+            retention.schedule_runs 30 days, readings and predictions kept until set), which workers also apply \
+            continuously. Jobs are finished jobs (completed, failed, cancelled); their predictions always stay. \
+            Readings and predictions go by whole monthly partitions once a month lies wholly past the age. \
             Edit the defaults with SQL: UPDATE pgscorer.settings SET value = '14 days' WHERE key = 'retention.jobs';
             """)
 

@@ -9,9 +9,9 @@ struct TrainCommand: AsyncParsableCommand {
         commandName: "train",
         abstract: "Train a one-class SVM for every selected series from its stored readings (no Python needed).",
         discussion: """
-            Defaults: --kernel rbf --nu 0.1 --gamma scale --scaler none (as scikit-learn's OneClassSVM defaults, nu aside).
-            Each fit is libsvm's algorithm, so it matches scikit-learn's fit on the same data. A new version is stored per
-            series and activated unless --no-activate; older versions are kept. Series with fewer than --min-readings
+            Defaults: --kernel rbf --nu 0.1 --gamma scale --scaler none (as scikit-learn's OneClassSVM defaults, nu aside). \
+            Each fit is libsvm's algorithm, so it matches scikit-learn's fit on the same data. A new version is stored per \
+            series and activated unless --no-activate; older versions are kept. Series with fewer than --min-readings \
             readings are skipped with a note. Training reads each series in its own short query and never holds locks.
             """)
 

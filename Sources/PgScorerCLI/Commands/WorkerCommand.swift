@@ -12,10 +12,10 @@ struct WorkerCommand: AsyncParsableCommand {
         commandName: "worker",
         abstract: "Claim and score jobs; also fires schedule ticks unless --no-scheduler.",
         discussion: """
-            Run as many as you like, on as many machines as you like, against one database:
-            jobs are claimed with SELECT … FOR UPDATE SKIP LOCKED, so no job is scored twice
-            at once, and a job whose worker dies is taken over when its lease expires.
-            SIGTERM or SIGINT: stop claiming, finish the jobs in hand (within --grace), give
+            Run as many as you like, on as many machines as you like, against one database: \
+            jobs are claimed with SELECT … FOR UPDATE SKIP LOCKED, so no job is scored twice \
+            at once, and a job whose worker dies is taken over when its lease expires. \
+            SIGTERM or SIGINT: stop claiming, finish the jobs in hand (within --grace), give \
             the rest back, exit 0. A second signal exits at once.
             """)
 
