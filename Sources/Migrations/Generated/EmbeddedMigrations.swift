@@ -1295,12 +1295,15 @@ $$;
 -- One evaluation: opens the alerts whose condition has held for the rule's
 -- for_duration (one open per rule × series), resolves those whose condition cleared,
 -- and announces each change with NOTIFY pgscorer_alerts.
--- Returns how many alerts it opened and resolved. Safe to run from many processes (a
--- transaction-level advisory lock serialises evaluations).
+-- Returns how many alerts it opened and resolved. Safe to run from many processes: while
+-- one evaluates (a transaction-level advisory lock), the others return 0, 0 at once instead
+-- of queueing to compute the same series health again. The conditions live in a variable,
+-- not a temp table: a SECURITY DEFINER function must not use tables a caller can create.
 CREATE FUNCTION pgscorer.evaluate_alerts() RETURNS TABLE (opened int, resolved int)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pgscorer AS $$
 DECLARE
     change record;
+    conditions jsonb;
 BEGIN
     opened := 0;
     resolved := 0;
@@ -1308,16 +1311,21 @@ BEGIN
         RETURN NEXT;
         RETURN;
     END IF;
-    PERFORM pg_advisory_xact_lock(hashtext('pgscorer.evaluate_alerts'));
-    CREATE TEMP TABLE IF NOT EXISTS pgscorer_alert_now (rule_id bigint, series_id bigint, evidence jsonb) ON COMMIT DROP;
-    DELETE FROM pgscorer_alert_now;
-    INSERT INTO pgscorer_alert_now SELECT * FROM pgscorer.alert_conditions();
+    IF NOT pg_try_advisory_xact_lock(hashtext('pgscorer.evaluate_alerts')) THEN
+        RETURN NEXT;
+        RETURN;
+    END IF;
+    conditions := coalesce((SELECT jsonb_agg(c) FROM pgscorer.alert_conditions() c), '[]');
     DELETE FROM pgscorer.alert_pending p WHERE NOT EXISTS (
-        SELECT 1 FROM pgscorer_alert_now n WHERE n.rule_id = p.rule_id AND n.series_id = p.series_id);
-    INSERT INTO pgscorer.alert_pending (rule_id, series_id) SELECT rule_id, series_id FROM pgscorer_alert_now ON CONFLICT DO NOTHING;
+        SELECT 1 FROM jsonb_to_recordset(conditions) AS n(rule_id bigint, series_id bigint)
+        WHERE n.rule_id = p.rule_id AND n.series_id = p.series_id);
+    INSERT INTO pgscorer.alert_pending (rule_id, series_id)
+    SELECT rule_id, series_id FROM jsonb_to_recordset(conditions) AS n(rule_id bigint, series_id bigint)
+    ON CONFLICT DO NOTHING;
     FOR change IN
         INSERT INTO pgscorer.alerts (rule_id, series_id, evidence)
-        SELECT n.rule_id, n.series_id, n.evidence FROM pgscorer_alert_now n
+        SELECT n.rule_id, n.series_id, n.evidence
+        FROM jsonb_to_recordset(conditions) AS n(rule_id bigint, series_id bigint, evidence jsonb)
         JOIN pgscorer.alert_pending p USING (rule_id, series_id)
         JOIN pgscorer.alert_rules r USING (rule_id)
         WHERE p.since <= now() - r.for_duration
@@ -1330,7 +1338,8 @@ BEGIN
     FOR change IN
         UPDATE pgscorer.alerts a SET resolved_at = now()
         WHERE a.resolved_at IS NULL AND NOT EXISTS (
-            SELECT 1 FROM pgscorer_alert_now n WHERE n.rule_id = a.rule_id AND n.series_id = a.series_id)
+            SELECT 1 FROM jsonb_to_recordset(conditions) AS n(rule_id bigint, series_id bigint)
+            WHERE n.rule_id = a.rule_id AND n.series_id = a.series_id)
         RETURNING a.alert_id, 'resolved' AS event
     LOOP
         resolved := resolved + 1;
