@@ -95,6 +95,19 @@ public final class PostgresConnection: @unchecked Sendable {
         return "database \"\(database)\" as user \"\(user)\" on \(place) port \(port)"
     }
 
+    /// Whether `url` (a postgres:// URL or key=value string) carries a password, so a
+    /// caller knows not to print it. An unparsable string counts as carrying one.
+    public static func containsPassword(_ url: String) -> Bool {
+        guard let options = PQconninfoParse(url, nil) else { return true }
+        defer { PQconninfoFree(options) }
+        var option = options
+        while let keyword = option.pointee.keyword {
+            if String(cString: keyword) == "password", let value = option.pointee.val, value.pointee != 0 { return true }
+            option += 1
+        }
+        return false
+    }
+
     static func lastErrorMessage(_ handle: OpaquePointer) -> String {
         guard let message = PQerrorMessage(handle) else { return "unknown error" }
         return String(cString: message).trimmingCharacters(in: .whitespacesAndNewlines)

@@ -5,6 +5,15 @@ import Testing
 
 @Suite("PgClient connections, errors, prepared statements and cancellation")
 struct PostgresConnectionTests {
+    @Test("a password in a URL or key=value string is recognised, so it is never printed")
+    func containsPassword() {
+        #expect(PostgresConnection.containsPassword("postgres://scorer:s3cret@db.example/fleet"))
+        #expect(PostgresConnection.containsPassword("host=db user=scorer password=s3cret dbname=fleet"))
+        #expect(!PostgresConnection.containsPassword("postgres://scorer@db.example/fleet"))
+        #expect(!PostgresConnection.containsPassword("host=/var/lib/pgscorer/x/run dbname=pgscorer"))
+        #expect(PostgresConnection.containsPassword("host='unterminated"), "unparsable counts as secret")
+    }
+
     @Test("a failed connect names host, port and database but never the password")
     func connectFailure() async throws {
         let error = await #expect(throws: PostgresError.self) {

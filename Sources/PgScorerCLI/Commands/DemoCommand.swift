@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Migrations
+import PgClient
 import PgScorer
 
 /// `pgscorer demo`: from nothing to anomalies found across a fleet, scored on a
@@ -80,7 +81,7 @@ struct DemoCommand: AsyncParsableCommand {
                 """
 
                 Try next (from this folder, or any folder below it):
-                  psql "\(session.databaseURL.contains("password") ? "<your database>" : session.databaseURL)"        # everything is in schema pgscorer
+                  psql "\(PostgresConnection.containsPassword(session.databaseURL) ? "<your database URL>" : session.databaseURL)"        # everything is in schema pgscorer
                   SELECT * FROM pgscorer.anomaly_rate_daily ORDER BY anomaly_rate DESC LIMIT 5;
                   UPDATE pgscorer.schedules SET every = '1 minute', enabled = true WHERE name = 'demo';   -- edit the schedule with SQL
                   pgscorer status        pgscorer report        pgscorer worker   (Ctrl-C stops it gracefully)
