@@ -27,7 +27,7 @@ struct DatabaseCommand: ParsableCommand {
 
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Say where the embedded cluster is and whether it runs.")
-        @Option(help: "table or json.") var format: OutputFormat = .table
+        @Option(help: "table, csv or json.") var format: OutputFormat = .table
 
         func run() throws {
             let cluster = try GlobalOptions.embeddedCluster(logger: Logger(label: "pgscorer"), create: false)

@@ -16,7 +16,7 @@ struct EnqueueCommand: AsyncParsableCommand {
     @OptionGroup var selection: SelectionOptions
     @Option(help: "Priority: lower runs first.") var priority: Int16 = 0
     @Option(name: .customLong("max-attempts"), help: "Attempts before a job stays failed.") var maxAttempts: Int16 = 5
-    @Option(help: "table or json: how to print the summary.") var format: OutputFormat = .table
+    @Option(help: "table or json: how to print the summary.") var format: SummaryFormat = .table
 
     func validate() throws {
         guard (1...100).contains(maxAttempts) else { throw ValidationError("--max-attempts must be between 1 and 100") }

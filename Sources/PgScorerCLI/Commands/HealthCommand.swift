@@ -6,11 +6,12 @@ import PgScorer
 struct HealthCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "health",
-        abstract: "Each series' health against its own baseline: stale, rate_spike, score_shift, or ok.",
+        abstract: "Each series' health against its own baseline: stale, rate_spike, score_shift, drift, or ok.",
         discussion: """
             The latest window (the series' schedule window, else 1 hour) against the 7 days before it, by the active model:
             stale = no reading for 3 of its schedule's intervals; rate_spike = anomaly rate at least 3 × the baseline's \
-            + 5 points; score_shift = median score moved by more than 2 baseline IQRs. SQL: SELECT * FROM pgscorer.series_health; \
+            + 5 points; score_shift = median score moved by more than 2 baseline IQRs; drift = a feature's window mean more \
+            than 3 training standard deviations from its training mean. SQL: SELECT * FROM pgscorer.series_health; \
             Model health is `pgscorer models check`.
             """)
     @OptionGroup var global: GlobalOptions

@@ -50,7 +50,7 @@ struct IngestCommand: AsyncParsableCommand {
     @Option(name: .customLong("device-col"), help: "Long layout: name of the device column.") var deviceColumn: String?
     @Option(name: .customLong("sensor-col"), help: "Long layout: name of the sensor column.") var sensorColumn: String?
     @Option(name: .customLong("value-col"), help: "Long layout: name of the value column.") var valueColumn: String?
-    @Option(help: "table or json: how to print the summary.") var format: OutputFormat = .table
+    @Option(help: "table or json: how to print the summary.") var format: SummaryFormat = .table
 
     func validate() throws {
         if let timezone, TimeZone(identifier: timezone) == nil {

@@ -105,11 +105,7 @@ struct ModelsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show one model version's details.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Model id.") var modelID: Int64
-        @Option(help: "table or json.") var format: OutputFormat = .table
-
-        func validate() throws {
-            guard format != .csv else { throw ValidationError("--format: models show prints a table or json") }
-        }
+        @Option(help: "table or json.") var format: SummaryFormat = .table
 
         /// `models show --format json`: the version and what its payload holds.
         struct Shown: Encodable {

@@ -20,7 +20,7 @@ struct PruneCommand: AsyncParsableCommand {
     @Option(help: "Prediction partitions wholly older than this (e.g. 365d).") var predictions: DurationArgument?
     @Option(help: "Reading partitions wholly older than this (e.g. 365d).") var readings: DurationArgument?
     @Flag(name: .customLong("dry-run"), help: "Count what would go; delete nothing.") var dryRun = false
-    @Option(help: "table or json.") var format: OutputFormat = .table
+    @Option(help: "table or json.") var format: SummaryFormat = .table
 
     func run() async throws {
         var retention = Retention()

@@ -10,12 +10,8 @@ struct StatusCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var read: ReadOptions
-    @Option(help: "table or json.") var format: OutputFormat = .table
+    @Option(help: "table or json.") var format: SummaryFormat = .table
     @Flag(help: "Same as --format json.") var json = false
-
-    func validate() throws {
-        guard format != .csv else { throw ValidationError("--format: status prints a table or json") }
-    }
 
     func run() async throws {
         let status = try await global.withDatabase(readURL: read.url) { try await StatusReport.load(from: $0.connection) }

@@ -30,7 +30,7 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: "Series trained at once. Default: the number of cores.") var parallel = ProcessInfo.processInfo.activeProcessorCount
     @Flag(name: .customLong("no-activate"), help: "Store the new versions without activating them.") var noActivate = false
     @Flag(help: "Activate new versions even when their health check fails.") var force = false
-    @Option(help: "table or json: how to print the summary.") var format: OutputFormat = .table
+    @Option(help: "table or json: how to print the summary.") var format: SummaryFormat = .table
 
     func validate() throws {
         guard OneClassSVM.Kernel(rawValue: kernel) != nil else { throw ValidationError("--kernel must be rbf, linear, poly or sigmoid") }

@@ -58,7 +58,7 @@ struct WorkerCommand: AsyncParsableCommand {
     var maxJobs: Int?
 
     @Option(help: "table or json: how to print the summary that --exit-when-idle and --max-jobs end with.")
-    var format: OutputFormat = .table
+    var format: SummaryFormat = .table
 
     func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }

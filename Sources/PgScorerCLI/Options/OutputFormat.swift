@@ -4,3 +4,9 @@ import ArgumentParser
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case table, csv, json
 }
+
+/// How a command prints a one-off summary or a single record: for people or for machines
+/// (there are no rows to give as CSV, so --format csv is a usage error, not ignored).
+enum SummaryFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json
+}
