@@ -30,6 +30,8 @@ package struct MaintenanceService: Service {
                             throw error
                         } catch is CancellationError {
                             return
+                        } catch where Task.isCancelled {
+                            return  // shutdown cancelled the statement (the server reports 57014)
                         } catch {
                             logger.error("\(task.name) failed", metadata: ["task": "\(task.name)", "error": "\(error)"])
                         }

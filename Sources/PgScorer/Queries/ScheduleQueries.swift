@@ -49,6 +49,7 @@ package enum ScheduleQueries {
             SELECT count(*) AS series FROM pgscorer.schedules s
             JOIN pgscorer.series se ON se.device LIKE s.device_pattern AND se.sensor LIKE s.sensor_pattern
             JOIN pgscorer.series_failures f ON f.series_id = se.series_id AND f.held_since IS NOT NULL
+            JOIN pgscorer.models m ON m.series_id = se.series_id AND m.active
             WHERE s.schedule_id = $1
         )
         UPDATE pgscorer.schedule_runs SET jobs_created = (SELECT count(*) FROM queued), series_held = (SELECT series FROM held)

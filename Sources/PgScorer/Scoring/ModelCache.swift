@@ -61,6 +61,8 @@ package actor ModelCache {
     }
 
     private func insert(_ scorer: OneClassSVMScorer, for modelID: Int64) {
+        // Two slots can miss the same model across their awaits; the second replaces the first.
+        if let replaced = entries.removeValue(forKey: modelID) { bytes -= replaced.scorer.memoryBytes }
         let size = scorer.memoryBytes
         guard size <= capacityBytes else { return }
         clock += 1
