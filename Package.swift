@@ -29,6 +29,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // libpq, PostgreSQL's C client (Debian: libpq-dev); found through pkg-config.
@@ -60,13 +63,26 @@ let package = Package(
                 "PgClient", "Kernels", "Migrations",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        // The web side: the dashboard pages, /metrics in Prometheus' format, /healthz and
+        // /readyz. Renders what the library loads; holds no SQL of its own.
+        .target(
+            name: "PgScorerWeb",
+            dependencies: [
+                "PgScorer", "PgClient", "Migrations",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         // The `pgscorer` executable: commands that parse, call the library and print.
         .executableTarget(
             name: "PgScorerCLI",
             dependencies: [
-                "PgScorer", "PgClient", "Kernels", "Migrations",
+                "PgScorer", "PgScorerWeb", "PgClient", "Kernels", "Migrations",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -91,8 +107,9 @@ let package = Package(
         .testTarget(
             name: "PgScorerTests",
             dependencies: [
-                "PgScorer", "PgScorerCLI", "PgClient", "Migrations", "Kernels", "TestSupport",
+                "PgScorer", "PgScorerCLI", "PgScorerWeb", "PgClient", "Migrations", "Kernels", "TestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
     ]

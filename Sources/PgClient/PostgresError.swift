@@ -82,4 +82,7 @@ public enum SQLState {
     public static let checkViolation = "23514"
     public static let queryCanceled = "57014"
     public static let lockNotAvailable = "55P03"
+    public static let noDataFound = "P0002"
+    public static let insufficientPrivilege = "42501"
+    public static let readOnlyTransaction = "25006"
 }

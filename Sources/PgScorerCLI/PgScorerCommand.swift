@@ -15,7 +15,7 @@ package struct PgScorerCommand: AsyncParsableCommand {
         subcommands: [
             DemoCommand.self, MigrateCommand.self, IngestCommand.self, ModelsCommand.self, TrainCommand.self,
             ScheduleCommand.self, EnqueueCommand.self, WorkerCommand.self, StatusCommand.self, ReportCommand.self,
-            ExportCommand.self, HealthCommand.self, AlertsCommand.self, PruneCommand.self, SeriesCommand.self, DatabaseCommand.self,
+            ExportCommand.self, ServeCommand.self, JobsCommand.self, HealthCommand.self, AlertsCommand.self, PruneCommand.self, SeriesCommand.self, DatabaseCommand.self,
         ]
     )
 

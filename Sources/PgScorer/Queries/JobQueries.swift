@@ -73,7 +73,8 @@ package enum JobQueries {
         FROM \(source)
         WHERE j.job_id = \(source).job_id
         RETURNING j.job_id, j.series_id, j.model_id, j.window_start, j.window_end, j.attempt, j.max_attempts,
-                  now() AS claimed_at, j.priority, j.run_at, \(due) AS due
+                  now() AS claimed_at, j.priority, j.run_at, \(due) AS due,
+                  (SELECT s.device || '/' || s.sensor FROM pgscorer.series s WHERE s.series_id = j.series_id) AS series_name
         """
     }
 
@@ -87,11 +88,12 @@ package enum JobQueries {
         WITH \(lockedJobs), finished AS (
             \(updateHeldAttempts(
                 set: "state = 'completed', finished_at = now(), lease_owner = NULL, lease_until = NULL",
-                returning: "j.job_id, j.series_id, j.attempt"))
+                returning: "j.job_id, j.series_id, j.attempt, j.window_end"))
         ), runs AS (
             INSERT INTO pgscorer.job_runs
-                (job_id, series_id, attempt, worker_id, started_at, outcome, rows_scored, anomalies, duration_ms)
-            SELECT f.job_id, f.series_id, f.attempt, $3, r.started_at, 'completed', r.rows_scored, r.anomalies, r.duration_ms
+                (job_id, series_id, attempt, worker_id, started_at, outcome, rows_scored, anomalies, duration_ms, window_end)
+            SELECT f.job_id, f.series_id, f.attempt, $3, r.started_at, 'completed', r.rows_scored, r.anomalies, r.duration_ms,
+                   f.window_end
             FROM finished f
             JOIN unnest($1::int8[], $4::timestamptz[], $5::int4[], $6::int4[], $7::float8[])
                 AS r(job_id, started_at, rows_scored, anomalies, duration_ms) USING (job_id)

@@ -4,6 +4,8 @@ import PgClient
 package struct ClaimedJob: Sendable, Hashable {
     package let jobID: Int64
     package let seriesID: Int64
+    /// `device/sensor`, as logs name the series.
+    package let seriesName: String
     package let modelID: Int64
     package let windowStart: PostgresTimestamp
     package let windowEnd: PostgresTimestamp
@@ -16,6 +18,7 @@ package struct ClaimedJob: Sendable, Hashable {
     init(row: PostgresRow) throws {
         jobID = try row.decode("job_id")
         seriesID = try row.decode("series_id")
+        seriesName = try row.decode("series_name")
         modelID = try row.decode("model_id")
         windowStart = try row.decode("window_start")
         windowEnd = try row.decode("window_end")

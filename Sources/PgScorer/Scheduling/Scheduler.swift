@@ -41,6 +41,7 @@ package struct Scheduler: Sendable {
             for tick in ticks {
                 let scheduledFor = PostgresTimestamp(unixMicroseconds: tick)
                 if let created = try await fire(scheduleID: schedule.scheduleID, at: scheduledFor) {
+                    ScorerMetrics.ticksFired.increment()
                     logger.info(
                         "schedule tick fired",
                         metadata: ["schedule": "\(schedule.name)", "tick": "\(scheduledFor)", "jobs": "\(created)"])

@@ -37,8 +37,11 @@ package struct BatchScorer: Sendable {
         let reading = ContinuousClock.now
         let windows: [Int64: WindowReadings]
         do {
-            windows = try await readWindows(jobs, on: connection)
-            try await models.prefetch(Set(jobs.map(\.modelID)), loading: connection)
+            windows = try await ScorerMetrics.timed(.read) {
+                let windows = try await readWindows(jobs, on: connection)
+                try await models.prefetch(Set(jobs.map(\.modelID)), loading: connection)
+                return windows
+            }
         } catch let error as PostgresError where !error.isConnectionLoss {
             // A statement timeout, say: worth another attempt later, for every job of the batch.
             let elapsed = (ContinuousClock.now - reading).seconds * 1000
@@ -47,6 +50,8 @@ package struct BatchScorer: Sendable {
             }
             return outcome
         }
+        let scoring = ContinuousClock.now
+        defer { ScorerMetrics.phase(.score).recordInterval(since: scoring) }
         for (index, job) in jobs.enumerated() {
             if shouldStop() {
                 outcome.unstarted = Array(jobs[index...])

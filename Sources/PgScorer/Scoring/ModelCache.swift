@@ -71,5 +71,8 @@ package actor ModelCache {
         }
         entries[modelID] = (scorer, clock)
         bytes += size
+        ScorerMetrics.modelCacheLoads.increment()
+        ScorerMetrics.modelCacheModels.record(entries.count)
+        ScorerMetrics.modelCacheBytes.record(bytes)
     }
 }

@@ -38,6 +38,7 @@ package struct PersistentConnection: Sendable {
             } catch {
                 if Task.isCancelled { return }
                 failures += 1
+                ScorerMetrics.reconnects.increment()
                 logger.warning("\(applicationName) connection failed; reconnecting", metadata: ["error": "\(error)"])
                 await Self.pause(afterFailures: failures)
             }

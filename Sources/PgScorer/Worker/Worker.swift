@@ -64,6 +64,7 @@ package final class Worker: Service, Sendable {
         await withTaskGroup(of: Void.self) { background in
             background.addTask { await self.listen() }
             background.addTask { await self.heartbeat() }
+            background.addTask { await self.summarize() }
             if configuration.runScheduler { background.addTask { await self.schedule() } }
             await withTaskGroup(of: Void.self) { slots in
                 for slot in 0..<configuration.concurrency {
@@ -135,6 +136,7 @@ package final class Worker: Service, Sendable {
                 try await process(jobs, queue: queue, logger: logger)
             } catch let error as PostgresError where error.isConnectionLoss {
                 failures += 1
+                ScorerMetrics.reconnects.increment()
                 logger.warning("database connection lost; reconnecting", metadata: ["error": "\(error)"])
                 if let connection { await connection.close() }
                 connection = nil
@@ -163,6 +165,17 @@ package final class Worker: Service, Sendable {
     /// expired leases, at least every `frontClaimInterval` and whenever resuming finds
     /// nothing. A job that lands before a slot's key waits at most that interval.
     private func claim(upTo limit: Int, from queue: JobQueue, state: inout SlotClaims) async throws -> [ClaimedJob] {
+        let started = ContinuousClock.now
+        let jobs = try await claimJobs(upTo: limit, from: queue, state: &state)
+        // Only claims that found work: an idle slot's empty claims would drown the figures.
+        if !jobs.isEmpty {
+            ScorerMetrics.phase(.claim).recordInterval(since: started)
+            ScorerMetrics.claimBatchSize.record(jobs.count)
+        }
+        return jobs
+    }
+
+    private func claimJobs(upTo limit: Int, from queue: JobQueue, state: inout SlotClaims) async throws -> [ClaimedJob] {
         if let key = state.resumeAfter, let front = state.lastFrontClaim,
             ContinuousClock.now - front < configuration.frontClaimInterval
         {
@@ -182,6 +195,8 @@ package final class Worker: Service, Sendable {
     /// Scores a claimed batch and completes what scored in one transaction; records the
     /// failures, logs the attempts found lost, and on shutdown releases the unstarted rest.
     private func process(_ jobs: [ClaimedJob], queue: JobQueue, logger: Logger) async throws {
+        let started = ContinuousClock.now
+        defer { tally.batchFinished(after: ContinuousClock.now - started) }
         let outcome = try await scorer.score(
             jobs, on: queue.connection, isLost: { self.leases.isLost($0) }, shouldStop: { self.stopping })
         if !outcome.unstarted.isEmpty {
@@ -189,13 +204,14 @@ package final class Worker: Service, Sendable {
             logger.info("shutting down: released unstarted jobs", metadata: ["jobs": "\(released)"])
         }
         for job in outcome.lost {
+            ScorerMetrics.jobs(.lost).increment()
             try await queue.recordLostAttempt(job, startedAt: job.claimedAt)
             logger.warning("job no longer ours (cancelled or taken over); skipped", metadata: metadata(job))
         }
         for failure in outcome.failed { try await record(failure, queue: queue, logger: logger) }
         let completed: Set<Int64>
         do {
-            completed = try await queue.complete(outcome.scored)
+            completed = try await ScorerMetrics.timed(.complete) { try await queue.complete(outcome.scored) }
         } catch let error as PostgresError where !error.isConnectionLoss {
             // The write failed (a full disk, a timeout): nothing of it landed; retry later.
             for result in outcome.scored {
@@ -206,7 +222,11 @@ package final class Worker: Service, Sendable {
             }
             return
         }
-        tally.completed(outcome.scored.filter { completed.contains($0.job.jobID) })
+        let landed = outcome.scored.filter { completed.contains($0.job.jobID) }
+        tally.completed(landed)
+        ScorerMetrics.jobs(.completed).increment(by: landed.count)
+        ScorerMetrics.readingsScored.increment(by: landed.reduce(0) { $0 + $1.scores.count })
+        ScorerMetrics.anomalies.increment(by: landed.reduce(0) { $0 + $1.anomalies })
         for result in outcome.scored {
             var details = metadata(result.job)
             details["rows"] = "\(result.scores.count)"
@@ -215,6 +235,7 @@ package final class Worker: Service, Sendable {
             if completed.contains(result.job.jobID) {
                 logger.debug("job completed", metadata: details)
             } else {
+                ScorerMetrics.jobs(.lost).increment()
                 try await queue.recordLostAttempt(result.job, startedAt: result.startedAt)
                 logger.warning("lease lost before completion; result discarded by the fence", metadata: details)
             }
@@ -225,6 +246,7 @@ package final class Worker: Service, Sendable {
         var generator = SystemRandomNumberGenerator()
         let (state, delay) = try await queue.record(failure, backoff: configuration.backoff, using: &generator)
         if state == .failed { tally.failed(1) }
+        ScorerMetrics.jobs(state == .failed ? .failed : state == nil ? .lost : .retry).increment()
         var details = metadata(failure.job)
         details["error"] = "\(failure.reason)"
         details["state"] = "\(state?.rawValue ?? "lost")"
@@ -237,7 +259,24 @@ package final class Worker: Service, Sendable {
     }
 
     private func metadata(_ job: ClaimedJob) -> Logger.Metadata {
-        ["job.id": "\(job.jobID)", "series": "\(job.seriesID)", "attempt": "\(job.attempt)"]
+        ["job.id": "\(job.jobID)", "series": "\(job.seriesName)", "attempt": "\(job.attempt)"]
+    }
+
+    /// Logs what the process did in the last `summaryInterval` at info level, when it
+    /// did anything: the line an operator reads at the default log level.
+    private func summarize() async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: configuration.summaryInterval) } catch { return }
+            let interval = tally.takeInterval()
+            guard interval.batches > 0 else { continue }
+            logger.info(
+                "scored in the last \(DurationText.format(configuration.summaryInterval))",
+                metadata: [
+                    "jobs": "\(interval.counts.jobsCompleted)", "jobs.failed": "\(interval.counts.jobsFailed)",
+                    "readings": "\(interval.counts.readingsScored)", "anomalies": "\(interval.counts.anomalies)",
+                    "batches": "\(interval.batches)", "batch.p95": "\(String(format: "%.1f", interval.p95BatchMilliseconds))ms",
+                ])
+        }
     }
 
     // MARK: Heartbeat, listener, scheduler

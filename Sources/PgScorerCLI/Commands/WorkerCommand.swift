@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
+import PgClient
 import PgScorer
+import PgScorerWeb
 import ServiceLifecycle
 import UnixSignals
 
@@ -57,6 +59,12 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-jobs"), help: "Exit 0 after claiming this many jobs and finishing them (recycle a process, drain part of a backlog).")
     var maxJobs: Int?
 
+    @Option(name: .customLong("metrics-listen"), help: "Serve /metrics (Prometheus), /healthz and /readyz on HOST:PORT (e.g. 127.0.0.1:9464).")
+    var metricsListen: ListenAddress?
+
+    @Option(name: .customLong("summary-every"), help: "How often to log what was scored since the last such line (info level).")
+    var summaryEvery: DurationArgument = DurationArgument(.seconds(60))
+
     @Option(help: "table or json: how to print the summary that --exit-when-idle and --max-jobs end with.")
     var format: SummaryFormat = .table
 
@@ -66,6 +74,7 @@ struct WorkerCommand: AsyncParsableCommand {
         guard lease.duration >= .seconds(1) else { throw ValidationError("--lease must be at least 1s") }
         guard poll.duration > .zero else { throw ValidationError("--poll must be positive") }
         if let maxJobs, maxJobs < 1 { throw ValidationError("--max-jobs must be at least 1") }
+        guard summaryEvery.duration >= .seconds(1) else { throw ValidationError("--summary-every must be at least 1s") }
     }
 
     func workerConfiguration(databaseURL: String) -> WorkerConfiguration {
@@ -85,6 +94,7 @@ struct WorkerCommand: AsyncParsableCommand {
         configuration.runMaintenance = !noMaintenance
         configuration.retentionInterval = retentionEvery.duration
         configuration.modelCacheBytes = modelCache.bytes
+        configuration.summaryInterval = summaryEvery.duration
         return configuration
     }
 
@@ -99,33 +109,25 @@ struct WorkerCommand: AsyncParsableCommand {
         // Check the database and its schema once, then hand the URL to the services.
         let url = try await global.withDatabase { $0.databaseURL }
         let logger = global.bootstrapLogging()
+        if metricsListen != nil { MetricsExport.bootstrap() }
         let worker = Worker(configuration: workerConfiguration(databaseURL: url), logger: logger)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)
-        ]
-        if worker.configuration.runMaintenance { services.append(.init(service: worker.maintenance)) }
-        var groupConfiguration = ServiceGroupConfiguration(services: services, logger: logger)
-        groupConfiguration.maximumGracefulShutdownDuration = grace.duration
-        let group = ServiceGroup(configuration: groupConfiguration)
-        // First SIGTERM/SIGINT: graceful shutdown. A second one: exit at once; the
-        // leases of unfinished jobs expire and other workers take them over.
-        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask {
-                var caught = 0
-                for await signal in signals {
-                    caught += 1
-                    if caught == 1 {
-                        logger.info("signal received; finishing in-flight jobs", metadata: ["signal": "\(signal)"])
-                        await group.triggerGracefulShutdown()
-                    } else {
-                        logger.warning("second signal; exiting now", metadata: ["signal": "\(signal)"])
-                        Foundation.exit(130)
-                    }
-                }
-            }
-            try await group.run()
-            tasks.cancelAll()
+        var services: [any Service] = [worker]
+        if worker.configuration.runMaintenance { services.append(worker.maintenance) }
+        var probes: (pool: PostgresConnectionPool, metrics: MetricsExport)?
+        if let metricsListen {
+            let (app, pool, metrics) = Probes.application(
+                host: metricsListen.host, port: metricsListen.port, databaseURL: url, logger: logger,
+                onListening: { port in logger.info("metrics at http://\(metricsListen.host):\(port)/metrics") })
+            services.append(app)
+            probes = (pool, metrics)
+        }
+        // The worker ending (--exit-when-idle, --max-jobs) stops the group; the first
+        // SIGTERM/SIGINT stops it gracefully, a second exits at once (the leases of
+        // unfinished jobs expire and other workers take them over).
+        try await ServiceRunner.run(services, grace: grace.duration, logger: logger)
+        if let probes {
+            await probes.metrics.close()
+            await probes.pool.close()
         }
         guard exitWhenIdle || maxJobs != nil else { return }
         let counts = worker.tally.snapshot

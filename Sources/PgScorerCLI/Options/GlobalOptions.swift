@@ -18,6 +18,9 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical. Default: $LOG_LEVEL, else info.")
     var logLevel: Logger.Level?
 
+    @Option(name: .customLong("log-format"), help: "text or json (one JSON object per line, metadata as fields). Default: $LOG_FORMAT, else text.")
+    var logFormat: LogFormat?
+
     /// libpq variables that mean "the user configured a server".
     static let libpqVariables = ["PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE"]
 
@@ -60,7 +63,8 @@ struct GlobalOptions: ParsableArguments {
     /// Bootstraps logging (once per process; only the command does this, never a library).
     func bootstrapLogging(environment: [String: String] = ProcessInfo.processInfo.environment) -> Logger {
         let level = logLevel ?? environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
-        LoggingBootstrap.once(level: level)
+        let format = logFormat ?? environment["LOG_FORMAT"].flatMap { LogFormat(rawValue: $0.lowercased()) } ?? .text
+        LoggingBootstrap.once(level: level, format: format)
         var logger = Logger(label: "pgscorer")
         logger.logLevel = level
         return logger
@@ -105,14 +109,19 @@ extension Logger.Level: @retroactive ExpressibleByArgument {}
 enum LoggingBootstrap {
     private static let done = Mutex(false)
 
-    static func once(level: Logger.Level) {
+    static func once(level: Logger.Level, format: LogFormat) {
         done.withLock { done in
             guard !done else { return }
             done = true
             LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = level
-                return handler
+                switch format {
+                case .text:
+                    var handler = StreamLogHandler.standardError(label: label)
+                    handler.logLevel = level
+                    return handler
+                case .json:
+                    return JSONLogHandler(label: label, level: level)
+                }
             }
         }
     }

@@ -1,0 +1,208 @@
+import PgClient
+
+/// The statements behind the dashboard's pages (`pgscorer serve`) that the CLI's
+/// reports do not already have. Each is bounded (a LIMIT, a time range or one series)
+/// so that a page stays fast on a fleet of 10,000 series and 10,000,000 predictions.
+package enum DashboardQueries {
+    /// Attempts per minute of the last hour: minute, completed, failed (retry or
+    /// failed), readings scored.
+    package static let throughput = PreparedQuery(
+        name: "dashboard.throughput",
+        """
+        SELECT date_trunc('minute', finished_at) AS minute,
+               count(*) FILTER (WHERE outcome = 'completed') AS completed,
+               count(*) FILTER (WHERE outcome IN ('retry', 'failed')) AS failed,
+               coalesce(sum(rows_scored), 0)::int8 AS readings
+        FROM pgscorer.job_runs
+        WHERE finished_at > now() - interval '1 hour'
+        GROUP BY 1 ORDER BY 1
+        """)
+
+    /// Anomaly rate per device and hour of the readings over the last 24 hours, from the
+    /// run log (one row per job, not per reading; a job counts in the hour its window
+    /// ends), for the $1 devices with the highest rate: device, hour, scored, anomalies,
+    /// devices (how many devices had any), current_hour.
+    package static let heatMap = PreparedQuery(
+        name: "dashboard.heat_map",
+        """
+        WITH by_device AS (
+            SELECT s.device, date_trunc('hour', r.window_end - interval '1 microsecond') AS hour,
+                   sum(r.rows_scored)::int8 AS scored, sum(r.anomalies)::int8 AS anomalies
+            FROM pgscorer.job_runs r JOIN pgscorer.series s USING (series_id)
+            WHERE r.outcome = 'completed' AND r.finished_at > date_trunc('hour', now()) - interval '23 hours'  -- after its window ended
+              AND r.window_end > date_trunc('hour', now()) - interval '23 hours'
+            GROUP BY 1, 2
+        ), ranked AS (
+            SELECT device, sum(anomalies)::float8 / greatest(sum(scored), 1) AS rate
+            FROM by_device GROUP BY device
+            ORDER BY rate DESC, device LIMIT $1
+        )
+        SELECT b.device, b.hour, b.scored, b.anomalies, (SELECT count(DISTINCT device) FROM by_device) AS devices,
+               date_trunc('hour', now()) AS current_hour
+        FROM by_device b JOIN ranked k USING (device)
+        ORDER BY k.rate DESC, b.device, b.hour
+        """)
+
+    /// The latest tick of every schedule: name, scheduled_for, latency_seconds (fired
+    /// minus due), jobs_created.
+    package static let lastTicks = PreparedQuery(
+        name: "dashboard.last_ticks",
+        """
+        SELECT s.name, r.scheduled_for, extract(epoch FROM r.fired_at - r.scheduled_for)::float8 AS latency_seconds,
+               r.jobs_created
+        FROM pgscorer.schedules s
+        JOIN LATERAL (
+            SELECT * FROM pgscorer.schedule_runs r WHERE r.schedule_id = s.schedule_id ORDER BY scheduled_for DESC LIMIT 1
+        ) r ON true
+        """)
+
+    /// The $1 latest ticks of each schedule: name, scheduled_for, fired_at, fired_by,
+    /// latency_seconds, jobs_created, and its jobs by state.
+    package static let recentTicks = PreparedQuery(
+        name: "dashboard.recent_ticks",
+        """
+        SELECT s.name, r.scheduled_for, r.fired_at, r.fired_by,
+               extract(epoch FROM r.fired_at - r.scheduled_for)::float8 AS latency_seconds, r.jobs_created,
+               (SELECT count(*) FROM pgscorer.jobs j WHERE j.schedule_id = s.schedule_id AND j.scheduled_for = r.scheduled_for
+                  AND j.state = 'completed') AS completed,
+               (SELECT count(*) FROM pgscorer.jobs j WHERE j.schedule_id = s.schedule_id AND j.scheduled_for = r.scheduled_for
+                  AND j.state = 'failed') AS failed
+        FROM pgscorer.schedules s
+        JOIN LATERAL (
+            SELECT * FROM pgscorer.schedule_runs r WHERE r.schedule_id = s.schedule_id ORDER BY scheduled_for DESC LIMIT $1
+        ) r ON true
+        ORDER BY s.name, r.scheduled_for DESC
+        """)
+
+    /// Series $1/$2 (device, sensor): series_id, n_features, the active model and the
+    /// time span of its readings (newest first reading, oldest, count estimate not needed).
+    package static let series = PreparedQuery(
+        name: "dashboard.series",
+        """
+        SELECT s.series_id, s.n_features,
+               (SELECT m.model_id FROM pgscorer.models m WHERE m.series_id = s.series_id AND m.active) AS active_model,
+               (SELECT max(r.ts) FROM pgscorer.readings r WHERE r.series_id = s.series_id) AS newest,
+               (SELECT min(r.ts) FROM pgscorer.readings r WHERE r.series_id = s.series_id) AS oldest
+        FROM pgscorer.series s WHERE s.device = $1 AND s.sensor = $2
+        """)
+
+    /// Readings of series $1 in [$2, $3) with the latest prediction of each (any model):
+    /// ts, features, score, is_anomaly, model_id (NULL when not scored), oldest first.
+    /// A merge of two index range scans: no per-reading lookups.
+    package static let trace = PreparedQuery(
+        name: "dashboard.trace",
+        """
+        SELECT r.ts, r.features, p.score, p.is_anomaly, p.model_id
+        FROM pgscorer.readings r
+        LEFT JOIN (
+            SELECT DISTINCT ON (ts) ts, score, is_anomaly, model_id
+            FROM pgscorer.predictions
+            WHERE series_id = $1 AND ts >= $2 AND ts < $3
+            ORDER BY ts, scored_at DESC
+        ) p USING (ts)
+        WHERE r.series_id = $1 AND r.ts >= $2 AND r.ts < $3
+        ORDER BY r.ts
+        """)
+
+    /// The versions of series $1: model_id, version, created_at.
+    package static let seriesModels = PreparedQuery(
+        name: "dashboard.series_models",
+        "SELECT model_id, version, active, health, created_at FROM pgscorer.models WHERE series_id = $1 ORDER BY version")
+
+    /// Series whose device LIKE $1 and sensor LIKE $2, by name, at most $3: device,
+    /// sensor, n_features, active_version, health (of the series).
+    package static let seriesList = PreparedQuery(
+        name: "dashboard.series_list",
+        """
+        SELECT s.device, s.sensor, s.n_features,
+               (SELECT m.version FROM pgscorer.models m WHERE m.series_id = s.series_id AND m.active) AS active_version
+        FROM pgscorer.series s
+        WHERE s.device LIKE $1 AND s.sensor LIKE $2
+        ORDER BY s.device, s.sensor LIMIT $3
+        """)
+
+    /// The newest $5 jobs, filtered by state $1, schedule name $2, device LIKE $3 and
+    /// sensor LIKE $4 (NULL: any).
+    package static let jobs = PreparedQuery(
+        name: "dashboard.jobs",
+        """
+        SELECT j.job_id, s.device, s.sensor, sc.name AS schedule, j.state::text AS state, j.attempt, j.max_attempts,
+               j.window_start, j.window_end, j.run_at, j.finished_at, j.last_error
+        FROM pgscorer.jobs j
+        JOIN pgscorer.series s USING (series_id)
+        LEFT JOIN pgscorer.schedules sc USING (schedule_id)
+        WHERE ($1::text IS NULL OR j.state::text = $1)
+          AND ($2::text IS NULL OR sc.name = $2)
+          AND s.device LIKE $3 AND s.sensor LIKE $4
+        ORDER BY j.job_id DESC LIMIT $5
+        """)
+
+    /// Job $1 with its errors (a JSON array).
+    package static let job = PreparedQuery(
+        name: "dashboard.job",
+        """
+        SELECT j.job_id, s.device, s.sensor, sc.name AS schedule, j.state::text AS state, j.attempt, j.max_attempts,
+               j.window_start, j.window_end, j.run_at, j.finished_at, j.last_error, j.model_id, j.lease_owner,
+               j.lease_until, j.created_at, j.errors::text AS errors
+        FROM pgscorer.jobs j
+        JOIN pgscorer.series s USING (series_id)
+        LEFT JOIN pgscorer.schedules sc USING (schedule_id)
+        WHERE j.job_id = $1
+        """)
+
+    /// The attempts of job $1 from the run log, first first.
+    package static let jobRuns = PreparedQuery(
+        name: "dashboard.job_runs",
+        """
+        SELECT attempt, worker_id, started_at, finished_at, outcome::text AS outcome, rows_scored, anomalies, duration_ms, error
+        FROM pgscorer.job_runs WHERE job_id = $1 ORDER BY attempt, run_id
+        """)
+
+    /// Score distributions of the models of series $1 (an array of series ids), from
+    /// their predictions: model_id, scored, anomaly_rate, p05, p50, p95, min, max.
+    package static let scoreDistributions = PreparedQuery(
+        name: "dashboard.score_distributions",
+        """
+        SELECT p.model_id, count(*) AS scored, avg(p.is_anomaly::int)::float8 AS anomaly_rate,
+               percentile_cont(ARRAY[0.05, 0.5, 0.95]) WITHIN GROUP (ORDER BY p.score) AS quantiles,
+               min(p.score) AS min_score, max(p.score) AS max_score
+        FROM pgscorer.predictions p
+        WHERE p.series_id = ANY($1)
+        GROUP BY p.model_id
+        """)
+
+    /// Model versions of the series matching device LIKE $1 and sensor LIKE $2, the
+    /// first $3 series by name: as `ModelQueries.versions`, plus series_id and trained_at.
+    package static let modelPage = PreparedQuery(
+        name: "dashboard.model_page",
+        """
+        WITH page AS (
+            SELECT series_id FROM pgscorer.series WHERE device LIKE $1 AND sensor LIKE $2 ORDER BY device, sensor LIMIT $3
+        )
+        SELECT v.series_id, v.model_id, v.device, v.sensor, v.version, v.active, v.kernel, v.n_features, v.n_support,
+               v.source, v.params::text AS params, v.checksum, v.payload_bytes, v.training_rows, v.fit_seconds,
+               v.created_at, v.health, v.health_reasons::text AS health_reasons
+        FROM pgscorer.model_versions v JOIN page USING (series_id)
+        ORDER BY v.device, v.sensor, v.version DESC
+        """)
+
+    /// Makes a dashboard session read-only: the reader role, read-only transactions.
+    package static let readOnlySession: SQLText = "SET ROLE pgscorer_reader; SET default_transaction_read_only = on"
+
+    /// Retries job $1 (`pgscorer.retry_job`): the new state.
+    package static let retryJob = PreparedQuery(name: "jobs.retry", "SELECT pgscorer.retry_job($1) AS state")
+
+    /// Cancels job $1 (`pgscorer.cancel_job`): the new state.
+    package static let cancelJob = PreparedQuery(name: "jobs.cancel", "SELECT pgscorer.cancel_job($1) AS state")
+
+    /// Takes the session lock that makes this process the one exporting the queue's
+    /// gauges (true if it holds it).
+    package static let takeGaugeExport: SQLText = "SELECT pg_try_advisory_lock(hashtext('pgscorer.queue_gauges')) AS held"
+
+    /// How long ago each enabled schedule's latest tick was due: name, since_last_tick_seconds.
+    package static let scheduleLag: SQLText = """
+        SELECT s.name, extract(epoch FROM now() - max(r.scheduled_for))::float8 AS since_last_tick_seconds
+        FROM pgscorer.schedules s LEFT JOIN pgscorer.schedule_runs r USING (schedule_id)
+        WHERE s.enabled GROUP BY s.name ORDER BY s.name
+        """
+}

@@ -1,0 +1,106 @@
+import Logging
+import Metrics
+import PgClient
+import PgScorer
+import Prometheus
+import Synchronization
+
+/// `/metrics` in Prometheus' text format: what this process counted (swift-metrics,
+/// `ScorerMetrics`), and the queue's gauges read from the database. The queue is the
+/// same for every process, so only one exports those: whichever holds a session
+/// advisory lock (`pgscorer_queue_gauges_exporter` says 1 there, 0 elsewhere), so that
+/// summing over processes does not multiply them.
+package final class MetricsExport: Sendable {
+    /// The registry every swift-metrics handle of the process reports to.
+    static let registry = PrometheusCollectorRegistry()
+    private static let bootstrapped = Mutex(false)
+
+    /// Makes swift-metrics report to `registry` (once per process; later calls do nothing).
+    package static func bootstrap() {
+        bootstrapped.withLock { done in
+            guard !done else { return }
+            done = true
+            var factory = PrometheusMetricsFactory(registry: registry)
+            factory.defaultDurationHistogramBuckets = [
+                .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+                .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+            ]
+            factory.valueHistogramBuckets["pgscorer_claim_batch_size"] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000]
+            MetricsSystem.bootstrap(factory)
+        }
+    }
+
+    private let gauges: QueueGauges
+
+    /// `connect` opens the connection that reads the queue's gauges (and holds the lock).
+    package init(connect: @escaping @Sendable () async throws -> PostgresConnection, logger: Logger) {
+        Self.bootstrap()
+        gauges = QueueGauges(connect: connect, logger: logger)
+    }
+
+    /// The exposition text.
+    package func render() async -> String {
+        var buffer: [UInt8] = []
+        Self.registry.emit(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self) + (await gauges.render())
+    }
+
+    package func close() async { await gauges.close() }
+}
+
+/// The queue's gauges, exported by the one process that holds the advisory lock.
+actor QueueGauges {
+    private let connect: @Sendable () async throws -> PostgresConnection
+    private let logger: Logger
+    private var connection: PostgresConnection?
+    private var exporting = false
+
+    init(connect: @escaping @Sendable () async throws -> PostgresConnection, logger: Logger) {
+        self.connect = connect
+        self.logger = logger
+    }
+
+    func render() async -> String {
+        do {
+            let connection = try await currentConnection()
+            if !exporting {
+                exporting = try await connection.query(PostgresQuery(DashboardQueries.takeGaugeExport)).single().decode("held")
+            }
+            var text = "# TYPE pgscorer_queue_gauges_exporter gauge\npgscorer_queue_gauges_exporter \(exporting ? 1 : 0)\n"
+            guard exporting else { return text }
+            let status = try await QueueSnapshot.load(from: connection)
+            text += "# TYPE pgscorer_queue_jobs gauge\n"
+            for (state, jobs) in status.jobs { text += "pgscorer_queue_jobs{state=\"\(state)\"} \(jobs)\n" }
+            text += "# TYPE pgscorer_queue_oldest_wait_seconds gauge\npgscorer_queue_oldest_wait_seconds \(status.oldestWaitSeconds)\n"
+            text += "# TYPE pgscorer_workers_alive gauge\npgscorer_workers_alive \(status.workersAlive)\n"
+            text += "# TYPE pgscorer_schedule_last_tick_age_seconds gauge\n"
+            for (name, age) in status.lastTickAge { text += "pgscorer_schedule_last_tick_age_seconds{schedule=\"\(Self.label(name))\"} \(age)\n" }
+            return text
+        } catch {
+            logger.warning("reading the queue gauges failed", metadata: ["error": "\(error)"])
+            if let connection { await connection.close() }
+            connection = nil
+            exporting = false
+            return "# TYPE pgscorer_queue_gauges_exporter gauge\npgscorer_queue_gauges_exporter 0\n"
+        }
+    }
+
+    func close() async {
+        if let connection { await connection.close() }
+        connection = nil
+    }
+
+    private func currentConnection() async throws -> PostgresConnection {
+        if let connection, connection.isOpen { return connection }
+        exporting = false
+        let fresh = try await connect()
+        connection = fresh
+        return fresh
+    }
+
+    /// A label value escaped as the text format wants.
+    static func label(_ value: String) -> String {
+        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
+    }
+}

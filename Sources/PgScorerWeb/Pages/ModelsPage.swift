@@ -1,0 +1,43 @@
+import PgClient
+import PgScorer
+
+/// `/models`: model versions per series with training facts, health and the
+/// distribution of the scores each gave; an activate button when actions are allowed.
+struct ModelsPage {
+    let actions: ActionForms?
+
+    func body(_ entries: [ModelListing.Entry], selector: SeriesSelector, seriesLimit: Int) -> HTML {
+        let form: HTML = """
+            <form class="filters" method="get" action="/models">device <input name="device" value="\(selector.device)" size="16"> \
+            sensor <input name="sensor" value="\(selector.sensor)" size="12"> <button>filter</button> \
+            <span class="muted">(* matches any run of characters)</span></form>
+            """
+        guard !entries.isEmpty else { return "\(form)<p class=\"muted\">No model matches.</p>" }
+        let distributions = entries.compactMap(\.scores)
+        let scale = Scale.padded(distributions.flatMap { [$0.p05, $0.p95] }, from: 4, to: 196, including: [0])
+        let rows = entries.map { entry -> HTML in
+            let model = entry.version
+            let reasons = model.healthReasons == "[]" ? "" : model.healthReasons
+            let scores: HTML = entry.scores.map { distribution in
+                "\(ScoreBox(distribution: distribution, scale: scale).svg) <span class=\"muted\">\(distribution.scored) scored, \(HTML.percent(distribution.anomalyRate)) flagged</span>"
+            } ?? "<span class=\"muted\">not scored</span>"
+            let activate: HTML =
+                model.active || actions == nil ? "" : actions!.button("/models/\(model.modelID)/activate", label: "activate")
+            return """
+                <tr><td><a href="/series\(HTML(raw: HTML.query([("device", model.device), ("sensor", model.sensor)])))">\(model.device)/\(model.sensor)</a></td>\
+                <td class="num">\(model.version)</td><td>\(model.active ? "active" : "")\(activate)</td>\
+                <td><span class="badge \(model.health ?? "")">\(model.health ?? "unchecked")</span> <span class="muted">\(reasons)</span></td>\
+                <td>\(model.kernel), \(model.features) feature(s), \(model.supportVectors) SV, \(model.source)</td>\
+                <td class="num">\(model.trainingRows.map(String.init) ?? "—")</td>\
+                <td class="num">\(model.fitSeconds.map { HTML.duration($0) } ?? "—")</td><td>\(model.createdAt)</td><td>\(scores)</td></tr>
+                """
+        }
+        let seriesCount = Set(entries.map(\.seriesID)).count
+        let note: HTML = seriesCount >= seriesLimit ? "<p class=\"muted\">The first \(seriesLimit) series by name; narrow with device or sensor.</p>" : ""
+        return """
+            \(form)\(note)
+            <table id="models"><tr><th>series</th><th class="num">version</th><th></th><th>health</th><th>model</th>\
+            <th class="num">training rows</th><th class="num">fit</th><th>created</th><th>scores (p05–p95 box, p50, zero dashed)</th></tr>\(rows)</table>
+            """
+    }
+}

@@ -1,0 +1,199 @@
+import Foundation
+import Hummingbird
+import PgClient
+import PgScorer
+
+/// The pages and the actions, each route loading through the library and rendering
+/// with `Pages/`. Query parameters are checked here and a bad one gets a 400 page that
+/// names it.
+struct DashboardRoutes {
+    let server: DashboardServer
+    private var actions: ActionForms? { server.configuration.allowActions ? ActionForms(csrfToken: server.csrfToken) : nil }
+    private var allowActions: Bool { server.configuration.allowActions }
+
+    func add(to router: Router<BasicRequestContext>) {
+        router.get("/") { _, _ in try await overview() }
+        router.get("/series") { request, _ in try await series(Self.parameters(request)) }
+        router.get("/jobs") { request, _ in try await jobs(Self.parameters(request)) }
+        router.get("/jobs/:id") { _, context in try await job(context.parameters.get("id") ?? "") }
+        router.get("/models") { request, _ in try await models(Self.parameters(request)) }
+        router.get("/schedules") { _, _ in try await schedules() }
+        router.post("/jobs/:id/:action") { request, context in
+            try await act(request, context: context) { connection in
+                guard let id = Int64(context.parameters.get("id") ?? "") else { throw PgScorerError(.invalidInput, "no such job") }
+                switch context.parameters.get("action") {
+                case "retry": try await JobControl(connection: connection).retry(id)
+                case "cancel": try await JobControl(connection: connection).cancel(id)
+                default: throw PgScorerError(.notFound, "no such action")
+                }
+                return "/jobs/\(id)"
+            }
+        }
+        router.post("/schedules/:name/:action") { request, context in
+            try await act(request, context: context) { connection in
+                let name = context.parameters.get("name") ?? ""
+                switch context.parameters.get("action") {
+                case "enable": try await ScheduleStore(connection: connection).setEnabled(name, true)
+                case "disable": try await ScheduleStore(connection: connection).setEnabled(name, false)
+                default: throw PgScorerError(.notFound, "no such action")
+                }
+                return "/schedules"
+            }
+        }
+        router.post("/models/:id/activate") { request, context in
+            try await act(request, context: context) { connection in
+                guard let id = Int64(context.parameters.get("id") ?? "") else { throw PgScorerError(.invalidInput, "no such model") }
+                // Never forced from a page: a model that failed its check needs the CLI's --force.
+                try await ModelStore(connection: connection).activate(id)
+                return "/models"
+            }
+        }
+    }
+
+    /// The query string's parameters, decoded (the last of a repeated one wins).
+    static func parameters(_ request: Request) -> [String: String] {
+        var parameters: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters {
+            parameters[String(key).removingPercentEncoding ?? String(key)] = String(value).removingPercentEncoding ?? String(value)
+        }
+        return parameters
+    }
+
+    private func page(_ title: String, _ section: Layout.Section, _ body: HTML, status: HTTPResponse.Status = .ok) -> Response {
+        html(Layout.page(title: title, section: section, actionsAllowed: allowActions, body), status: status)
+    }
+
+    private func problem(_ message: String, status: HTTPResponse.Status, section: Layout.Section) -> Response {
+        page(status == .notFound ? "Not found" : "Cannot do that", section, "<p class=\"error\" id=\"problem\">\(message)</p>", status: status)
+    }
+
+    private func overview() async throws -> Response {
+        let overview = try await server.pool.withConnection { try await FleetOverview.load(from: $0) }
+        let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
+        return page("Overview", .overview, OverviewPage(overview: overview, now: now).body)
+    }
+
+    private func series(_ query: [String: String]) async throws -> Response {
+        let device = query["device"].flatMap { $0.isEmpty ? nil : $0 }
+        let sensor = query["sensor"].flatMap { $0.isEmpty ? nil : $0 }
+        let rangeName = query["range"]
+        guard let span = SeriesPage.span(named: rangeName) else {
+            return problem(
+                "range \(rangeName ?? ""): use one of \(SeriesPage.ranges.map(\.name).joined(separator: ", "))", status: .badRequest,
+                section: .series)
+        }
+        var feature: Int?
+        if let text = query["feature"], !text.isEmpty {
+            guard let value = Int(text), value >= 0 else {
+                return problem("feature \(text): give a feature number (0 is the first)", status: .badRequest, section: .series)
+            }
+            feature = value
+        }
+        let exact = device.map { !$0.contains("*") && !$0.contains("%") } == true && sensor.map { !$0.contains("*") && !$0.contains("%") } == true
+        if exact, let device, let sensor {
+            let trace = try await server.pool.withConnection {
+                try await SeriesTrace.load(device: device, sensor: sensor, from: nil, to: nil, span: span, on: $0)
+            }
+            guard let trace else { return problem("no series \(device)/\(sensor)", status: .notFound, section: .series) }
+            if let feature, feature >= trace.featureCount {
+                return problem(
+                    "feature \(feature): series \(device)/\(sensor) has \(trace.featureCount) feature(s), numbered from 0", status: .badRequest,
+                    section: .series)
+            }
+            let picker = SeriesPage.picker(device: device, sensor: sensor, range: rangeName, feature: feature, featureCount: trace.featureCount)
+            return page("\(device)/\(sensor)", .series, "\(picker)\(SeriesPage.body(trace: trace, range: rangeName, feature: feature))")
+        }
+        let selector = SeriesSelector(device: device, sensor: sensor)
+        let limit = 200
+        let rows = try await server.pool.withConnection { connection in
+            try await connection.query(DashboardQueries.seriesList.bind(selector.devicePattern, selector.sensorPattern, limit)).map {
+                (device: try $0.decode("device") as String, sensor: try $0.decode("sensor") as String,
+                 features: Int(try $0.decode("n_features") as Int16), activeVersion: try $0.decode("active_version") as Int?)
+            }
+        }
+        let picker = SeriesPage.picker(device: device, sensor: sensor, range: rangeName, feature: nil, featureCount: nil)
+        return page("Series", .series, "\(picker)\(SeriesPage.list(rows, limit: limit))")
+    }
+
+    private func jobs(_ query: [String: String]) async throws -> Response {
+        func value(_ key: String) -> String? { query[key].flatMap { $0.isEmpty ? nil : $0 } }
+        let state = value("state")
+        if let state, JobState(rawValue: state) == nil {
+            return problem(
+                "state \(state): use one of \(JobState.allCases.map(\.rawValue).joined(separator: ", "))", status: .badRequest, section: .jobs)
+        }
+        let filter = JobListing.Filter(
+            state: state, schedule: value("schedule"), series: SeriesSelector(device: value("device"), sensor: value("sensor")))
+        let jobs = try await server.pool.withConnection { try await JobListing.load(filter, from: $0) }
+        return page("Jobs", .jobs, JobsPage(actions: actions).list(jobs, filter: filter))
+    }
+
+    private func job(_ id: String) async throws -> Response {
+        guard let jobID = Int64(id) else { return problem("job \(id): a job id is a number", status: .badRequest, section: .jobs) }
+        guard let detail = try await server.pool.withConnection({ try await JobListing.detail(jobID, from: $0) }) else {
+            return problem("no job \(jobID)", status: .notFound, section: .jobs)
+        }
+        return page("Job \(jobID)", .jobs, JobsPage(actions: actions).detail(detail))
+    }
+
+    private func models(_ query: [String: String]) async throws -> Response {
+        func value(_ key: String) -> String? { query[key].flatMap { $0.isEmpty ? nil : $0 } }
+        let selector = SeriesSelector(device: value("device"), sensor: value("sensor"))
+        let limit = 50
+        let entries = try await server.pool.withConnection { try await ModelListing.load(selector, seriesLimit: limit, from: $0) }
+        return page("Models", .models, ModelsPage(actions: actions).body(entries, selector: selector, seriesLimit: limit))
+    }
+
+    private func schedules() async throws -> Response {
+        let (schedules, ticks) = try await server.pool.withConnection { connection in
+            (try await ScheduleOverview.all(on: connection), try await ScheduleTicks.load(from: connection))
+        }
+        return page("Schedules", .schedules, SchedulesPage(actions: actions).body(schedules, ticks: ticks))
+    }
+
+    /// Runs an action: refused unless actions are allowed and the form carries this
+    /// process's CSRF token (and, when the browser says where the form came from, it
+    /// came from this server); then redirects to the page it names.
+    private func act(
+        _ request: Request, context: BasicRequestContext, _ action: @escaping @Sendable (PostgresConnection) async throws -> String
+    ) async throws -> Response {
+        guard allowActions else {
+            return problem("actions are not allowed: this server is read-only (start pgscorer serve with --allow-actions)", status: .forbidden, section: .overview)
+        }
+        var request = request
+        let body = try await request.collectBody(upTo: 16 * 1024)
+        let form = FormFields(String(buffer: body))
+        guard let token = form["csrf"], AccessPolicy.equal(token, server.csrfToken) else {
+            return problem("the form is missing its CSRF token or it is stale: reload the page and try again", status: .forbidden, section: .overview)
+        }
+        if let origin = request.headers[.origin], origin != "null", let host = request.head.authority,
+            URL(string: origin)?.host.map({ host == $0 || host.hasPrefix($0 + ":") }) != true
+        {
+            return problem("the form came from another site (\(origin))", status: .forbidden, section: .overview)
+        }
+        do {
+            let next = try await server.pool.withConnection { try await action($0) }
+            server.logger.notice("dashboard action", metadata: ["path": "\(request.uri.path)"])
+            return Response(status: .seeOther, headers: [.location: next])
+        } catch let error as PgScorerError {
+            return problem(error.description, status: error.code == .notFound ? .notFound : .badRequest, section: .overview)
+        }
+    }
+}
+
+/// `application/x-www-form-urlencoded` fields.
+struct FormFields {
+    private var fields: [String: String] = [:]
+
+    init(_ body: String) {
+        for pair in body.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ text: Substring) -> String {
+                String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(text)
+            }
+            fields[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
+        }
+    }
+
+    subscript(_ key: String) -> String? { fields[key] }
+}

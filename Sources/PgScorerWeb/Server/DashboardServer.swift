@@ -1,0 +1,161 @@
+import Foundation
+import Hummingbird
+import Logging
+import Migrations
+import PgClient
+import PgScorer
+import ServiceLifecycle
+
+/// `pgscorer serve`: the dashboard's pages, `/metrics`, `/healthz` and `/readyz` over
+/// one small pool of connections. Read-only unless `allowActions`: its connections
+/// then take the role `pgscorer_reader` in read-only transactions, so no page can
+/// change anything even by mistake. Actions (retry/cancel a job, enable/disable a
+/// schedule, activate a model) call the same library functions as the CLI, and only
+/// for a POST carrying the process's CSRF token from a page of this server.
+package struct DashboardServer: Sendable {
+    package struct Configuration: Sendable {
+        package var host = "127.0.0.1"
+        package var port = 8080
+        package var databaseURL: String
+        package var allowActions = false
+        package var access = AccessPolicy.open
+        package var poolSize = 4
+
+        package init(databaseURL: String) { self.databaseURL = databaseURL }
+    }
+
+    package let configuration: Configuration
+    let pool: PostgresConnectionPool
+    let metrics: MetricsExport
+    let logger: Logger
+    let csrfToken: String
+
+    package init(configuration: Configuration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        let readOnly = !configuration.allowActions
+        let setUp: @Sendable (PostgresConnection) async throws -> Void = { connection in
+            guard readOnly else { return }
+            try await DashboardServer.becomeReader(connection)
+        }
+        pool = PostgresConnectionPool(
+            configuration.databaseURL, size: configuration.poolSize, applicationName: "pgscorer serve", logger: logger, setUp: setUp)
+        let url = configuration.databaseURL
+        metrics = MetricsExport(
+            connect: {
+                let connection = try await PostgresConnection.connect(url, applicationName: "pgscorer serve (metrics)", logger: logger)
+                if readOnly { try await DashboardServer.becomeReader(connection) }
+                return connection
+            }, logger: logger)
+        var bytes = [UInt8](repeating: 0, count: 24)
+        var generator = SystemRandomNumberGenerator()
+        for index in bytes.indices { bytes[index] = generator.next() }
+        csrfToken = bytes.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Takes the read-only role, or says what to grant.
+    static func becomeReader(_ connection: PostgresConnection) async throws {
+        do {
+            try await connection.executeScript(DashboardQueries.readOnlySession)
+        } catch let error as PostgresError where !error.isConnectionLoss {
+            throw PgScorerError(
+                .environment,
+                "pgscorer serve reads as the role pgscorer_reader, which this login cannot take (\(error.message)). "
+                    + "Run pgscorer migrate as a role that may create roles, then GRANT pgscorer_reader TO your login; "
+                    + "or serve with --allow-actions as a role that may change jobs, schedules and models")
+        }
+    }
+
+    /// Checks the database before listening: reachable, schema current, role usable.
+    package func check() async throws {
+        try await pool.withConnection { connection in
+            try await Migrator(logger: logger).requireCurrent(connection)
+        }
+    }
+
+    /// The HTTP application; `onListening` gets the port once it listens (the chosen
+    /// one when asked for port 0).
+    package func makeApplication(onListening: @escaping @Sendable (Int) -> Void = { _ in }) -> some ApplicationProtocol {
+        let router = Router()
+        router.add(middleware: AccessMiddleware(policy: configuration.access))
+        Probes.add(to: router, pool: pool, metrics: metrics, logger: logger)
+        DashboardRoutes(server: self).add(to: router)
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "pgscorer"),
+            onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) },
+            logger: logger)
+    }
+
+    package func shutdown() async {
+        await metrics.close()
+        await pool.close()
+    }
+}
+
+/// Requires the auth file's credentials on every path but the probes.
+struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
+    let policy: AccessPolicy
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if policy.isOpen || request.uri.path == "/healthz" || request.uri.path == "/readyz"
+            || policy.allows(authorization: request.headers[.authorization])
+        {
+            return try await next(request, context)
+        }
+        return Response(
+            status: .unauthorized, headers: [.wwwAuthenticate: "Basic realm=\"PgScorer\", charset=\"UTF-8\"", .contentType: "text/plain"],
+            body: .init(byteBuffer: ByteBuffer(string: "credentials required (see --auth-file)\n")))
+    }
+}
+
+/// `/healthz` (the process is up), `/readyz` (the database answers and its schema is
+/// this build's) and `/metrics`, on `serve` and on `worker --metrics-listen` alike.
+package enum Probes {
+    static func add(to router: Router<BasicRequestContext>, pool: PostgresConnectionPool, metrics: MetricsExport, logger: Logger) {
+        router.get("/healthz") { _, _ in text("ok\n") }
+        router.get("/readyz") { _, _ -> Response in
+            do {
+                try await pool.withConnection { try await Migrator(logger: logger).requireCurrent($0) }
+                return text("ready\n")
+            } catch {
+                return text("not ready: \(error)\n", status: .serviceUnavailable)
+            }
+        }
+        router.get("/metrics") { _, _ -> Response in
+            text(await metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        }
+    }
+
+    /// The listener of `pgscorer worker --metrics-listen`: the probes only.
+    package static func application(
+        host: String, port: Int, databaseURL: String, logger: Logger, onListening: @escaping @Sendable (Int) -> Void
+    ) -> (any Service, PostgresConnectionPool, MetricsExport) {
+        let pool = PostgresConnectionPool(databaseURL, size: 1, applicationName: "pgscorer worker (probes)", logger: logger)
+        let metrics = MetricsExport(
+            connect: { try await PostgresConnection.connect(databaseURL, applicationName: "pgscorer worker (metrics)", logger: logger) },
+            logger: logger)
+        let router = Router()
+        add(to: router, pool: pool, metrics: metrics, logger: logger)
+        let app = Application(
+            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "pgscorer"),
+            onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) }, logger: logger)
+        return (app, pool, metrics)
+    }
+}
+
+func text(_ body: String, status: HTTPResponse.Status = .ok, contentType: String = "text/plain; charset=utf-8") -> Response {
+    Response(status: status, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(string: body)))
+}
+
+func html(_ page: HTML, status: HTTPResponse.Status = .ok) -> Response {
+    Response(
+        status: status,
+        headers: [
+            .contentType: "text/html; charset=utf-8",
+            // Pages load nothing from elsewhere and cannot be framed (clickjacking).
+            .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
+            .xContentTypeOptions: "nosniff",
+        ],
+        body: .init(byteBuffer: ByteBuffer(string: page.text)))
+}
