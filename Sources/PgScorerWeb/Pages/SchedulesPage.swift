@@ -23,9 +23,17 @@ struct SchedulesPage {
                 <h2>\(schedule.name) <span class="badge \(schedule.enabled ? "ok" : "")">\(schedule.enabled ? "enabled" : "disabled")</span> \(toggle)</h2>
                 <p class="muted">\(schedule.timing), window \(schedule.window), devices \(schedule.devices), sensors \(schedule.sensors), \
                 missed ticks: \(schedule.missedTicks). Last tick \(schedule.lastTick), next \(schedule.nextTick).</p>
-                \(rows.isEmpty ? "<p class=\"muted\">No tick yet.</p>" : "<table class=\"ticks\"><tr><th>tick</th><th>fired</th><th class=\"num\">latency</th><th>by</th><th class=\"num\">jobs</th><th class=\"num\">completed</th><th class=\"num\">failed</th></tr>\(rows)</table>")
+                \(table(rows))
                 """
         }
         return "\(sections)"
+    }
+
+    private func table(_ rows: [HTML]) -> HTML {
+        guard !rows.isEmpty else { return "<p class=\"muted\">No tick yet.</p>" }
+        return """
+            <table class="ticks"><tr><th>tick</th><th>fired</th><th class="num">latency</th><th>by</th><th class="num">jobs</th>\
+            <th class="num">completed</th><th class="num">failed</th></tr>\(rows)</table>
+            """
     }
 }

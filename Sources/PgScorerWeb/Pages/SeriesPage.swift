@@ -64,6 +64,11 @@ struct SeriesPage {
         }
         return """
             \(summary)\(chart)
+            <script>
+            // Records how wide the browser drew each line, so that scripts/browser-check can
+            // tell from the DOM that the plot was laid out, not just sent.
+            document.querySelectorAll('svg.chart polyline').forEach(l => l.dataset.drawnWidth = Math.round(l.getBBox().width));
+            </script>
             <p class="muted">Blue: readings (downsampled per pixel column on long ranges, extremes kept). Red dots: flagged \
             readings. Green: the score, flagged below the red zero line. Violet dashes: the scoring model changed.</p>
             <h2>Anomaly episodes</h2>\(episodeTable)
