@@ -21,6 +21,7 @@ package struct AlertRules: Sendable {
         package let forSeconds: Double
         package let enabled: Bool
         package let openAlerts: Int
+        package let webhookURL: String?
     }
 
     package struct Alert: Sendable, Encodable {
@@ -37,10 +38,11 @@ package struct AlertRules: Sendable {
     }
 
     /// Adds a rule; a name that exists or breaks the rule is refused in words.
-    package func add(name: String, kind: Kind, selector: SeriesSelector, for duration: Duration) async throws {
+    package func add(name: String, kind: Kind, selector: SeriesSelector, for duration: Duration, webhook: String? = nil) async throws {
         do {
             try await connection.execute(
-                AlertQueries.insertRule.bind(name, kind.rawValue, selector.devicePattern, selector.sensorPattern, DurationText.interval(duration)))
+                AlertQueries.insertRule.bind(
+                    name, kind.rawValue, selector.devicePattern, selector.sensorPattern, DurationText.interval(duration), webhook))
         } catch let error as PostgresError where error.sqlState == SQLState.uniqueViolation {
             throw PgScorerError(.invalidInput, "an alert rule named \(name) already exists (pgscorer alerts rule list shows it)")
         } catch let error as PostgresError where error.sqlState == SQLState.checkViolation {
@@ -53,7 +55,7 @@ package struct AlertRules: Sendable {
             Rule(
                 name: try $0.decode("name"), kind: try $0.decode("kind"), devicePattern: try $0.decode("device_pattern"),
                 sensorPattern: try $0.decode("sensor_pattern"), forSeconds: try $0.decode("for_seconds"), enabled: try $0.decode("enabled"),
-                openAlerts: try $0.decode("open_alerts"))
+                openAlerts: try $0.decode("open_alerts"), webhookURL: try $0.decode("webhook_url"))
         }
     }
 

@@ -3,14 +3,19 @@ import PgClient
 /// Every statement against `pgscorer.alert_rules` and `pgscorer.alerts`.
 package enum AlertQueries {
     /// Adds rule $1 of kind $2 for devices LIKE $3 and sensors LIKE $4, firing after $5
-    /// of its condition. The table's trigger validates the row.
+    /// of its condition, POSTing its alerts to webhook $6 (NULL: none). The table's
+    /// triggers validate the row.
     package static let insertRule = PreparedQuery(
         name: "alerts.insert_rule",
-        "INSERT INTO pgscorer.alert_rules (name, kind, device_pattern, sensor_pattern, for_duration) VALUES ($1, $2, $3, $4, $5)")
+        """
+        INSERT INTO pgscorer.alert_rules (name, kind, device_pattern, sensor_pattern, for_duration, webhook_url)
+        VALUES ($1, $2, $3, $4, $5, $6)
+        """)
 
-    /// Every rule: name, kind, device_pattern, sensor_pattern, for_seconds, enabled, open_alerts.
+    /// Every rule: name, kind, device_pattern, sensor_pattern, for_seconds, enabled, webhook_url, open_alerts.
     package static let rules: SQLText = """
         SELECT r.name, r.kind, r.device_pattern, r.sensor_pattern, extract(epoch FROM r.for_duration)::float8 AS for_seconds, r.enabled,
+               r.webhook_url,
                (SELECT count(*) FROM pgscorer.alerts a WHERE a.rule_id = r.rule_id AND a.resolved_at IS NULL) AS open_alerts
         FROM pgscorer.alert_rules r ORDER BY r.name
         """
@@ -40,4 +45,42 @@ package enum AlertQueries {
 
     /// Open alerts: open.
     package static let openCount: SQLText = "SELECT count(*) AS open FROM pgscorer.alerts WHERE resolved_at IS NULL"
+
+    /// Takes up to $1 due webhook deliveries for sending: each gets one more attempt and
+    /// a lease of $2 seconds (another sender takes it after). Returns delivery_id, url,
+    /// payload, attempts.
+    package static let takeDeliveries = PreparedQuery(
+        name: "alerts.take_deliveries",
+        """
+        UPDATE pgscorer.alert_deliveries d
+        SET attempts = d.attempts + 1, next_attempt_at = now() + make_interval(secs => $2)
+        FROM (
+            SELECT delivery_id FROM pgscorer.alert_deliveries
+            WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now()
+            ORDER BY next_attempt_at LIMIT $1
+            FOR UPDATE SKIP LOCKED
+        ) due
+        WHERE d.delivery_id = due.delivery_id
+        RETURNING d.delivery_id, d.url, d.payload::text AS payload, d.attempts
+        """)
+
+    /// Delivery $1 was accepted by its webhook.
+    package static let delivered = PreparedQuery(
+        name: "alerts.delivered",
+        "UPDATE pgscorer.alert_deliveries SET delivered_at = now(), last_error = NULL WHERE delivery_id = $1")
+
+    /// Delivery $1 failed with $2: tried again after $3 seconds, or given up when $4.
+    package static let deliveryFailed = PreparedQuery(
+        name: "alerts.delivery_failed",
+        """
+        UPDATE pgscorer.alert_deliveries
+        SET last_error = $2, next_attempt_at = now() + make_interval(secs => $3), failed_at = CASE WHEN $4 THEN now() END
+        WHERE delivery_id = $1
+        """)
+
+    /// Seconds until the earliest pending delivery is due (NULL: none pending).
+    package static let nextDelivery: SQLText = """
+        SELECT extract(epoch FROM min(next_attempt_at) - now())::float8 AS seconds
+        FROM pgscorer.alert_deliveries WHERE delivered_at IS NULL AND failed_at IS NULL
+        """
 }

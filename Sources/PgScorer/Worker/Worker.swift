@@ -32,6 +32,13 @@ package final class Worker: Service, Sendable {
         self.logger = logger
     }
 
+    /// The alert webhook sender a worker process runs beside its upkeep.
+    package var webhooks: WebhookSender {
+        var sender = WebhookSender(databaseURL: configuration.databaseURL, logger: logger)
+        sender.backoff = configuration.backoff
+        return sender
+    }
+
     /// The upkeep a worker process runs beside its slots, with the configured intervals.
     package var maintenance: MaintenanceService {
         MaintenanceService(

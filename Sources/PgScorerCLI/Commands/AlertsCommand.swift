@@ -28,10 +28,13 @@ struct AlertsCommand: AsyncParsableCommand {
             @OptionGroup var selection: SelectionOptions
             @Option(name: .customLong("for"), help: "How long the condition must hold before the alert opens, e.g. 10m.")
             var duration = DurationArgument(.zero)
+            @Option(help: "POST every opened and resolved alert of this rule to this URL as JSON (retried with backoff by the workers).")
+            var webhook: String?
 
             func run() async throws {
                 try await global.withDatabase {
-                    try await AlertRules(connection: $0.connection).add(name: name, kind: kind, selector: selection.selector, for: duration.duration)
+                    try await AlertRules(connection: $0.connection).add(
+                        name: name, kind: kind, selector: selection.selector, for: duration.duration, webhook: webhook)
                 }
                 print("alert rule \(name) added")
             }
@@ -46,9 +49,10 @@ struct AlertsCommand: AsyncParsableCommand {
                 let rules = try await global.withDatabase { try await AlertRules(connection: $0.connection).rules() }
                 let rows = rules.map {
                     [$0.name, $0.kind, $0.devicePattern, $0.sensorPattern, DurationText.format(.microseconds(Int64($0.forSeconds * 1e6))),
-                     $0.enabled ? "yes" : "no", "\($0.openAlerts)"]
+                     $0.enabled ? "yes" : "no", "\($0.openAlerts)", $0.webhookURL ?? ""]
                 }
-                try printTable(format, header: ["name", "kind", "devices", "sensors", "for", "enabled", "open alerts"], rows: rows, json: rules)
+                try printTable(
+                    format, header: ["name", "kind", "devices", "sensors", "for", "enabled", "open alerts", "webhook"], rows: rows, json: rules)
             }
         }
 

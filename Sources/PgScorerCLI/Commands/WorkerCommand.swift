@@ -38,13 +38,13 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "On SIGTERM/SIGINT, how long in-flight jobs may take before the process exits anyway.")
     var grace: DurationArgument = DurationArgument(.seconds(30))
 
-    @Option(name: .customLong("retry-base"), help: "First retry delay after a failed attempt; doubles per attempt (with jitter), at most 1h.")
+    @Option(name: .customLong("retry-base"), help: "First retry delay after a failed attempt or alert webhook; doubles per attempt (with jitter), at most 1h.")
     var retryBase: DurationArgument = DurationArgument(.seconds(5))
 
     @Flag(name: .customLong("no-scheduler"), help: "Do not fire schedule ticks in this process.")
     var noScheduler = false
 
-    @Flag(name: .customLong("no-maintenance"), help: "Do not reap expired leases and dead workers, make partitions or apply retention in this process.")
+    @Flag(name: .customLong("no-maintenance"), help: "Do not reap expired leases and dead workers, make partitions, apply retention, evaluate alerts or send their webhooks in this process.")
     var noMaintenance = false
 
     @Option(name: .customLong("model-cache"), help: "Memory for decoded models, e.g. 256MB or 1GB; the least recently used are dropped beyond it.")
@@ -112,7 +112,7 @@ struct WorkerCommand: AsyncParsableCommand {
         if metricsListen != nil { MetricsExport.bootstrap() }
         let worker = Worker(configuration: workerConfiguration(databaseURL: url), logger: logger)
         var services: [any Service] = [worker]
-        if worker.configuration.runMaintenance { services.append(worker.maintenance) }
+        if worker.configuration.runMaintenance { services.append(contentsOf: [worker.maintenance, worker.webhooks] as [any Service]) }
         var probes: (pool: PostgresConnectionPool, metrics: MetricsExport)?
         if let metricsListen {
             let (app, pool, metrics) = Probes.application(

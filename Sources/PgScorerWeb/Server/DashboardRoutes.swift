@@ -12,12 +12,14 @@ struct DashboardRoutes {
     private var allowActions: Bool { server.configuration.allowActions }
 
     func add(to router: Router<BasicRequestContext>) {
-        router.get("/") { _, _ in try await overview() }
-        router.get("/series") { request, _ in try await series(Self.parameters(request)) }
-        router.get("/jobs") { request, _ in try await jobs(Self.parameters(request)) }
-        router.get("/jobs/:id") { _, context in try await job(context.parameters.get("id") ?? "") }
-        router.get("/models") { request, _ in try await models(Self.parameters(request)) }
-        router.get("/schedules") { _, _ in try await schedules() }
+        router.get("/") { request, _ in await guarded(request, .overview) { try await overview() } }
+        router.get("/series") { request, _ in await guarded(request, .series) { try await series(Self.parameters(request)) } }
+        router.get("/jobs") { request, _ in await guarded(request, .jobs) { try await jobs(Self.parameters(request)) } }
+        router.get("/jobs/:id") { request, context in
+            await guarded(request, .jobs) { try await job(context.parameters.get("id") ?? "") }
+        }
+        router.get("/models") { request, _ in await guarded(request, .models) { try await models(Self.parameters(request)) } }
+        router.get("/schedules") { request, _ in await guarded(request, .schedules) { try await schedules() } }
         router.post("/jobs/:id/:action") { request, context in
             try await act(request, context: context) { connection in
                 guard let id = Int64(context.parameters.get("id") ?? "") else { throw PgScorerError(.invalidInput, "no such job") }
@@ -47,6 +49,20 @@ struct DashboardRoutes {
                 try await ModelStore(connection: connection).activate(id)
                 return "/models"
             }
+        }
+    }
+
+    /// Runs a page's handler; a failure (the database unreachable, say) is logged and
+    /// shown as a page that says what failed, never an empty 500.
+    private func guarded(_ request: Request, _ section: Layout.Section, _ handler: () async throws -> Response) async -> Response {
+        do {
+            return try await handler()
+        } catch {
+            server.logger.error("page failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            return page(
+                "Cannot show this page", section,
+                "<p class=\"error\" id=\"problem\">\(String(describing: error))</p><p class=\"muted\">Reload to try again; the server log has the details.</p>",
+                status: .internalServerError)
         }
     }
 
