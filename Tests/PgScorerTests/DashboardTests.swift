@@ -96,6 +96,18 @@ struct DashboardTests {
                 #expect(models.contains("pump-1/temp") && models.contains("class=\"scorebox\"") && models.contains("200 scored"))
                 let (schedulesStatus, _) = try await Self.get(client, "/schedules")
                 #expect(schedulesStatus == .ok)
+
+                // The fixture's synthetic model failed its check and is active (forced): the
+                // health page lists it, and every page's Health link carries the badge.
+                let failing = try await fixture.count("SELECT count(*) FROM pgscorer.models WHERE active AND health = 'fail'")
+                let (healthStatus, health) = try await Self.get(client, "/health")
+                #expect(healthStatus == .ok && health.contains("id=\"series-health\"") && health.contains("No open alert"))
+                if failing > 0 {
+                    #expect(health.contains("id=\"unhealthy-models\"") && health.contains("pump-1/temp"))
+                    #expect(jobs.contains("id=\"attention\"") && overview.contains("id=\"attention\""))
+                } else {
+                    #expect(!jobs.contains("id=\"attention\""))
+                }
             }
         }
     }

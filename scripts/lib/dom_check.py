@@ -78,12 +78,19 @@ def check_schedules(page):
     return f"{len(ticks)} schedule(s) with ticks"
 
 
+def check_health(page):
+    tables = [a.get("id") for t, a in page.elements if t == "table"]
+    assert "series-health" in tables, f"series health table (tables: {tables})"
+    return f"series health of {len([1 for t, a in page.elements if t == 'tr']) - 1} rows in {len(tables)} table(s)"
+
+
 checks = {
     "overview": check_overview,
     "series": check_series,
     "jobs": lambda page: check_table(page, "jobs"),
     "models": check_models,
     "schedules": check_schedules,
+    "health": check_health,
 }
 folder = pathlib.Path(sys.argv[1])
 passed = failed = 0

@@ -205,4 +205,35 @@ package enum DashboardQueries {
         FROM pgscorer.schedules s LEFT JOIN pgscorer.schedule_runs r USING (schedule_id)
         WHERE s.enabled GROUP BY s.name ORDER BY s.name
         """
+
+    /// What needs attention, cheap enough for every page's badge: open_alerts,
+    /// held_series, failing_active (active models whose health check failed).
+    package static let attention: SQLText = """
+        SELECT (SELECT count(*) FROM pgscorer.alerts WHERE resolved_at IS NULL) AS open_alerts,
+               (SELECT count(*) FROM pgscorer.series_failures WHERE held_since IS NOT NULL) AS held_series,
+               (SELECT count(*) FROM pgscorer.models WHERE active AND health = 'fail') AS failing_active
+        """
+
+    /// Model versions whose check warns or fails, active first, at most $1: model_id,
+    /// device, sensor, version, active, health, reasons.
+    package static let unhealthyModels = PreparedQuery(
+        name: "dashboard.unhealthy_models",
+        """
+        SELECT model_id, device, sensor, version, active, health, health_reasons::text AS reasons
+        FROM pgscorer.unhealthy_models
+        ORDER BY active DESC, health = 'fail' DESC, device, sensor, version DESC LIMIT $1
+        """)
+
+    /// The latest delivery of each of alerts $1 (an array): alert_id, delivered_at,
+    /// failed_at, attempts, last_error.
+    package static let deliveries = PreparedQuery(
+        name: "dashboard.deliveries",
+        """
+        SELECT DISTINCT ON (alert_id) alert_id, delivered_at, failed_at, attempts, last_error
+        FROM pgscorer.alert_deliveries WHERE alert_id = ANY($1)
+        ORDER BY alert_id, delivery_id DESC
+        """)
+
+    /// How many series there are.
+    package static let seriesCount: SQLText = "SELECT count(*) AS series FROM pgscorer.series"
 }

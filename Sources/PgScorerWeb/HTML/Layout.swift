@@ -2,7 +2,7 @@
 /// auto-refresh a page when asked to. No external file: the pages work offline.
 enum Layout {
     enum Section: String, CaseIterable {
-        case overview = "Overview", series = "Series", jobs = "Jobs", models = "Models", schedules = "Schedules"
+        case overview = "Overview", series = "Series", jobs = "Jobs", models = "Models", schedules = "Schedules", health = "Health"
 
         var path: String {
             switch self {
@@ -11,13 +11,18 @@ enum Layout {
             case .jobs: "/jobs"
             case .models: "/models"
             case .schedules: "/schedules"
+            case .health: "/health"
             }
         }
     }
 
-    static func page(title: String, section: Section, actionsAllowed: Bool, refresh: Bool = true, _ body: HTML) -> HTML {
+    /// `attention`: open alerts, held series and failing active models, badged on Health.
+    static func page(title: String, section: Section, actionsAllowed: Bool, attention: Int? = nil, refresh: Bool = true, _ body: HTML) -> HTML {
         let navigation = Section.allCases.map { item -> HTML in
-            item == section ? "<a class=\"here\" href=\"\(item.path)\">\(item.rawValue)</a>" : "<a href=\"\(item.path)\">\(item.rawValue)</a>"
+            let badge: HTML = item == .health && (attention ?? 0) > 0
+                ? "<span class=\"badge fail\" id=\"attention\" title=\"open alerts, held series, failing active models\">\(attention ?? 0)</span>" : ""
+            return item == section
+                ? "<a class=\"here\" href=\"\(item.path)\">\(item.rawValue)\(badge)</a>" : "<a href=\"\(item.path)\">\(item.rawValue)\(badge)</a>"
         }
         let mode: HTML = actionsAllowed ? "<span class=\"badge warn\">actions enabled</span>" : "<span class=\"badge\">read-only</span>"
         let refresher: HTML = refresh
@@ -44,7 +49,7 @@ enum Layout {
     static let style = """
         body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1d232a;background:#f6f7f9}
         header{display:flex;gap:18px;align-items:center;padding:8px 20px;background:#1f2d3d;color:#fff}
-        header nav a{color:#cfd8e3;text-decoration:none;margin-right:14px}header nav a.here{color:#fff;font-weight:600}
+        header nav a{color:#cfd8e3;text-decoration:none;margin-right:14px}header nav a.here{color:#fff;font-weight:600}header nav .badge{margin-left:4px}
         .refresh{margin-left:auto;font-size:12px;color:#cfd8e3}
         main{padding:12px 20px 40px}h1{font-size:20px;margin:6px 0 12px}h2{font-size:16px;margin:22px 0 8px}
         table{border-collapse:collapse;background:#fff;font-size:13px}td,th{padding:4px 9px;border-bottom:1px solid #e3e6ea;text-align:left;vertical-align:top}

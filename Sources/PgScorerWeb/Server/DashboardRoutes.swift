@@ -20,6 +20,7 @@ struct DashboardRoutes {
         }
         router.get("/models") { request, _ in await guarded(request, .models) { try await models(Self.parameters(request)) } }
         router.get("/schedules") { request, _ in await guarded(request, .schedules) { try await schedules() } }
+        router.get("/health") { request, _ in await guarded(request, .health) { try await health(Self.parameters(request)) } }
         router.post("/jobs/:id/:action") { request, context in
             try await act(request, context: context) { connection in
                 guard let id = Int64(context.parameters.get("id") ?? "") else { throw PgScorerError(.invalidInput, "no such job") }
@@ -59,7 +60,7 @@ struct DashboardRoutes {
             return try await handler()
         } catch {
             server.logger.error("page failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
-            return page(
+            return await page(
                 "Cannot show this page", section,
                 "<p class=\"error\" id=\"problem\">\(String(describing: error))</p><p class=\"muted\">Reload to try again; the server log has the details.</p>",
                 status: .internalServerError)
@@ -75,18 +76,20 @@ struct DashboardRoutes {
         return parameters
     }
 
-    private func page(_ title: String, _ section: Layout.Section, _ body: HTML, status: HTTPResponse.Status = .ok) -> Response {
-        html(Layout.page(title: title, section: section, actionsAllowed: allowActions, body), status: status)
+    private func page(_ title: String, _ section: Layout.Section, _ body: HTML, status: HTTPResponse.Status = .ok) async -> Response {
+        // The badge is a nicety: a page still renders if its count cannot be read.
+        let attention = try? await server.pool.withConnection { try await FleetHealth.Attention.load(from: $0).total }
+        return html(Layout.page(title: title, section: section, actionsAllowed: allowActions, attention: attention, body), status: status)
     }
 
-    private func problem(_ message: String, status: HTTPResponse.Status, section: Layout.Section) -> Response {
-        page(status == .notFound ? "Not found" : "Cannot do that", section, "<p class=\"error\" id=\"problem\">\(message)</p>", status: status)
+    private func problem(_ message: String, status: HTTPResponse.Status, section: Layout.Section) async -> Response {
+        await page(status == .notFound ? "Not found" : "Cannot do that", section, "<p class=\"error\" id=\"problem\">\(message)</p>", status: status)
     }
 
     private func overview() async throws -> Response {
         let overview = try await server.pool.withConnection { try await FleetOverview.load(from: $0) }
         let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
-        return page("Overview", .overview, OverviewPage(overview: overview, now: now).body)
+        return await page("Overview", .overview, OverviewPage(overview: overview, now: now).body)
     }
 
     private func series(_ query: [String: String]) async throws -> Response {
@@ -94,14 +97,14 @@ struct DashboardRoutes {
         let sensor = query["sensor"].flatMap { $0.isEmpty ? nil : $0 }
         let rangeName = query["range"]
         guard let span = SeriesPage.span(named: rangeName) else {
-            return problem(
+            return await problem(
                 "range \(rangeName ?? ""): use one of \(SeriesPage.ranges.map(\.name).joined(separator: ", "))", status: .badRequest,
                 section: .series)
         }
         var feature: Int?
         if let text = query["feature"], !text.isEmpty {
             guard let value = Int(text), value >= 0 else {
-                return problem("feature \(text): give a feature number (0 is the first)", status: .badRequest, section: .series)
+                return await problem("feature \(text): give a feature number (0 is the first)", status: .badRequest, section: .series)
             }
             feature = value
         }
@@ -110,14 +113,14 @@ struct DashboardRoutes {
             let trace = try await server.pool.withConnection {
                 try await SeriesTrace.load(device: device, sensor: sensor, from: nil, to: nil, span: span, on: $0)
             }
-            guard let trace else { return problem("no series \(device)/\(sensor)", status: .notFound, section: .series) }
+            guard let trace else { return await problem("no series \(device)/\(sensor)", status: .notFound, section: .series) }
             if let feature, feature >= trace.featureCount {
-                return problem(
+                return await problem(
                     "feature \(feature): series \(device)/\(sensor) has \(trace.featureCount) feature(s), numbered from 0", status: .badRequest,
                     section: .series)
             }
             let picker = SeriesPage.picker(device: device, sensor: sensor, range: rangeName, feature: feature, featureCount: trace.featureCount)
-            return page("\(device)/\(sensor)", .series, "\(picker)\(SeriesPage.body(trace: trace, range: rangeName, feature: feature))")
+            return await page("\(device)/\(sensor)", .series, "\(picker)\(SeriesPage.body(trace: trace, range: rangeName, feature: feature))")
         }
         let selector = SeriesSelector(device: device, sensor: sensor)
         let limit = 200
@@ -128,28 +131,28 @@ struct DashboardRoutes {
             }
         }
         let picker = SeriesPage.picker(device: device, sensor: sensor, range: rangeName, feature: nil, featureCount: nil)
-        return page("Series", .series, "\(picker)\(SeriesPage.list(rows, limit: limit))")
+        return await page("Series", .series, "\(picker)\(SeriesPage.list(rows, limit: limit))")
     }
 
     private func jobs(_ query: [String: String]) async throws -> Response {
         func value(_ key: String) -> String? { query[key].flatMap { $0.isEmpty ? nil : $0 } }
         let state = value("state")
         if let state, JobState(rawValue: state) == nil {
-            return problem(
+            return await problem(
                 "state \(state): use one of \(JobState.allCases.map(\.rawValue).joined(separator: ", "))", status: .badRequest, section: .jobs)
         }
         let filter = JobListing.Filter(
             state: state, schedule: value("schedule"), series: SeriesSelector(device: value("device"), sensor: value("sensor")))
         let jobs = try await server.pool.withConnection { try await JobListing.load(filter, from: $0) }
-        return page("Jobs", .jobs, JobsPage(actions: actions).list(jobs, filter: filter))
+        return await page("Jobs", .jobs, JobsPage(actions: actions).list(jobs, filter: filter))
     }
 
     private func job(_ id: String) async throws -> Response {
-        guard let jobID = Int64(id) else { return problem("job \(id): a job id is a number", status: .badRequest, section: .jobs) }
+        guard let jobID = Int64(id) else { return await problem("job \(id): a job id is a number", status: .badRequest, section: .jobs) }
         guard let detail = try await server.pool.withConnection({ try await JobListing.detail(jobID, from: $0) }) else {
-            return problem("no job \(jobID)", status: .notFound, section: .jobs)
+            return await problem("no job \(jobID)", status: .notFound, section: .jobs)
         }
-        return page("Job \(jobID)", .jobs, JobsPage(actions: actions).detail(detail))
+        return await page("Job \(jobID)", .jobs, JobsPage(actions: actions).detail(detail))
     }
 
     private func models(_ query: [String: String]) async throws -> Response {
@@ -157,14 +160,21 @@ struct DashboardRoutes {
         let selector = SeriesSelector(device: value("device"), sensor: value("sensor"))
         let limit = 50
         let entries = try await server.pool.withConnection { try await ModelListing.load(selector, seriesLimit: limit, from: $0) }
-        return page("Models", .models, ModelsPage(actions: actions).body(entries, selector: selector, seriesLimit: limit))
+        return await page("Models", .models, ModelsPage(actions: actions).body(entries, selector: selector, seriesLimit: limit))
+    }
+
+    private func health(_ query: [String: String]) async throws -> Response {
+        func value(_ key: String) -> String? { query[key].flatMap { $0.isEmpty ? nil : $0 } }
+        let selector = SeriesSelector(device: value("device"), sensor: value("sensor"))
+        let health = try await server.pool.withConnection { try await FleetHealth.load(selector, from: $0) }
+        return await page("Health", .health, HealthPage(health: health, selector: selector).body)
     }
 
     private func schedules() async throws -> Response {
         let (schedules, ticks) = try await server.pool.withConnection { connection in
             (try await ScheduleOverview.all(on: connection), try await ScheduleTicks.load(from: connection))
         }
-        return page("Schedules", .schedules, SchedulesPage(actions: actions).body(schedules, ticks: ticks))
+        return await page("Schedules", .schedules, SchedulesPage(actions: actions).body(schedules, ticks: ticks))
     }
 
     /// Runs an action: refused unless actions are allowed and the form carries this
@@ -174,25 +184,25 @@ struct DashboardRoutes {
         _ request: Request, context: BasicRequestContext, _ action: @escaping @Sendable (PostgresConnection) async throws -> String
     ) async throws -> Response {
         guard allowActions else {
-            return problem("actions are not allowed: this server is read-only (start pgscorer serve with --allow-actions)", status: .forbidden, section: .overview)
+            return await problem("actions are not allowed: this server is read-only (start pgscorer serve with --allow-actions)", status: .forbidden, section: .overview)
         }
         var request = request
         let body = try await request.collectBody(upTo: 16 * 1024)
         let form = FormFields(String(buffer: body))
         guard let token = form["csrf"], AccessPolicy.equal(token, server.csrfToken) else {
-            return problem("the form is missing its CSRF token or it is stale: reload the page and try again", status: .forbidden, section: .overview)
+            return await problem("the form is missing its CSRF token or it is stale: reload the page and try again", status: .forbidden, section: .overview)
         }
         if let origin = request.headers[.origin], origin != "null", let host = request.head.authority,
             URL(string: origin)?.host.map({ host == $0 || host.hasPrefix($0 + ":") }) != true
         {
-            return problem("the form came from another site (\(origin))", status: .forbidden, section: .overview)
+            return await problem("the form came from another site (\(origin))", status: .forbidden, section: .overview)
         }
         do {
             let next = try await server.pool.withConnection { try await action($0) }
             server.logger.notice("dashboard action", metadata: ["path": "\(request.uri.path)"])
             return Response(status: .seeOther, headers: [.location: next])
         } catch let error as PgScorerError {
-            return problem(error.description, status: error.code == .notFound ? .notFound : .badRequest, section: .overview)
+            return await problem(error.description, status: error.code == .notFound ? .notFound : .badRequest, section: .overview)
         }
     }
 }
