@@ -30,6 +30,8 @@ package struct JobListing: Sendable {
         package let runAt: PostgresTimestamp
         package let finishedAt: PostgresTimestamp?
         package let lastError: String?
+        /// `score` or `train`.
+        package let kind: String
 
         init(row: PostgresRow) throws {
             jobID = try row.decode("job_id")
@@ -44,6 +46,7 @@ package struct JobListing: Sendable {
             runAt = try row.decode("run_at")
             finishedAt = try row.decode("finished_at")
             lastError = try row.decode("last_error")
+            kind = try row.decode("kind")
         }
     }
 
@@ -62,7 +65,7 @@ package struct JobListing: Sendable {
 
     package struct Detail: Sendable {
         package let job: Job
-        package let modelID: Int64
+        package let modelID: Int64?
         package let leaseOwner: String?
         package let leaseUntil: PostgresTimestamp?
         package let createdAt: PostgresTimestamp
@@ -73,8 +76,8 @@ package struct JobListing: Sendable {
 
     package static func load(_ filter: Filter, from connection: PostgresConnection) async throws -> [Job] {
         try await connection.query(
-            DashboardQueries.jobs.bind(
-                filter.state, filter.schedule, filter.series.devicePattern, filter.series.sensorPattern, filter.limit)
+            DashboardQueries.jobs(in: filter.state.flatMap(JobState.init(rawValue:))).bind(
+                filter.schedule, filter.series.devicePattern, filter.series.sensorPattern, filter.limit)
         ).map(Job.init(row:))
     }
 

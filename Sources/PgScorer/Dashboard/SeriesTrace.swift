@@ -94,12 +94,16 @@ package struct SeriesTrace: Sendable {
             device: device, sensor: sensor, featureCount: Int(try series.decode("n_features") as Int16),
             activeModelID: try series.decode("active_model"), from: start, to: end, oldest: try series.decode("oldest"),
             newest: newest)
-        for row in try await connection.query(DashboardQueries.trace.bind(seriesID, start, end)) {
-            trace.timestamps.append((try row.decode("ts") as PostgresTimestamp).unixMicroseconds)
+        // By position: up to hundreds of thousands of rows, where looking up names adds up.
+        let rows = try await connection.query(DashboardQueries.trace.bind(seriesID, start, end, trace.activeModelID))
+        trace.timestamps.reserveCapacity(rows.count)
+        trace.features.reserveCapacity(rows.count * trace.featureCount)
+        for row in rows {
+            trace.timestamps.append((try row.decode(0) as PostgresTimestamp).unixMicroseconds)
             _ = try row.appendFloat8Array(1, to: &trace.features)
-            trace.scores.append(try row.decode("score"))
-            trace.flags.append(try row.decode("is_anomaly") as Bool? ?? false)
-            trace.modelIDs.append(try row.decode("model_id"))
+            trace.scores.append(try row.decode(2))
+            trace.flags.append(try row.decode(3) as Bool? ?? false)
+            trace.modelIDs.append(try row.decode(4))
         }
         trace.versions = try await connection.query(DashboardQueries.seriesModels.bind(seriesID)).map {
             ModelVersionMark(

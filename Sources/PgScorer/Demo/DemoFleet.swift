@@ -99,7 +99,7 @@ package struct DemoFleet: Sendable {
         trainer.scaling = .standard
         let training = SeriesTraining(
             databaseURL: databaseURL, trainer: trainer, range: try TimeRange(since: nil, until: PostgresTimestamp(microsecondsSince2000: scoringStart.microsecondsSince2000 + 1)), minReadings: 10,
-            activate: true, logger: logger)
+            role: .champion, logger: logger)
         let targets = try await SeriesTraining.Target.matching(SeriesSelector(device: "demo-*"), on: connection)
         return try await training.run(targets, parallel: ProcessInfo.processInfo.activeProcessorCount, progress: false)
     }

@@ -125,7 +125,7 @@ package struct ModelImport {
         let stored = try await store.add(
             document.model, device: device, sensor: sensor,
             source: document.metadataJSON?.contains("sklearn") == true ? "sklearn" : "json",
-            paramsJSON: document.metadataJSON ?? "{}", activate: activate, force: force)
+            paramsJSON: document.metadataJSON ?? "{}", role: activate ? .champion : .stored, force: force)
         return Imported(
             device: device, sensor: sensor, stored: stored, kernel: document.model.kernel.rawValue,
             supportVectors: document.model.supportVectorCount)

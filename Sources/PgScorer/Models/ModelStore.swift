@@ -8,28 +8,33 @@ package struct ModelStore: Sendable {
 
     package init(connection: PostgresConnection) { self.connection = connection }
 
+    /// What a new version becomes: the series' champion (`active`), its challenger
+    /// (shadow-scored beside the champion until promoted), or just a stored version.
+    package enum Role: String, Sendable, Encodable {
+        case champion, challenger, stored
+    }
+
     /// A stored model version.
     package struct StoredModel: Sendable, Equatable {
         package let modelID: Int64
         package let seriesID: Int64
         package let version: Int
-        package let active: Bool
+        package let role: Role
         package let health: ModelHealth
+        package var active: Bool { role == .champion }
     }
 
     /// Adds `model` as the next version for (device, sensor), creating the series if it
-    /// is new, with its health (`health`, or checked here on probes), and makes it the
-    /// active one if `activate` — unless its health is `fail` and not `force`d: such a
-    /// model is stored and left inactive.
+    /// is new, with its health (`health`, or checked here on probes), in the `role` asked
+    /// for: a champion replaces the active version — unless its health is `fail` and not
+    /// `force`d: such a model is stored and left inactive; a challenger replaces the
+    /// series' challenger, and becomes the champion instead when the series has none.
     package func add(
         _ model: OneClassSVM, device: String, sensor: String, source: String, paramsJSON: String = "{}",
-        trainingRows: Int? = nil, fitSeconds: Double? = nil, activate: Bool = true, force: Bool = false, health: ModelHealth? = nil,
+        trainingRows: Int? = nil, fitSeconds: Double? = nil, role: Role = .champion, force: Bool = false, health: ModelHealth? = nil,
         trainingData: [Double]? = nil
     ) async throws -> StoredModel {
-        let statistics = Self.trainingStatistics(model, trainingData: trainingData)
-        let health = health ?? ModelHealth.check(model)
-        let activate = activate && (health.verdict != .fail || force)
-        return try await connection.transaction { connection in
+        try await connection.transaction { connection in
             let series = try await connection.query(SeriesQueries.findOrCreate.bind(device, sensor, Int16(model.featureCount))).first!
             let seriesID: Int64 = try series.decode("series_id")
             let seriesFeatures: Int = try series.decode("n_features")
@@ -38,18 +43,39 @@ package struct ModelStore: Sendable {
                     .invalidInput,
                     "series \(device)/\(sensor) has \(seriesFeatures) features per reading, but the model expects \(model.featureCount)")
             }
-            // Serialise versioning per series.
-            _ = try await connection.query(SeriesQueries.lock.bind(seriesID))
-            if activate { try await connection.execute(ModelQueries.deactivateSeries.bind(seriesID)) }
-            let row = try await connection.query(
-                ModelQueries.insertVersion.bind(
-                    seriesID, model.kernel.rawValue, Int16(model.featureCount), Int32(model.supportVectorCount),
-                    PostgresJSONB(paramsJSON), PostgresBytes(model.encoded()), source, trainingRows.map(Int32.init), fitSeconds,
-                    activate, health.verdict.rawValue, PostgresJSONB(Self.reasonsJSON(health.reasons)), statistics.map(PostgresJSONB.init))
-            ).single()
-            return StoredModel(
-                modelID: try row.decode("model_id"), seriesID: seriesID, version: try row.decode("version"), active: activate, health: health)
+            return try await Self.insert(
+                model, seriesID: seriesID, source: source, paramsJSON: paramsJSON, trainingRows: trainingRows, fitSeconds: fitSeconds,
+                role: role, force: force, health: health, trainingData: trainingData, on: connection)
         }
+    }
+
+    /// Inserts the next version of series `seriesID` inside the caller's transaction
+    /// (a training job's completion stores its model this way); see `add`.
+    static func insert(
+        _ model: OneClassSVM, seriesID: Int64, source: String, paramsJSON: String, trainingRows: Int?, fitSeconds: Double?,
+        role: Role, force: Bool, health: ModelHealth?, trainingData: [Double]?, on connection: PostgresConnection
+    ) async throws -> StoredModel {
+        let statistics = trainingStatistics(model, trainingData: trainingData)
+        let health = health ?? ModelHealth.check(model)
+        // Serialise versioning (and roles) per series.
+        _ = try await connection.query(SeriesQueries.lock.bind(seriesID))
+        var role = role
+        let hasChampion = try await !connection.query(ModelQueries.champion.bind(seriesID)).isEmpty
+        if role == .challenger, !hasChampion { role = .champion }
+        if role == .champion, health.verdict == .fail, !force { role = .stored }
+        switch role {
+        case .champion where hasChampion: try await connection.execute(ModelQueries.deactivateSeries.bind(seriesID))
+        case .challenger: try await connection.execute(ModelQueries.clearChallenger.bind(seriesID))
+        default: break
+        }
+        let row = try await connection.query(
+            ModelQueries.insertVersion.bind(
+                seriesID, model.kernel.rawValue, Int16(model.featureCount), Int32(model.supportVectorCount),
+                PostgresJSONB(paramsJSON), PostgresBytes(model.encoded()), source, trainingRows.map(Int32.init), fitSeconds,
+                role == .champion, health.verdict.rawValue, PostgresJSONB(reasonsJSON(health.reasons)), statistics.map(PostgresJSONB.init),
+                role == .challenger)
+        ).single()
+        return StoredModel(modelID: try row.decode("model_id"), seriesID: seriesID, version: try row.decode("version"), role: role, health: health)
     }
 
     /// Per-feature mean and standard deviation of the training data as JSON
@@ -121,6 +147,8 @@ package struct ModelVersion: Sendable, Encodable {
     package let sensor: String
     package let version: Int
     package let active: Bool
+    /// The series' challenger: shadow-scored beside the champion until promoted.
+    package let challenger: Bool
     package let kernel: String
     package let features: Int
     package let supportVectors: Int
@@ -142,6 +170,7 @@ package struct ModelVersion: Sendable, Encodable {
         sensor = try row.decode("sensor")
         version = try row.decode("version")
         active = try row.decode("active")
+        challenger = try row.decode("challenger")
         kernel = try row.decode("kernel")
         features = try row.decode("n_features")
         supportVectors = try row.decode("n_support")

@@ -86,9 +86,10 @@ package enum DashboardQueries {
         FROM pgscorer.series s WHERE s.device = $1 AND s.sensor = $2
         """)
 
-    /// Readings of series $1 in [$2, $3) with the latest prediction of each (any model):
-    /// ts, features, score, is_anomaly, model_id (NULL when not scored), oldest first.
-    /// A merge of two index range scans: no per-reading lookups.
+    /// Readings of series $1 in [$2, $3) with a prediction of each — the champion's ($4)
+    /// where it scored the reading, else the latest (a challenger's shadow predictions
+    /// only where nothing else is): ts, features, score, is_anomaly, model_id (NULL when
+    /// not scored), oldest first. A merge of two index range scans: no per-reading lookups.
     package static let trace = PreparedQuery(
         name: "dashboard.trace",
         """
@@ -98,7 +99,8 @@ package enum DashboardQueries {
             SELECT DISTINCT ON (ts) ts, score, is_anomaly, model_id
             FROM pgscorer.predictions
             WHERE series_id = $1 AND ts >= $2 AND ts < $3
-            ORDER BY ts, scored_at DESC
+            ORDER BY ts, model_id IS NOT DISTINCT FROM $4 DESC,
+                     model_id = (SELECT m.model_id FROM pgscorer.models m WHERE m.series_id = $1 AND m.challenger) ASC, scored_at DESC
         ) p USING (ts)
         WHERE r.series_id = $1 AND r.ts >= $2 AND r.ts < $3
         ORDER BY r.ts
@@ -121,21 +123,25 @@ package enum DashboardQueries {
         ORDER BY s.device, s.sensor LIMIT $3
         """)
 
-    /// The newest $5 jobs, filtered by state $1, schedule name $2, device LIKE $3 and
-    /// sensor LIKE $4 (NULL: any).
-    package static let jobs = PreparedQuery(
-        name: "dashboard.jobs",
-        """
-        SELECT j.job_id, s.device, s.sensor, sc.name AS schedule, j.state::text AS state, j.attempt, j.max_attempts,
-               j.window_start, j.window_end, j.run_at, j.finished_at, j.last_error
-        FROM pgscorer.jobs j
-        JOIN pgscorer.series s USING (series_id)
-        LEFT JOIN pgscorer.schedules sc USING (schedule_id)
-        WHERE ($1::text IS NULL OR j.state::text = $1)
-          AND ($2::text IS NULL OR sc.name = $2)
-          AND s.device LIKE $3 AND s.sensor LIKE $4
-        ORDER BY j.job_id DESC LIMIT $5
-        """)
+    /// The newest $4 jobs in `state` (nil: any), filtered by schedule name $1, device LIKE
+    /// $2 and sensor LIKE $3 (NULL: any). The state is written into the statement (from
+    /// the enum, never from user text) so that the plan can use the partial index of
+    /// that state (`jobs_finished_badly` for failed and cancelled), not scan every job.
+    package static func jobs(in state: JobState?) -> PreparedQuery {
+        PreparedQuery(
+            name: "dashboard.jobs.\(state?.rawValue ?? "any")",
+            SQLText(unsafeSQL: """
+            SELECT j.job_id, s.device, s.sensor, sc.name AS schedule, j.state::text AS state, j.attempt, j.max_attempts,
+                   j.window_start, j.window_end, j.run_at, j.finished_at, j.last_error, j.kind
+            FROM pgscorer.jobs j
+            JOIN pgscorer.series s USING (series_id)
+            LEFT JOIN pgscorer.schedules sc USING (schedule_id)
+            WHERE \(state.map { "j.state = '\($0.rawValue)'" } ?? "true")
+              AND ($1::text IS NULL OR sc.name = $1)
+              AND s.device LIKE $2 AND s.sensor LIKE $3
+            ORDER BY j.job_id DESC LIMIT $4
+            """))
+    }
 
     /// Job $1 with its errors (a JSON array).
     package static let job = PreparedQuery(
@@ -143,7 +149,7 @@ package enum DashboardQueries {
         """
         SELECT j.job_id, s.device, s.sensor, sc.name AS schedule, j.state::text AS state, j.attempt, j.max_attempts,
                j.window_start, j.window_end, j.run_at, j.finished_at, j.last_error, j.model_id, j.lease_owner,
-               j.lease_until, j.created_at, j.errors::text AS errors
+               j.lease_until, j.created_at, j.errors::text AS errors, j.kind
         FROM pgscorer.jobs j
         JOIN pgscorer.series s USING (series_id)
         LEFT JOIN pgscorer.schedules sc USING (schedule_id)
@@ -181,7 +187,7 @@ package enum DashboardQueries {
         )
         SELECT v.series_id, v.model_id, v.device, v.sensor, v.version, v.active, v.kernel, v.n_features, v.n_support,
                v.source, v.params::text AS params, v.checksum, v.payload_bytes, v.training_rows, v.fit_seconds,
-               v.created_at, v.health, v.health_reasons::text AS health_reasons
+               v.created_at, v.health, v.health_reasons::text AS health_reasons, v.challenger
         FROM pgscorer.model_versions v JOIN page USING (series_id)
         ORDER BY v.device, v.sensor, v.version DESC
         """)

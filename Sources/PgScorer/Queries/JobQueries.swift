@@ -74,7 +74,9 @@ package enum JobQueries {
         WHERE j.job_id = \(source).job_id
         RETURNING j.job_id, j.series_id, j.model_id, j.window_start, j.window_end, j.attempt, j.max_attempts,
                   now() AS claimed_at, j.priority, j.run_at, \(due) AS due,
-                  (SELECT s.device || '/' || s.sensor FROM pgscorer.series s WHERE s.series_id = j.series_id) AS series_name
+                  (SELECT s.device || '/' || s.sensor FROM pgscorer.series s WHERE s.series_id = j.series_id) AS series_name,
+                  j.kind, j.train_params::text AS train_params,
+                  (SELECT m.model_id FROM pgscorer.models m WHERE m.series_id = j.series_id AND m.challenger) AS challenger_model_id
         """
     }
 
@@ -222,7 +224,7 @@ package enum JobQueries {
         JOIN pgscorer.models m ON m.series_id = se.series_id AND m.active
         WHERE se.device LIKE $3 AND se.sensor LIKE $4
         ORDER BY m.series_id
-        ON CONFLICT (series_id, window_start, window_end) WHERE state IN ('available', 'running', 'retryable') DO NOTHING
+        ON CONFLICT (series_id, window_start, window_end, kind) WHERE state IN ('available', 'running', 'retryable') DO NOTHING
         RETURNING job_id
         """)
 

@@ -22,6 +22,14 @@ package enum ModelQueries {
         WHERE active AND series_id = (SELECT series_id FROM pgscorer.models WHERE model_id = $1) AND model_id <> $1
         """)
 
+    /// Series $1's champion, if it has one: model_id.
+    package static let champion = PreparedQuery(
+        name: "models.champion", "SELECT model_id FROM pgscorer.models WHERE series_id = $1 AND active")
+
+    /// Ends series $1's challenger, if any (before another becomes it).
+    package static let clearChallenger = PreparedQuery(
+        name: "models.clear_challenger", "UPDATE pgscorer.models SET challenger = false WHERE series_id = $1 AND challenger")
+
     /// Makes model $1 active; the row count is 0 when there is no such model.
     package static let activate = PreparedQuery(
         name: "models.activate", "UPDATE pgscorer.models SET active = true WHERE model_id = $1")
@@ -29,14 +37,14 @@ package enum ModelQueries {
     /// Adds the next version of series $1's model: kernel $2, $3 features, $4 support
     /// vectors, params $5, payload $6, source $7, $8 training rows, $9 fit seconds,
     /// active $10, health $11 with reasons $12 (JSON), training statistics $13 (JSON or
-    /// NULL). Returns model_id, version.
+    /// NULL), challenger $14. Returns model_id, version.
     package static let insertVersion = PreparedQuery(
         name: "models.insert_version",
         """
         INSERT INTO pgscorer.models
             (series_id, version, kernel, n_features, n_support, params, payload, source, training_rows, fit_seconds,
-             trained_at, active, health, health_reasons, health_checked_at, training_stats)
-        SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, now(), $10, $11, $12, now(), $13
+             trained_at, active, health, health_reasons, health_checked_at, training_stats, challenger)
+        SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, now(), $10, $11, $12, now(), $13, $14
         FROM pgscorer.models WHERE series_id = $1
         RETURNING model_id, version
         """)
@@ -74,7 +82,8 @@ package enum ModelQueries {
         name: "models.versions",
         """
         SELECT model_id, device, sensor, version, active, kernel, n_features, n_support, source, params::text AS params,
-               checksum, payload_bytes, training_rows, fit_seconds, created_at, health, health_reasons::text AS health_reasons
+               checksum, payload_bytes, training_rows, fit_seconds, created_at, health, health_reasons::text AS health_reasons,
+               challenger
         FROM pgscorer.model_versions
         WHERE device LIKE $1 AND sensor LIKE $2 AND (active OR NOT $3)
         ORDER BY device, sensor, version DESC
@@ -86,7 +95,7 @@ package enum ModelQueries {
         """
         SELECT v.model_id, v.device, v.sensor, v.version, v.active, v.kernel, v.n_features, v.n_support, v.source,
                v.params::text AS params, v.checksum, v.payload_bytes, v.training_rows, v.fit_seconds, v.created_at,
-               v.health, v.health_reasons::text AS health_reasons, m.payload
+               v.health, v.health_reasons::text AS health_reasons, v.challenger, m.payload
         FROM pgscorer.model_versions v JOIN pgscorer.models m USING (model_id)
         WHERE v.model_id = $1
         """)

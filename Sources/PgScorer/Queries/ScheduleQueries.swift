@@ -12,7 +12,7 @@ package enum ScheduleQueries {
                (extract(epoch FROM s."window") * 1000000)::int8 AS window_us,
                s.device_pattern, s.sensor_pattern, s.missed_ticks::text AS missed_ticks, s.catch_up_limit,
                (SELECT max(r.scheduled_for) FROM pgscorer.schedule_runs r WHERE r.schedule_id = s.schedule_id) AS last_tick,
-               s.created_at, s.enabled_at, now() AS now
+               s.created_at, s.enabled_at, now() AS now, s.kind, s.train_params::text AS train_params
         FROM pgscorer.schedules s
         WHERE s.enabled OR NOT $1
         ORDER BY s.name
@@ -43,7 +43,7 @@ package enum ScheduleQueries {
             WHERE s.schedule_id = $1
               AND NOT EXISTS (SELECT 1 FROM pgscorer.series_failures f WHERE f.series_id = se.series_id AND f.held_since IS NOT NULL)
             ORDER BY m.series_id
-            ON CONFLICT (series_id, window_start, window_end) WHERE state IN ('available', 'running', 'retryable') DO NOTHING
+            ON CONFLICT (series_id, window_start, window_end, kind) WHERE state IN ('available', 'running', 'retryable') DO NOTHING
             RETURNING 1
         ), held AS (
             SELECT count(*) AS series FROM pgscorer.schedules s
@@ -57,15 +57,48 @@ package enum ScheduleQueries {
         RETURNING jobs_created
         """)
 
+    /// Queues tick $2 of training schedule $1: one training job per selected series with
+    /// readings in [tick − window, tick) (with or without a model yet), carrying the
+    /// schedule's training parameters, except held series (counted in series_held).
+    /// Returns jobs_created.
+    package static let queueTrainingTickJobs = PreparedQuery(
+        name: "schedules.queue_training_tick_jobs",
+        """
+        WITH queued AS (
+            INSERT INTO pgscorer.jobs (series_id, model_id, schedule_id, scheduled_for, window_start, window_end, priority, max_attempts,
+                                       kind, train_params)
+            SELECT se.series_id, (SELECT m.model_id FROM pgscorer.models m WHERE m.series_id = se.series_id AND m.active),
+                   s.schedule_id, $2, $2 - s."window", $2, s.priority, s.max_attempts, 'train', s.train_params
+            FROM pgscorer.schedules s
+            JOIN pgscorer.series se ON se.device LIKE s.device_pattern AND se.sensor LIKE s.sensor_pattern
+            WHERE s.schedule_id = $1
+              AND EXISTS (SELECT 1 FROM pgscorer.readings r WHERE r.series_id = se.series_id AND r.ts >= $2 - s."window" AND r.ts < $2)
+              AND NOT EXISTS (SELECT 1 FROM pgscorer.series_failures f WHERE f.series_id = se.series_id AND f.held_since IS NOT NULL)
+            ORDER BY se.series_id
+            ON CONFLICT (series_id, window_start, window_end, kind) WHERE state IN ('available', 'running', 'retryable') DO NOTHING
+            RETURNING 1
+        ), held AS (
+            SELECT count(*) AS series FROM pgscorer.schedules s
+            JOIN pgscorer.series se ON se.device LIKE s.device_pattern AND se.sensor LIKE s.sensor_pattern
+            JOIN pgscorer.series_failures f ON f.series_id = se.series_id AND f.held_since IS NOT NULL
+            WHERE s.schedule_id = $1
+        )
+        UPDATE pgscorer.schedule_runs SET jobs_created = (SELECT count(*) FROM queued), series_held = (SELECT series FROM held)
+        WHERE schedule_id = $1 AND scheduled_for = $2
+        RETURNING jobs_created
+        """)
+
     /// Adds schedule $1: cron $2 or every $3, window $4, device/sensor LIKE patterns $5
-    /// and $6, missed-tick policy $7 with catch-up limit $8, priority $9, $10 attempts.
+    /// and $6, missed-tick policy $7 with catch-up limit $8, priority $9, $10 attempts,
+    /// kind $11 (score or train) with training parameters $12 (JSON text, or NULL).
     /// The table's trigger validates the row.
     package static let insert = PreparedQuery(
         name: "schedules.insert",
         """
         INSERT INTO pgscorer.schedules
-            (name, cron, every, "window", device_pattern, sensor_pattern, missed_ticks, catch_up_limit, priority, max_attempts)
-        VALUES ($1, $2, $3, $4, $5, $6, $7::pgscorer.missed_tick_policy, $8, $9, $10)
+            (name, cron, every, "window", device_pattern, sensor_pattern, missed_ticks, catch_up_limit, priority, max_attempts,
+             kind, train_params)
+        VALUES ($1, $2, $3, $4, $5, $6, $7::pgscorer.missed_tick_policy, $8, $9, $10, $11, $12::jsonb)
         """)
 
     /// Enables ($2 true) or disables schedule $1; the row count is 0 if there is none.

@@ -32,9 +32,11 @@ package enum SeriesQueries {
         RETURNING s.device, s.sensor, f.consecutive, f.held_since IS NOT NULL AS held
         """)
 
-    /// Locks series $1 for the rest of the transaction (serialises its model versions).
+    /// Locks series $1's models for the rest of the transaction (serialises its versions
+    /// and roles). An advisory lock, not a row lock: a worker storing a trained model may
+    /// not update series rows.
     package static let lock = PreparedQuery(
-        name: "series.lock", "SELECT 1 FROM pgscorer.series WHERE series_id = $1 FOR UPDATE")
+        name: "series.lock", "SELECT pg_advisory_xact_lock(hashtextextended('pgscorer.series_models:' || $1::int8, 0))")
 
     /// Creates the series of the staged readings that are new (feature count from the
     /// first line, as the fast way takes it); one row per new series.

@@ -6,7 +6,15 @@ package struct ClaimedJob: Sendable, Hashable {
     package let seriesID: Int64
     /// `device/sensor`, as logs name the series.
     package let seriesName: String
+    /// The champion the job was queued with: the model a scoring job scores with (a
+    /// training job's series may have none yet).
     package let modelID: Int64
+    /// The series' challenger when the job was claimed: a scoring job scores the window
+    /// with it too (shadow scoring).
+    package let challengerModelID: Int64?
+    /// Training parameters (JSON text) of a training job; nil for a scoring job.
+    package let trainParams: String?
+    package var isTraining: Bool { trainParams != nil }
     package let windowStart: PostgresTimestamp
     package let windowEnd: PostgresTimestamp
     package let attempt: Int16
@@ -19,7 +27,10 @@ package struct ClaimedJob: Sendable, Hashable {
         jobID = try row.decode("job_id")
         seriesID = try row.decode("series_id")
         seriesName = try row.decode("series_name")
-        modelID = try row.decode("model_id")
+        let kind: String = try row.decode("kind")
+        modelID = try row.decode("model_id") as Int64? ?? 0
+        challengerModelID = try row.decode("challenger_model_id")
+        trainParams = kind == "train" ? try row.decode("train_params") as String? ?? "{}" : nil
         windowStart = try row.decode("window_start")
         windowEnd = try row.decode("window_end")
         attempt = try row.decode("attempt")

@@ -12,6 +12,9 @@ package struct ScheduleOverview: Sendable, Encodable {
     package let sensors: String
     /// `skip`, or `catch up N`.
     package let missedTicks: String
+    /// `score`, or `train` with its training parameters as JSON text.
+    package let kind: String
+    package let trainParams: String?
     package let lastTick: PostgresTimestamp?
     package let nextTick: PostgresTimestamp?
 
@@ -27,6 +30,8 @@ package struct ScheduleOverview: Sendable, Encodable {
             case .skip: "skip"
             case .catchUp(let limit): "catch up \(limit)"
             }
+        kind = schedule.kind
+        trainParams = schedule.trainParams
         lastTick = schedule.lastTick
         nextTick = schedule.nextTick
     }

@@ -28,6 +28,9 @@ package struct Schedule: Sendable {
     package let enabledAt: PostgresTimestamp
     /// The database's clock when the row was read.
     package let now: PostgresTimestamp
+    /// `score`, or `train`: its ticks queue training jobs with `trainParams` (JSON text).
+    package let kind: String
+    package let trainParams: String?
 
     init(row: PostgresRow) throws {
         scheduleID = try row.decode("schedule_id")
@@ -44,6 +47,8 @@ package struct Schedule: Sendable {
         createdAt = try row.decode("created_at")
         enabledAt = try row.decode("enabled_at")
         now = try row.decode("now")
+        kind = try row.decode("kind")
+        trainParams = try row.decode("train_params")
     }
 
     /// Every schedule (only the enabled ones if `enabledOnly`), by name.

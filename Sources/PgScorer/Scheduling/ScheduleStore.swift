@@ -18,6 +18,8 @@ package struct ScheduleStore: Sendable {
         package var missedTicks = MissedTickPolicy.skip
         package var priority: Int16 = 0
         package var maxAttempts: Int16 = 5
+        /// Training parameters as JSON text: the schedule trains instead of scoring.
+        package var trainParams: String?
 
         package init(name: String, cron: String? = nil, every: Duration? = nil, window: Duration) {
             self.name = name
@@ -37,7 +39,8 @@ package struct ScheduleStore: Sendable {
             try await connection.execute(
                 ScheduleQueries.insert.bind(
                     schedule.name, schedule.cron, schedule.every.map(DurationText.interval), DurationText.interval(schedule.window),
-                    schedule.devicePattern, schedule.sensorPattern, policy, limit, schedule.priority, schedule.maxAttempts))
+                    schedule.devicePattern, schedule.sensorPattern, policy, limit, schedule.priority, schedule.maxAttempts,
+                    schedule.trainParams == nil ? "score" : "train", schedule.trainParams))
         } catch let error as PostgresError where error.sqlState == SQLState.uniqueViolation {
             throw PgScorerError(.invalidInput, "a schedule named \(schedule.name) already exists (pgscorer schedule list shows it)")
         } catch let error as PostgresError where error.sqlState == SQLState.checkViolation {

@@ -40,7 +40,7 @@ package struct Scheduler: Sendable {
                 catchUpLimit: catchUpLimit)
             for tick in ticks {
                 let scheduledFor = PostgresTimestamp(unixMicroseconds: tick)
-                if let created = try await fire(scheduleID: schedule.scheduleID, at: scheduledFor) {
+                if let created = try await fire(schedule, at: scheduledFor) {
                     ScorerMetrics.ticksFired.increment()
                     logger.info(
                         "schedule tick fired",
@@ -53,12 +53,13 @@ package struct Scheduler: Sendable {
     }
 
     /// Takes and queues one tick; nil if another process had already taken it.
-    private func fire(scheduleID: Int64, at tick: PostgresTimestamp) async throws -> Int? {
+    private func fire(_ schedule: Schedule, at tick: PostgresTimestamp) async throws -> Int? {
         try await connection.transaction { connection in
-            guard try await connection.query(ScheduleQueries.takeTick.bind(scheduleID, tick, workerID)).count == 1 else {
+            guard try await connection.query(ScheduleQueries.takeTick.bind(schedule.scheduleID, tick, workerID)).count == 1 else {
                 return nil
             }
-            return try await connection.query(ScheduleQueries.queueTickJobs.bind(scheduleID, tick)).single().decode(0)
+            let queue = schedule.kind == "train" ? ScheduleQueries.queueTrainingTickJobs : ScheduleQueries.queueTickJobs
+            return try await connection.query(queue.bind(schedule.scheduleID, tick)).single().decode(0)
         }
     }
 }

@@ -39,7 +39,7 @@ package struct BatchScorer: Sendable {
         do {
             windows = try await ScorerMetrics.timed(.read) {
                 let windows = try await readWindows(jobs, on: connection)
-                try await models.prefetch(Set(jobs.map(\.modelID)), loading: connection)
+                try await models.prefetch(Set(jobs.map(\.modelID) + jobs.compactMap(\.challengerModelID)), loading: connection)
                 return windows
             }
         } catch let error as PostgresError where !error.isConnectionLoss {
@@ -123,8 +123,20 @@ package struct BatchScorer: Sendable {
         } catch {
             throw failure("model \(job.modelID) cannot score the window: \(error)", retryable: false)
         }
-        return ScoredJob(
+        var result = ScoredJob(
             job: job, timestamps: readings.timestamps, scores: scores, startedAt: job.claimedAt,
             durationMilliseconds: (ContinuousClock.now - started).seconds * 1000)
+        if let challenger = job.challengerModelID, challenger != job.modelID, !scores.isEmpty {
+            // The challenger's trouble is not the job's: it completes with the champion's scores.
+            do {
+                let shadow = try await models.scorer(for: challenger, loading: connection)
+                result.shadow = ScoredJob.Shadow(modelID: challenger, scores: try shadow.decisionFunction(readings.features))
+            } catch let error as PostgresError where error.isConnectionLoss {
+                throw error
+            } catch {
+                result.shadowProblem = "challenger model \(challenger) cannot score the window: \(error)"
+            }
+        }
+        return result
     }
 }

@@ -7,12 +7,31 @@ import PgClient
 struct PredictionWriter {
     let connection: PostgresConnection
 
+    /// One model's scores of one job's window: the champion's, or the challenger's.
+    struct Scores {
+        let job: ClaimedJob
+        let modelID: Int64
+        let timestamps: [PostgresTimestamp]
+        let scores: [Double]
+    }
+
+    /// The champion's scores of each result, and the challenger's where it shadow-scored.
+    static func scores(of results: [ScoredJob]) -> [Scores] {
+        results.flatMap { result -> [Scores] in
+            var sets = [Scores(job: result.job, modelID: result.job.modelID, timestamps: result.timestamps, scores: result.scores)]
+            if let shadow = result.shadow {
+                sets.append(Scores(job: result.job, modelID: shadow.modelID, timestamps: result.timestamps, scores: shadow.scores))
+            }
+            return sets
+        }
+    }
+
     func write(_ results: [ScoredJob]) async throws {
-        let written = results.filter { !$0.scores.isEmpty }
+        let written = Self.scores(of: results).filter { !$0.scores.isEmpty }
         guard !written.isEmpty else { return }
         try await connection.execute(
             PredictionQueries.deleteReplaced.bind(
-                written.map(\.job.seriesID), written.map(\.job.modelID), written.map(\.job.windowStart), written.map(\.job.windowEnd)))
+                written.map(\.job.seriesID), written.map(\.modelID), written.map(\.job.windowStart), written.map(\.job.windowEnd)))
         var encoder = PostgresBinaryCopyEncoder()
         encoder.appendHeader()
         Self.appendRows(of: written, to: &encoder)
@@ -22,39 +41,39 @@ struct PredictionWriter {
         }
     }
 
-    /// Appends the COPY rows of `results`, one per (series, timestamp, model): where jobs
+    /// Appends the COPY rows of `sets`, one per (series, timestamp, model): where jobs
     /// of the batch overlap, the higher job id wins.
-    static func appendRows(of results: [ScoredJob], to encoder: inout PostgresBinaryCopyEncoder) {
-        func append(_ job: ClaimedJob, _ timestamp: PostgresTimestamp, _ score: Double) {
+    static func appendRows(of sets: [Scores], to encoder: inout PostgresBinaryCopyEncoder) {
+        func append(_ job: ClaimedJob, _ modelID: Int64, _ timestamp: PostgresTimestamp, _ score: Double) {
             encoder.beginRow(fieldCount: 6)
             encoder.append(job.seriesID)
             encoder.append(timestamp)
-            encoder.append(job.modelID)
+            encoder.append(modelID)
             encoder.append(score)
             encoder.append(score <= 0)
             encoder.append(job.jobID)
         }
-        var jobsPerKey: [SeriesModel: Int] = [:]
-        for result in results { jobsPerKey[SeriesModel(result.job), default: 0] += 1 }
+        var setsPerKey: [SeriesModel: Int] = [:]
+        for set in sets { setsPerKey[SeriesModel(set), default: 0] += 1 }
         var overlapping: [SeriesModel: [PostgresTimestamp: (job: ClaimedJob, score: Double)]] = [:]
-        for result in results {
-            let key = SeriesModel(result.job)
-            if jobsPerKey[key] == 1 {
-                for (timestamp, score) in zip(result.timestamps, result.scores) { append(result.job, timestamp, score) }
+        for set in sets {
+            let key = SeriesModel(set)
+            if setsPerKey[key] == 1 {
+                for (timestamp, score) in zip(set.timestamps, set.scores) { append(set.job, set.modelID, timestamp, score) }
                 continue
             }
-            for (timestamp, score) in zip(result.timestamps, result.scores) {
-                if let kept = overlapping[key]?[timestamp], kept.job.jobID > result.job.jobID { continue }
-                overlapping[key, default: [:]][timestamp] = (result.job, score)
+            for (timestamp, score) in zip(set.timestamps, set.scores) {
+                if let kept = overlapping[key]?[timestamp], kept.job.jobID > set.job.jobID { continue }
+                overlapping[key, default: [:]][timestamp] = (set.job, score)
             }
         }
-        for byTimestamp in overlapping.values {
-            for (timestamp, kept) in byTimestamp { append(kept.job, timestamp, kept.score) }
+        for (key, byTimestamp) in overlapping {
+            for (timestamp, kept) in byTimestamp { append(kept.job, key.modelID, timestamp, kept.score) }
         }
     }
 
     private struct SeriesModel: Hashable {
         let seriesID: Int64, modelID: Int64
-        init(_ job: ClaimedJob) { (seriesID, modelID) = (job.seriesID, job.modelID) }
+        init(_ set: Scores) { (seriesID, modelID) = (set.job.seriesID, set.modelID) }
     }
 }

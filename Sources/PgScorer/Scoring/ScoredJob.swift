@@ -7,6 +7,15 @@ package struct ScoredJob: Sendable {
     package let scores: [Double]
     package let startedAt: PostgresTimestamp
     package let durationMilliseconds: Double
+    /// The challenger's scores of the same readings (shadow scoring), when the series has one.
+    package var shadow: Shadow?
+    /// Why the challenger could not score the window (the job still completes with the champion's).
+    package var shadowProblem: String?
+
+    package struct Shadow: Sendable {
+        package let modelID: Int64
+        package let scores: [Double]
+    }
 
     package init(job: ClaimedJob, timestamps: [PostgresTimestamp], scores: [Double], startedAt: PostgresTimestamp, durationMilliseconds: Double) {
         self.job = job

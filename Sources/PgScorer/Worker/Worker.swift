@@ -201,9 +201,20 @@ package final class Worker: Service, Sendable {
 
     /// Scores a claimed batch and completes what scored in one transaction; records the
     /// failures, logs the attempts found lost, and on shutdown releases the unstarted rest.
-    private func process(_ jobs: [ClaimedJob], queue: JobQueue, logger: Logger) async throws {
+    private func process(_ claimed: [ClaimedJob], queue: JobQueue, logger: Logger) async throws {
         let started = ContinuousClock.now
         defer { tally.batchFinished(after: ContinuousClock.now - started) }
+        let jobs = claimed.filter { !$0.isTraining }
+        for (index, job) in claimed.filter(\.isTraining).enumerated() {
+            if stopping {
+                let unstarted = Array(claimed.filter(\.isTraining)[index...])
+                let released = try await queue.release(unstarted)
+                logger.info("shutting down: released unstarted training jobs", metadata: ["jobs": "\(released)"])
+                break
+            }
+            try await train(job, queue: queue, logger: logger)
+        }
+        guard !jobs.isEmpty else { return }
         let outcome = try await scorer.score(
             jobs, on: queue.connection, isLost: { self.leases.isLost($0) }, shouldStop: { self.stopping })
         if !outcome.unstarted.isEmpty {
@@ -235,6 +246,11 @@ package final class Worker: Service, Sendable {
         ScorerMetrics.readingsScored.increment(by: landed.reduce(0) { $0 + $1.scores.count })
         ScorerMetrics.anomalies.increment(by: landed.reduce(0) { $0 + $1.anomalies })
         for result in outcome.scored {
+            if let problem = result.shadowProblem {
+                logger.warning("challenger could not shadow-score; the job completed with the champion", metadata: [
+                    "job.id": "\(result.job.jobID)", "series": "\(result.job.seriesName)", "error": "\(problem)",
+                ])
+            }
             var details = metadata(result.job)
             details["rows"] = "\(result.scores.count)"
             details["anomalies"] = "\(result.anomalies)"
@@ -246,6 +262,38 @@ package final class Worker: Service, Sendable {
                 try await queue.recordLostAttempt(result.job, startedAt: result.startedAt)
                 logger.warning("lease lost before completion; result discarded by the fence", metadata: details)
             }
+        }
+    }
+
+    /// Runs one training job: a model stored in its completion, or a recorded failure.
+    private func train(_ job: ClaimedJob, queue: JobQueue, logger: Logger) async throws {
+        guard !leases.isLost(job) else {
+            ScorerMetrics.jobs(.lost).increment()
+            try await queue.recordLostAttempt(job, startedAt: job.claimedAt)
+            return
+        }
+        do {
+            switch try await TrainingJobRunner().run(job, queue: queue) {
+            case .trained(let stored, let rows):
+                ScorerMetrics.jobs(.completed).increment()
+                logger.info(
+                    "trained a new model version", metadata: [
+                        "job.id": "\(job.jobID)", "series": "\(job.seriesName)", "model": "\(stored.modelID)", "version": "\(stored.version)",
+                        "role": "\(stored.role.rawValue)", "health": "\(stored.health.verdict.rawValue)", "rows": "\(rows)",
+                    ])
+            case .tooFewReadings(let rows, let needed):
+                ScorerMetrics.jobs(.completed).increment()
+                logger.warning(
+                    "too few readings to train; the job completed without a model", metadata: [
+                        "job.id": "\(job.jobID)", "series": "\(job.seriesName)", "rows": "\(rows)", "min_readings": "\(needed)",
+                    ])
+            case .lost:
+                ScorerMetrics.jobs(.lost).increment()
+                try await queue.recordLostAttempt(job, startedAt: job.claimedAt)
+                logger.warning("training job no longer ours (cancelled or taken over); its model was not stored", metadata: metadata(job))
+            }
+        } catch let failure as JobFailure {
+            try await record(failure, queue: queue, logger: logger)
         }
     }
 

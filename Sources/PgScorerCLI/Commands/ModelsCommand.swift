@@ -7,8 +7,11 @@ import PgScorer
 struct ModelsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "models",
-        abstract: "Import, list, show, export and activate per-series models.",
-        subcommands: [Import.self, List.self, Show.self, Check.self, Export.self, Activate.self])
+        abstract: "Import, list, show, check, export, activate, compare, promote and roll back per-series models.",
+        subcommands: [
+            Import.self, List.self, Show.self, Check.self, Export.self, Activate.self, Compare.self, Promote.self, Rollback.self,
+            History.self,
+        ])
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -94,7 +97,8 @@ struct ModelsCommand: AsyncParsableCommand {
             }
             let header = ["model", "device", "sensor", "version", "active", "health", "kernel", "features", "SVs", "source", "created (UTC)"]
             let rows = versions.map { model in
-                ["\(model.modelID)", model.device, model.sensor, "\(model.version)", model.active ? "yes" : "", model.health ?? "-",
+                ["\(model.modelID)", model.device, model.sensor, "\(model.version)", model.active ? "yes" : model.challenger ? "challenger" : "",
+                 model.health ?? "-",
                  model.kernel, "\(model.features)", "\(model.supportVectors)", model.source, String(model.createdAt.description.prefix(19))]
             }
             try printTable(format, header: header, rows: rows, json: versions)
@@ -213,5 +217,121 @@ struct ModelsCommand: AsyncParsableCommand {
             try await global.withDatabase { try await ModelStore(connection: $0.connection).activate(modelID, force: force) }
             print("model \(modelID) is active")
         }
+    }
+
+    struct Compare: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Compare each challenger with its champion over the readings both scored (shadow scoring).",
+            discussion: "The same figures by SQL: SELECT * FROM pgscorer.model_comparison;")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var selection: SelectionOptions
+        @Option(help: "table, csv or json.") var format: OutputFormat = .table
+
+        func run() async throws {
+            let comparisons = try await global.withDatabase { try await ModelLifecycle(connection: $0.connection).compare(selection.selector) }
+            if comparisons.isEmpty && format == .table { return print("no challenger among \(selection.selector)") }
+            func number(_ value: Double?) -> String { value.map { String(format: "%.4f", $0) } ?? "-" }
+            let header = ["device", "sensor", "champion", "challenger", "health", "readings", "agreement", "champion rate", "challenger rate", "score corr."]
+            let rows = comparisons.map { c in
+                [c.device, c.sensor, c.championVersion.map { "v\($0)" } ?? "-", "v\(c.challengerVersion)", c.challengerHealth ?? "-", "\(c.readings)",
+                 number(c.agreement), number(c.championRate), number(c.challengerRate), number(c.scoreCorrelation)]
+            }
+            try printTable(format, header: header, rows: rows, json: comparisons)
+        }
+    }
+
+    struct Promote: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make challengers that meet the conditions their series' champions.",
+            discussion: """
+                Each promotion is one transaction through pgscorer.promote_challenger (by SQL: SELECT \
+                pgscorer.promote_challenger(series_id, 'reason');) and a row of pgscorer.deployments. A challenger whose \
+                health check failed is refused unless --force. Jobs already queued or running finish with the model they \
+                were queued with; the next ticks score with the new champion.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var selection: SelectionOptions
+        @Option(name: .customLong("min-agreement"), help: "Least share of readings both label alike, e.g. 0.99.") var minAgreement: Double?
+        @Option(name: .customLong("max-rate-change"), help: "Largest change of anomaly rate allowed, e.g. 0.01 (one point).") var maxRateChange: Double?
+        @Option(name: .customLong("min-readings"), help: "Least readings scored by both.") var minReadings = 1
+        @Option(help: "Why, recorded with each promotion.") var reason: String?
+        @Flag(help: "Promote a challenger whose health check failed.") var force = false
+        @Option(help: "table or json.") var format: SummaryFormat = .table
+
+        func validate() throws {
+            if let minAgreement, !(0...1).contains(minAgreement) { throw ValidationError("--min-agreement must be between 0 and 1") }
+            if let maxRateChange, !(0...1).contains(maxRateChange) { throw ValidationError("--max-rate-change must be between 0 and 1") }
+        }
+
+        func run() async throws {
+            var conditions = ModelLifecycle.Conditions()
+            conditions.minAgreement = minAgreement
+            conditions.maxRateChange = maxRateChange
+            conditions.minReadings = minReadings
+            conditions.force = force
+            let changes = try await global.withDatabase { session in
+                try await ModelLifecycle(connection: session.connection).promote(
+                    selection.selector, conditions: conditions, reason: reason, by: ProcessInfo.processInfo.userName)
+            }
+            try ModelsCommand.report(changes, done: "promoted", format: format, nothing: "no challenger among \(selection.selector)")
+        }
+    }
+
+    struct Rollback: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Return each selected series to the champion before its current one.",
+            discussion: "Through pgscorer.rollback_champion (by SQL: SELECT pgscorer.rollback_champion(series_id, 'reason');), recorded in pgscorer.deployments.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var selection: SelectionOptions
+        @Option(help: "Why, recorded with each rollback.") var reason: String?
+        @Option(help: "table or json.") var format: SummaryFormat = .table
+
+        func validate() throws {
+            guard selection.device != nil || selection.sensor != nil else {
+                throw ValidationError("select series with --device/--sensor (use --device '*' for the whole fleet)")
+            }
+        }
+
+        func run() async throws {
+            let changes = try await global.withDatabase { session in
+                try await ModelLifecycle(connection: session.connection).rollback(
+                    selection.selector, reason: reason, by: ProcessInfo.processInfo.userName)
+            }
+            try ModelsCommand.report(changes, done: "rolled back", format: format, nothing: "no series with a champion among \(selection.selector)")
+        }
+    }
+
+    struct History: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the changes of champion (newest first): activations, promotions and rollbacks.",
+            discussion: "By SQL: SELECT * FROM pgscorer.deployments ORDER BY deployment_id DESC;")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var selection: SelectionOptions
+        @Option(help: "At most this many.") var limit = 100
+        @Option(help: "table, csv or json.") var format: OutputFormat = .table
+
+        func run() async throws {
+            let history = try await global.withDatabase { try await ModelLifecycle(connection: $0.connection).history(selection.selector, limit: limit) }
+            let header = ["when (UTC)", "device", "sensor", "action", "model", "previous", "by", "reason"]
+            let rows = history.map { d in
+                [String(d.deployedAt.description.prefix(19)), d.device, d.sensor, d.action, d.version.map { "v\($0)" } ?? "-",
+                 d.previousVersion.map { "v\($0)" } ?? "-", d.deployedBy, d.reason ?? ""]
+            }
+            try printTable(format, header: header, rows: rows, json: history)
+        }
+    }
+
+    /// Prints what promote or rollback did and refused; exit 1 if something was refused.
+    static func report(_ changes: [ModelLifecycle.Change], done: String, format: SummaryFormat, nothing: String) throws {
+        if format == .json {
+            try JSONOutput.print(changes)
+        } else if changes.isEmpty {
+            print(nothing)
+        } else {
+            let made = changes.filter { $0.refused == nil }
+            print("\(done) \(made.count) series" + (made.isEmpty ? "" : ": " + made.prefix(20).map(\.series).joined(separator: ", ")))
+            for refused in changes.filter({ $0.refused != nil }).prefix(50) { print("  left \(refused.series): \(refused.refused!)") }
+        }
+        if changes.contains(where: { $0.refused != nil }) { throw ExitCode(1) }
     }
 }

@@ -12,7 +12,13 @@ struct ScheduleCommand: AsyncParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Add a schedule: every tick scores each selected series' readings in the window before the tick.")
+            abstract: "Add a schedule: every tick scores (or, with --train, retrains) each selected series on the window before the tick.",
+            discussion: """
+                With --train the ticks queue training jobs instead: each selected series with readings in the window gets a \
+                new model version, trained by a worker with the training options given, stored as the series' challenger \
+                (shadow-scored beside the champion until `pgscorer models promote`), or as its champion when it has none. \
+                Example: every Sunday at 03:00 on the last 14 days: --cron "0 3 * * 0" --window 14d --train --nu 0.05.
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Schedule name (letters, digits, _ . : -).") var name: String
         @Option(help: "5-field cron in UTC, e.g. \"*/5 * * * *\".") var cron: String?
@@ -23,9 +29,12 @@ struct ScheduleCommand: AsyncParsableCommand {
         var catchUp: Int?
         @Option(help: "Priority of the jobs (lower runs first).") var priority: Int16 = 0
         @Option(name: .customLong("max-attempts"), help: "Attempts per job before it stays failed.") var maxAttempts: Int16 = 5
+        @Flag(help: "Train instead of score: each tick makes a new model version per series (a challenger).") var train = false
+        @OptionGroup var training: TrainingOptions
 
         func validate() throws {
             guard (cron == nil) != (every == nil) else { throw ValidationError("give exactly one of --cron and --every") }
+            if training.given && !train { throw ValidationError("training options (--nu, --kernel, …) need --train") }
         }
 
         func run() async throws {
@@ -35,6 +44,7 @@ struct ScheduleCommand: AsyncParsableCommand {
             schedule.missedTicks = catchUp.map { .catchUp(limit: $0) } ?? .skip
             schedule.priority = priority
             schedule.maxAttempts = maxAttempts
+            if train { schedule.trainParams = training.parameters.json }
             let matching = try await global.withDatabase { session in
                 try await ScheduleStore(connection: session.connection).add(schedule)
                 return try await SeriesTraining.Target.matching(selection.selector, on: session.connection).count
@@ -51,9 +61,9 @@ struct ScheduleCommand: AsyncParsableCommand {
 
         func run() async throws {
             let schedules = try await global.withDatabase { try await ScheduleOverview.all(on: $0.connection) }
-            let header = ["name", "enabled", "when", "window", "devices", "sensors", "missed ticks", "last tick (UTC)", "next tick (UTC)"]
+            let header = ["name", "kind", "enabled", "when", "window", "devices", "sensors", "missed ticks", "last tick (UTC)", "next tick (UTC)"]
             let rows = schedules.map { schedule in
-                [schedule.name, schedule.enabled ? "yes" : "no", schedule.timing, schedule.window, schedule.devices, schedule.sensors,
+                [schedule.name, schedule.kind, schedule.enabled ? "yes" : "no", schedule.timing, schedule.window, schedule.devices, schedule.sensors,
                  schedule.missedTicks, schedule.lastTick?.description ?? "-", schedule.nextTick?.description ?? "-"]
             }
             try printTable(format, header: header, rows: rows, json: schedules)

@@ -17,40 +17,20 @@ struct TrainCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var selection: SelectionOptions
+    @OptionGroup var training: TrainingOptions
     @Option(help: "Readings from (inclusive): ISO 8601 (no zone means UTC), a date, now, or a duration ago (7d); default: the first.")
     var since: String?
     @Option(help: "Readings until (exclusive), in the same forms; default: the last.") var until: String?
-    @Option(help: "rbf, linear, poly or sigmoid.") var kernel = "rbf"
-    @Option(help: "Upper bound on the fraction of training readings treated as outliers, in (0, 1].") var nu = 0.1
-    @Option(help: "A number, scale (1/(n_features·Var X)) or auto (1/n_features).") var gamma = "scale"
-    @Option(help: "poly/sigmoid constant.") var coef0 = 0.0
-    @Option(help: "poly degree.") var degree = 3
-    @Option(help: "none, standard or minmax: a scaler fitted first, as in a Pipeline.") var scaler = "none"
-    @Option(name: .customLong("min-readings"), help: "Skip series with fewer readings.") var minReadings = 10
     @Option(help: "Series trained at once. Default: the number of cores.") var parallel = ProcessInfo.processInfo.activeProcessorCount
     @Flag(name: .customLong("no-activate"), help: "Store the new versions without activating them.") var noActivate = false
+    @Flag(help: "Make each new version its series' challenger (shadow-scored beside the champion until promoted); the champion if it has none.")
+    var challenger = false
     @Flag(help: "Activate new versions even when their health check fails.") var force = false
     @Option(help: "table or json: how to print the summary.") var format: SummaryFormat = .table
 
     func validate() throws {
-        guard OneClassSVM.Kernel(rawValue: kernel) != nil else { throw ValidationError("--kernel must be rbf, linear, poly or sigmoid") }
-        guard nu > 0, nu <= 1 else { throw ValidationError("--nu must be in (0, 1]") }
-        guard gamma == "scale" || gamma == "auto" || (Double(gamma).map { $0 > 0 && $0.isFinite } ?? false) else {
-            throw ValidationError("--gamma must be a positive number, scale or auto")
-        }
-        guard OneClassSVMTrainer.Scaling(rawValue: scaler) != nil else { throw ValidationError("--scaler must be none, standard or minmax") }
-        guard parallel >= 1, minReadings >= 1 else { throw ValidationError("--parallel and --min-readings must be at least 1") }
-    }
-
-    var trainer: OneClassSVMTrainer {
-        var trainer = OneClassSVMTrainer()
-        trainer.kernel = OneClassSVM.Kernel(rawValue: kernel)!
-        trainer.nu = nu
-        trainer.gamma = gamma == "scale" ? .scale : gamma == "auto" ? .auto : .value(Double(gamma)!)
-        trainer.coef0 = coef0
-        trainer.degree = degree
-        trainer.scaling = OneClassSVMTrainer.Scaling(rawValue: scaler)!
-        return trainer
+        if challenger && noActivate { throw ValidationError("--challenger and --no-activate cannot be combined") }
+        guard parallel >= 1 else { throw ValidationError("--parallel must be at least 1") }
     }
 
     func run() async throws {
@@ -59,7 +39,8 @@ struct TrainCommand: AsyncParsableCommand {
             let targets = try await SeriesTraining.Target.matching(selection.selector, on: session.connection)
             guard !targets.isEmpty else { throw PgScorerError(.notFound, "no series matches \(selection.selector)") }
             var training = SeriesTraining(
-                databaseURL: session.databaseURL, trainer: trainer, range: range, minReadings: minReadings, activate: !noActivate,
+                databaseURL: session.databaseURL, trainer: training.parameters.trainer, range: range, minReadings: training.parameters.minReadings,
+                role: noActivate ? .stored : challenger ? .challenger : .champion,
                 logger: session.logger)
             training.force = force
             return try await training.run(targets, parallel: parallel, progress: isatty(STDERR_FILENO) == 1)

@@ -44,7 +44,7 @@ struct JobsPage {
         return """
             <table><tr><th>series</th><td><a href="/series\(HTML(raw: HTML.query([("device", job.device), ("sensor", job.sensor)])))">\(job.device)/\(job.sensor)</a></td></tr>
             <tr><th>state</th><td><span class="badge \(job.state)">\(job.state)</span> \(buttons(job))</td></tr>
-            <tr><th>schedule</th><td>\(job.schedule ?? "—")</td></tr><tr><th>model</th><td>\(detail.modelID)</td></tr>
+            <tr><th>schedule</th><td>\(job.schedule ?? "—")</td></tr><tr><th>kind</th><td>\(job.kind)</td></tr><tr><th>model</th><td>\(detail.modelID.map(String.init) ?? "none yet")</td></tr>
             <tr><th>window</th><td>\(job.windowStart) – \(job.windowEnd)</td></tr>
             <tr><th>attempts</th><td>\(job.attempt) of \(job.maxAttempts)</td></tr>
             <tr><th>created / due / finished</th><td>\(detail.createdAt) / \(job.runAt) / \(job.finishedAt)</td></tr>

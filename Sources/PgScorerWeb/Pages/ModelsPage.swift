@@ -25,7 +25,7 @@ struct ModelsPage {
                 model.active || actions == nil ? "" : actions!.button("/models/\(model.modelID)/activate", label: "activate")
             return """
                 <tr><td><a href="/series\(HTML(raw: HTML.query([("device", model.device), ("sensor", model.sensor)])))">\(model.device)/\(model.sensor)</a></td>\
-                <td class="num">\(model.version)</td><td>\(model.active ? "active" : "")\(activate)</td>\
+                <td class="num">\(model.version)</td><td>\(model.active ? "champion" : model.challenger ? "challenger" : "")\(activate)</td>\
                 <td><span class="badge \(model.health ?? "")">\(model.health ?? "unchecked")</span> <span class="muted">\(reasons)</span></td>\
                 <td>\(model.kernel), \(model.features) feature(s), \(model.supportVectors) SV, \(model.source)</td>\
                 <td class="num">\(model.trainingRows.map(String.init) ?? "—")</td>\

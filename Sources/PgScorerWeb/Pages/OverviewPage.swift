@@ -44,7 +44,11 @@ struct OverviewPage {
         let note: HTML =
             map.deviceCount > map.devices.count
             ? "<p class=\"muted\">The \(map.devices.count) devices with the highest rate, of \(map.deviceCount).</p>" : ""
-        return "\(note)\(HeatMapChart(map: map).svg)"
+        return """
+            \(note)\(HeatMapChart(map: map).svg)
+            <p class="muted">As of \(map.computedAt) UTC (recomputed at most once a minute). Hours are those of the scored \
+            windows' ends; the rate is anomalies over readings scored, from the run log.</p>
+            """
     }
 
     private var workers: HTML {

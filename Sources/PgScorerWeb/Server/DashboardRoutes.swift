@@ -87,7 +87,8 @@ struct DashboardRoutes {
     }
 
     private func overview() async throws -> Response {
-        let overview = try await server.pool.withConnection { try await FleetOverview.load(from: $0) }
+        let heatMap = try await server.heatMap.value()
+        let overview = try await server.pool.withConnection { try await FleetOverview.load(from: $0, heatMap: heatMap) }
         let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
         return await page("Overview", .overview, OverviewPage(overview: overview, now: now).body)
     }

@@ -29,6 +29,8 @@ package struct DashboardServer: Sendable {
     let metrics: MetricsExport
     let logger: Logger
     let csrfToken: String
+    /// The overview's heat map, recomputed at most once a minute, in the background.
+    let heatMap: RefreshingValue<FleetOverview.HeatMap>
 
     package init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
@@ -47,6 +49,10 @@ package struct DashboardServer: Sendable {
                 if readOnly { try await DashboardServer.becomeReader(connection) }
                 return connection
             }, logger: logger)
+        let pool = self.pool
+        heatMap = RefreshingValue(maximumAge: .seconds(60)) {
+            try await pool.withConnection { try await FleetOverview.loadHeatMap(from: $0) }
+        }
         var bytes = [UInt8](repeating: 0, count: 24)
         var generator = SystemRandomNumberGenerator()
         for index in bytes.indices { bytes[index] = generator.next() }

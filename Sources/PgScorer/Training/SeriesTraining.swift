@@ -10,19 +10,20 @@ package struct SeriesTraining: Sendable {
     let trainer: OneClassSVMTrainer
     let range: TimeRange
     let minReadings: Int
-    let activate: Bool
+    /// What each new version becomes (`stored`: `--no-activate`).
+    let role: ModelStore.Role
     /// Activate even a model whose health check fails.
     package var force = false
     let logger: Logger
 
     package init(
-        databaseURL: String, trainer: OneClassSVMTrainer, range: TimeRange, minReadings: Int, activate: Bool, logger: Logger
+        databaseURL: String, trainer: OneClassSVMTrainer, range: TimeRange, minReadings: Int, role: ModelStore.Role, logger: Logger
     ) {
         self.databaseURL = databaseURL
         self.trainer = trainer
         self.range = range
         self.minReadings = minReadings
-        self.activate = activate
+        self.role = role
         self.logger = logger
     }
 
@@ -136,11 +137,11 @@ package struct SeriesTraining: Sendable {
         let health = ModelHealth.check(fit.model, trainingData: data, nu: trainer.nu)
         let stored = try await ModelStore(connection: connection).add(
             fit.model, device: target.device, sensor: target.sensor, source: "native", paramsJSON: params.json,
-            trainingRows: rows.count, fitSeconds: seconds, activate: activate, force: force, health: health, trainingData: data)
+            trainingRows: rows.count, fitSeconds: seconds, role: role, force: force, health: health, trainingData: data)
         logger.debug(
             "trained", metadata: ["series": "\(name)", "model": "\(stored.modelID)", "rows": "\(rows.count)",
                                   "support_vectors": "\(fit.model.supportVectorCount)", "duration": "\(seconds)s"])
-        if activate && !stored.active {
+        if role == .champion && !stored.active {
             return .notActivated(name, health.reasons.joined(separator: "; "))
         }
         return .trained
