@@ -4,9 +4,11 @@ the native trainer must reproduce.
 
 Data is not stored: it comes from a generator that Swift reproduces bit for bit
 (SplitMix64 uniforms, normals as the sequential sum of 12 uniforms minus 6, then a
-per-feature scale and shift). Each fixture stores the generator parameters, the fit
-parameters, and scikit-learn's n_support, intercept and decision values on held-out
-points.
+per-feature scale and shift), optionally made to tie (`ties`: x·a + b, rounded to a
+grid with floor(x·k + 0.5)/k, clipped, each row repeated, a stretch of rows held
+constant — the shapes of real sensor data with repeated values). Each fixture stores
+the generator parameters, the fit parameters, and scikit-learn's support indices, dual
+coefficients, intercept and decision values on held-out points.
 """
 import json
 import pathlib
@@ -43,6 +45,39 @@ def generated(seed, rows, features, spread):
     return normal * scale + shift
 
 
+def tied(data, ties):
+    """The `ties` transformations, in this order, as the Swift twin applies them."""
+    if not ties:
+        return data
+    if "affine" in ties:
+        a, b = ties["affine"]
+        data = data * a + b
+    if "round" in ties:
+        k = float(ties["round"])
+        data = np.floor(data * k + 0.5) / k
+    if "clip" in ties:
+        lo, hi = ties["clip"]
+        data = np.minimum(np.maximum(data, lo), hi)
+    if "repeat" in ties:
+        data = np.repeat(data, ties["repeat"], axis=0)
+    if "constant" in ties:
+        start, stop = ties["constant"]
+        data = data.copy()
+        data[start:stop] = data[start]
+    return np.ascontiguousarray(data)
+
+
+# Tied data: (name, kernel, nu, gamma, scaler, n, d, ties). The first is shaped like the
+# traffic-speed series of the issue: 1,127 integer readings with about 64 values.
+TIED = [
+    ("tied_integer_speed_n1127_d1_standard", "rbf", 0.05, "scale", "standard", 1127, 1, {"affine": [9.0, 52.0], "round": 1, "clip": [20.0, 83.0]}),
+    ("tied_rounded_n800_d2", "rbf", 0.1, "scale", None, 800, 2, {"round": 4}),
+    ("tied_clipped_n600_d3_standard", "rbf", 0.05, "scale", "standard", 600, 3, {"round": 2, "clip": [-1.0, 2.5]}),
+    ("tied_duplicates_n300x3_d2", "rbf", 0.1, "scale", None, 300, 2, {"round": 10, "repeat": 3}),
+    ("tied_constant_stretch_n700_d1_minmax", "rbf", 0.1, "scale", "minmax", 700, 1, {"round": 5, "constant": [100, 400]}),
+    ("tied_rounded_n500_d4_auto", "rbf", 0.2, "auto", "standard", 500, 4, {"round": 1}),
+]
+
 CASES = [
     # name, kernel, nu, gamma, coef0, degree, scaler, n, d
     ("rbf_nu0.1_n500_d2", "rbf", 0.1, "scale", 0.0, 3, None, 500, 2),
@@ -57,6 +92,27 @@ CASES = [
 ]
 
 
+def fixture(name, kernel, nu, gamma, coef0, degree, scaler, train, test, train_spec, test_spec):
+    svm = OneClassSVM(kernel=kernel, nu=nu, gamma=gamma, coef0=coef0, degree=degree, tol=1e-3, shrinking=True)
+    steps = [("scaler", StandardScaler() if scaler == "standard" else MinMaxScaler())] if scaler else []
+    estimator = Pipeline(steps + [("svm", svm)]).fit(train)
+    document = {
+        "name": name,
+        "params": {"kernel": kernel, "nu": nu, "gamma": gamma, "coef0": coef0, "degree": degree, "scaler": scaler or "none"},
+        "train": train_spec,
+        "test": test_spec,
+        "n_support": int(svm.support_vectors_.shape[0]),
+        "support": svm.support_.tolist(),
+        "dual_coef": svm.dual_coef_[0].tolist(),
+        "intercept": float(svm.intercept_[0]),
+        "gamma_resolved": float(svm._gamma),
+        "decision_function": estimator.decision_function(test).tolist(),
+        "train_head": train[:3].tolist(),
+    }
+    (OUT / f"{name}.json").write_text(json.dumps(document), encoding="utf-8")
+    print(f"{name}: n_SV={document['n_support']} intercept={document['intercept']:.6g}")
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("*.json"):
@@ -65,22 +121,17 @@ def main():
         train_seed, test_seed = 1000 + index, 2000 + index
         train = generated(train_seed, n, d, 1.0)
         test = generated(test_seed, 200, d, 1.5)
-        svm = OneClassSVM(kernel=kernel, nu=nu, gamma=gamma, coef0=coef0, degree=degree, tol=1e-3, shrinking=True)
-        steps = [("scaler", StandardScaler() if scaler == "standard" else MinMaxScaler())] if scaler else []
-        estimator = Pipeline(steps + [("svm", svm)]).fit(train)
-        document = {
-            "name": name,
-            "params": {"kernel": kernel, "nu": nu, "gamma": gamma, "coef0": coef0, "degree": degree, "scaler": scaler or "none"},
-            "train": {"seed": train_seed, "rows": n, "features": d, "spread": 1.0},
-            "test": {"seed": test_seed, "rows": 200, "features": d, "spread": 1.5},
-            "n_support": int(svm.support_vectors_.shape[0]),
-            "intercept": float(svm.intercept_[0]),
-            "gamma_resolved": float(svm._gamma),
-            "decision_function": estimator.decision_function(test).tolist(),
-            "train_head": train[:3].tolist(),
-        }
-        (OUT / f"{name}.json").write_text(json.dumps(document), encoding="utf-8")
-        print(f"{name}: n_SV={document['n_support']} intercept={document['intercept']:.6g}")
+        fixture(name, kernel, nu, gamma, coef0, degree, scaler, train, test,
+                {"seed": train_seed, "rows": n, "features": d, "spread": 1.0},
+                {"seed": test_seed, "rows": 200, "features": d, "spread": 1.5})
+    for index, (name, kernel, nu, gamma, scaler, n, d, ties) in enumerate(TIED):
+        train_seed, test_seed = 3000 + index, 4000 + index
+        train = tied(generated(train_seed, n, d, 1.0), ties)
+        test = tied(generated(test_seed, 200, d, 1.5), {k: v for k, v in ties.items() if k not in ("repeat", "constant")})
+        fixture(name, kernel, nu, gamma, 0.0, 3, scaler, train, test,
+                {"seed": train_seed, "rows": n, "features": d, "spread": 1.0, "ties": ties},
+                {"seed": test_seed, "rows": 200, "features": d, "spread": 1.5,
+                 "ties": {k: v for k, v in ties.items() if k not in ("repeat", "constant")}})
 
 
 if __name__ == "__main__":

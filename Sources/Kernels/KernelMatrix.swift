@@ -11,7 +11,7 @@ final class KernelMatrix {
     let gamma: Double
     let coef0: Double
     let degree: Int
-    /// Training rows (rbf: centred on their mean, which leaves distances unchanged).
+    /// Training rows, as given (libsvm does not centre them: centring changes the last bits).
     private let data: [Double]
     private let norms: [Double]
     /// The data in panels of eight rows, feature-major, as the scorer lays out support vectors.
@@ -36,16 +36,13 @@ final class KernelMatrix {
         self.gamma = gamma
         self.coef0 = coef0
         self.degree = degree
-        var centered = data
-        if kernel == .rbf {
-            var mean = [Double](repeating: 0, count: featureCount)
-            for row in 0..<count { for j in 0..<featureCount { mean[j] += data[row * featureCount + j] } }
-            for j in 0..<featureCount { mean[j] /= Double(count) }
-            for row in 0..<count { for j in 0..<featureCount { centered[row * featureCount + j] -= mean[j] } }
-        }
-        self.data = centered
+        let centered = data
+        self.data = data
+        // libsvm's x_square: dot(x, x), accumulated as BLAS ddot does for short rows (fused).
         norms = (0..<count).map { row in
-            (0..<featureCount).reduce(0.0) { $0 + centered[row * featureCount + $1] * centered[row * featureCount + $1] }
+            var sum = 0.0
+            for j in 0..<featureCount { sum = sum.addingProduct(data[row * featureCount + j], data[row * featureCount + j]) }
+            return sum
         }
         let panelCount = (count + 7) / 8
         var panels = [SIMD8<Double>](repeating: .zero, count: panelCount * featureCount)
@@ -66,20 +63,39 @@ final class KernelMatrix {
 
     deinit { slab.deallocate() }
 
+    /// True when `value` lies so close to the midpoint between two float32 neighbours
+    /// that an error of a few double ulps could round it to the other one.
+    @inline(__always)
+    static func nearFloatBoundary(_ value: Double) -> Bool {
+        let relative = 8 * Double.ulpOfOne
+        return Float(value * (1 - relative)) != Float(value * (1 + relative))
+    }
+
     /// `K(x_i, x_i)`, in double precision (libsvm's `QD`).
     func diagonalValue(_ i: Int) -> Double {
         switch kernel {
         case .rbf: return 1
         case .linear: return rawDot(i, i)
-        case .poly: return pow(gamma * rawDot(i, i) + coef0, Double(degree))
+        case .poly: return Self.powi(gamma * rawDot(i, i) + coef0, degree)
         case .sigmoid: return tanh(gamma * rawDot(i, i) + coef0)
         }
     }
 
     private func rawDot(_ a: Int, _ b: Int) -> Double {
         var sum = 0.0
-        for j in 0..<featureCount { sum += data[a * featureCount + j] * data[b * featureCount + j] }
+        for j in 0..<featureCount { sum = sum.addingProduct(data[a * featureCount + j], data[b * featureCount + j]) }
         return sum
+    }
+
+    /// libsvm's `powi`: square and multiply.
+    static func powi(_ base: Double, _ times: Int) -> Double {
+        var power = base, result = 1.0, t = times
+        while t > 0 {
+            if t % 2 == 1 { result *= power }
+            power *= power
+            t /= 2
+        }
+        return result
     }
 
     /// Row `i` of Q; valid until the next call evicts it (the previous row never is).
@@ -118,8 +134,15 @@ final class KernelMatrix {
                     let values: SIMD8<Double>
                     switch kernel {
                     case .rbf:
-                        let distance = norm + panelNorms[panel] - 2 * dot
-                        values = vectorExpOfNonPositive(negativeGamma * distance.replacing(with: 0, where: distance .< 0))
+                        // As libsvm: exp(−γ·(‖xi‖² + ‖xj‖² − 2·xi·xj)), not clamped at 0. The
+                        // vector exp is within an ulp of glibc's; where that could round to
+                        // another float32, glibc's exp decides (the cache holds float32).
+                        let exponent = negativeGamma * (norm + panelNorms[panel] - 2 * dot)
+                        var result = vectorExpOfNonPositive(exponent.replacing(with: 0, where: exponent .> 0))
+                        for lane in 0..<8 where exponent[lane] > 0 || Self.nearFloatBoundary(result[lane]) {
+                            result[lane] = Foundation.exp(exponent[lane])
+                        }
+                        values = result
                     case .linear:
                         values = dot
                     case .poly:

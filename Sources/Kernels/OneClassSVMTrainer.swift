@@ -38,6 +38,8 @@ public struct OneClassSVMTrainer: Sendable {
         public let iterations: Int
         public let supportVectorCount: Int
         public let resolvedGamma: Double
+        /// The training rows that became support vectors, ascending (scikit-learn's `support_`).
+        public let supportIndices: [Int]
     }
 
     /// Fits on `samples` (row-major, `featureCount` values per row).
@@ -71,7 +73,9 @@ public struct OneClassSVMTrainer: Sendable {
 
         var vectors: [Double] = []
         var duals: [Double] = []
+        var support: [Int] = []
         for index in 0..<count where alpha[index] > 0 {
+            support.append(index)
             duals.append(alpha[index])
             vectors.append(contentsOf: data[(index * featureCount)..<((index + 1) * featureCount)])
         }
@@ -80,7 +84,9 @@ public struct OneClassSVMTrainer: Sendable {
             kernel: kernel, gamma: kernel == .linear ? max(resolvedGamma, 1e-300) : resolvedGamma, coef0: coef0,
             degree: degree, featureCount: featureCount, supportVectors: vectors, dualCoefficients: duals,
             intercept: intercept, offset: -intercept, scaler: scaler)
-        return (model, Report(iterations: iterations, supportVectorCount: duals.count, resolvedGamma: resolvedGamma))
+        return (
+            model, Report(iterations: iterations, supportVectorCount: duals.count, resolvedGamma: resolvedGamma, supportIndices: support)
+        )
     }
 
     func fitScaler(_ samples: [Double], featureCount: Int) -> InputScaler? {
@@ -89,20 +95,25 @@ public struct OneClassSVMTrainer: Sendable {
         case .none:
             return nil
         case .standard:
-            var mean = [Double](repeating: 0, count: featureCount)
-            for row in 0..<count { for j in 0..<featureCount { mean[j] += samples[row * featureCount + j] } }
-            for j in 0..<featureCount { mean[j] /= Double(count) }
-            var variance = [Double](repeating: 0, count: featureCount)
-            for row in 0..<count {
-                for j in 0..<featureCount {
-                    let difference = samples[row * featureCount + j] - mean[j]
-                    variance[j] += difference * difference
-                }
+            // scikit-learn's `_incremental_mean_and_var` on a first fit, with NumPy's sums:
+            // mean = S/n; var = (Σt² − (Σt)²/n)/n for t = x − S/n; a feature whose variance
+            // is within rounding of zero (`_is_constant_feature`) gets scale 1.
+            let n = Double(count)
+            let sums = NumPySum.columns(samples, featureCount: featureCount)
+            let mean = sums.map { (0.0 + $0) / n }
+            var deviations = samples, squares = samples
+            for index in samples.indices {
+                let t = samples[index] - sums[index % featureCount] / n
+                deviations[index] = t
+                squares[index] = t * t
             }
-            // Like scikit-learn: a constant feature gets scale 1.
-            let scale = variance.map { value -> Double in
-                let deviation = (value / Double(count)).squareRoot()
-                return deviation < 10 * Double.ulpOfOne ? 1 : deviation
+            let corrections = NumPySum.columns(deviations, featureCount: featureCount)
+            let squareSums = NumPySum.columns(squares, featureCount: featureCount)
+            let epsilon = Double.ulpOfOne
+            let scale = (0..<featureCount).map { j -> Double in
+                let variance = (squareSums[j] - corrections[j] * corrections[j] / n) / n
+                let bound = (n * epsilon) * variance + ((n * mean[j]) * epsilon) * ((n * mean[j]) * epsilon)
+                return variance <= bound ? 1 : variance.squareRoot()
             }
             return .standard(mean: mean, scale: scale)
         case .minmax:
@@ -130,8 +141,9 @@ public struct OneClassSVMTrainer: Sendable {
         case .auto:
             return 1 / Double(featureCount)
         case .scale:
-            let mean = data.reduce(0, +) / Double(data.count)
-            let variance = data.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(data.count)
+            // `X.var()` as NumPy computes it: pairwise sums over all values, row by row.
+            let mean = NumPySum.pairwise(data) / Double(data.count)
+            let variance = NumPySum.pairwise(data.map { ($0 - mean) * ($0 - mean) }) / Double(data.count)
             return variance == 0 ? 1 : 1 / (Double(featureCount) * variance)
         }
     }

@@ -21,10 +21,18 @@ struct OneClassSolver {
         self.tolerance = tolerance
         self.shrinking = shrinking
         let count = matrix.count
-        let whole = Int(nu * Double(count))
+        // libsvm's `solve_one_class`: ν·l summed one weight at a time (not multiplied),
+        // then handed out in order — 1 each while it lasts, the remainder to the next.
+        // The remainder's last bits decide which tied points end at the bounds.
+        var total = 0.0
+        for _ in 0..<count { total += 1.0 * nu }
         var alpha = [Double](repeating: 0, count: count)
-        for index in 0..<Swift.min(whole, count) { alpha[index] = 1 }
-        if whole < count { alpha[whole] = nu * Double(count) - Double(whole) }
+        var index = 0
+        while total > 0 && index < count {
+            alpha[index] = Swift.min(1.0, total)
+            total -= alpha[index]
+            index += 1
+        }
         self.alpha = alpha
         order = Array(0..<count)
         diagonal = (0..<count).map { matrix.diagonalValue($0) }

@@ -14,6 +14,33 @@ enum FixtureData {
         }
     }
 
+    /// make_trainer_fixtures.py's `tied`: x·a + b, floor(x·k + 0.5)/k, clip, repeat rows,
+    /// hold a stretch of rows constant — in that order.
+    static func tied(_ data: [Double], features d: Int, ties: JSONValue?) throws -> [Double] {
+        guard case .object? = ties else { return data }
+        func numbers(_ key: String) -> [Double]? {
+            guard case .array(let values)? = ties?[key] else {
+                if case .number(let value, _)? = ties?[key] { return [value] }
+                return nil
+            }
+            return values.compactMap { if case .number(let value, _) = $0 { value } else { nil } }
+        }
+        var data = data
+        if let affine = numbers("affine") { data = data.map { $0 * affine[0] + affine[1] } }
+        if let k = numbers("round")?.first { data = data.map { ($0 * k + 0.5).rounded(.down) / k } }
+        if let clip = numbers("clip") { data = data.map { Swift.min(Swift.max($0, clip[0]), clip[1]) } }
+        if let times = numbers("repeat")?.first {
+            let rows = data.count / d
+            data = (0..<rows).flatMap { row in (0..<Int(times)).flatMap { _ in data[(row * d)..<((row + 1) * d)] } }
+        }
+        if let range = numbers("constant") {
+            let (start, stop) = (Int(range[0]), Int(range[1]))
+            let held = Array(data[(start * d)..<((start + 1) * d)])
+            for row in start..<stop { data.replaceSubrange((row * d)..<((row + 1) * d), with: held) }
+        }
+        return data
+    }
+
     static func rows(seed: UInt64, rows: Int, features: Int, spread: Double) -> [Double] {
         let u = uniforms(seed: seed, count: rows * features * 12)
         return (0..<(rows * features)).map { index in
@@ -36,6 +63,9 @@ struct TrainerFixture {
     let gamma: Double
     let decisionFunction: [Double]
     let trainHead: [[Double]]
+    /// scikit-learn's `support_` and `dual_coef_`.
+    let support: [Int]
+    let duals: [Double]
 
     static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("TrainerFixtures")
     static var names: [String] {
@@ -71,16 +101,19 @@ struct TrainerFixture {
         trainer.scaling = OneClassSVMTrainer.Scaling(rawValue: try string(params?["scaler"]))!
         func data(_ key: String) throws -> [Double] {
             let spec = root[key]
-            return FixtureData.rows(
-                seed: UInt64(try number(spec?["seed"])), rows: Int(try number(spec?["rows"])),
-                features: Int(try number(spec?["features"])), spread: try number(spec?["spread"]))
+            let features = Int(try number(spec?["features"]))
+            let rows = FixtureData.rows(
+                seed: UInt64(try number(spec?["seed"])), rows: Int(try number(spec?["rows"])), features: features,
+                spread: try number(spec?["spread"]))
+            return try FixtureData.tied(rows, features: features, ties: spec?["ties"])
         }
         guard case .array(let head)? = root["train_head"] else { throw TestFailure("no train_head") }
         return TrainerFixture(
             name: name, trainer: trainer, train: try data("train"), test: try data("test"),
             features: Int(try number(root["train"]?["features"])), supportVectorCount: Int(try number(root["n_support"])),
             intercept: try number(root["intercept"]), gamma: try number(root["gamma_resolved"]),
-            decisionFunction: try numbers(root["decision_function"]), trainHead: try head.map(numbers))
+            decisionFunction: try numbers(root["decision_function"]), trainHead: try head.map(numbers),
+            support: try numbers(root["support"]).map { Int($0) }, duals: try numbers(root["dual_coef"]))
     }
 }
 
@@ -111,6 +144,19 @@ struct TrainerParityTests {
             if (decisions[index] > 0) == (expected > 0) { agree += 1 }
         }
         #expect(Double(agree) >= 0.995 * Double(fixture.decisionFunction.count))
+    }
+
+    @Test("libsvm's solution exactly: the same support vectors, duals and rho within 1e-9, tied data included", arguments: TrainerFixture.names)
+    func exactSolution(name: String) throws {
+        let fixture = try TrainerFixture.load(name)
+        let (model, report) = try fixture.trainer.fit(fixture.train, featureCount: fixture.features)
+        #expect(report.resolvedGamma == fixture.gamma, "gamma \(report.resolvedGamma) vs scikit-learn \(fixture.gamma)")
+        #expect(report.supportIndices == fixture.support, "support vectors differ: \(report.supportIndices.count) vs \(fixture.support.count)")
+        guard report.supportIndices == fixture.support else { return }
+        let worst = zip(model.dualCoefficients, fixture.duals).map { abs($0 - $1) }.max() ?? 0
+        #expect(worst <= 1e-9, "largest dual difference \(worst)")
+        #expect(abs(model.intercept - fixture.intercept) <= 1e-9 * max(1, abs(fixture.intercept)),
+                "intercept \(model.intercept) vs \(fixture.intercept)")
     }
 
     @Test("degenerate input gets a clear error or a well-defined model, never a hang")
