@@ -49,6 +49,19 @@ package struct ModelStore: Sendable {
         }
     }
 
+    /// Adds `model` as the next version of the existing series `seriesID` (training,
+    /// which knows its series): as `add`, one round trip shorter.
+    package func add(
+        _ model: OneClassSVM, seriesID: Int64, source: String, paramsJSON: String, trainingRows: Int?, fitSeconds: Double?,
+        role: Role, force: Bool, health: ModelHealth?, trainingData: [Double]?
+    ) async throws -> StoredModel {
+        try await connection.transaction { connection in
+            try await Self.insert(
+                model, seriesID: seriesID, source: source, paramsJSON: paramsJSON, trainingRows: trainingRows, fitSeconds: fitSeconds,
+                role: role, force: force, health: health, trainingData: trainingData, on: connection)
+        }
+    }
+
     /// Inserts the next version of series `seriesID` inside the caller's transaction
     /// (a training job's completion stores its model this way); see `add`.
     static func insert(
@@ -57,10 +70,10 @@ package struct ModelStore: Sendable {
     ) async throws -> StoredModel {
         let statistics = trainingStatistics(model, trainingData: trainingData)
         let health = health ?? ModelHealth.check(model)
-        // Serialise versioning (and roles) per series.
-        _ = try await connection.query(SeriesQueries.lock.bind(seriesID))
+        // Serialise versioning (and roles) per series; learn the champion in the same trip.
+        let locked = try await connection.query(SeriesQueries.lock.bind(seriesID)).single()
         var role = role
-        let hasChampion = try await !connection.query(ModelQueries.champion.bind(seriesID)).isEmpty
+        let hasChampion = try locked.decode("champion") as Int64? != nil
         if role == .challenger, !hasChampion { role = .champion }
         if role == .champion, health.verdict == .fail, !force { role = .stored }
         switch role {

@@ -22,10 +22,6 @@ package enum ModelQueries {
         WHERE active AND series_id = (SELECT series_id FROM pgscorer.models WHERE model_id = $1) AND model_id <> $1
         """)
 
-    /// Series $1's champion, if it has one: model_id.
-    package static let champion = PreparedQuery(
-        name: "models.champion", "SELECT model_id FROM pgscorer.models WHERE series_id = $1 AND active")
-
     /// Ends series $1's challenger, if any (before another becomes it).
     package static let clearChallenger = PreparedQuery(
         name: "models.clear_challenger", "UPDATE pgscorer.models SET challenger = false WHERE series_id = $1 AND challenger")

@@ -33,10 +33,14 @@ package enum SeriesQueries {
         """)
 
     /// Locks series $1's models for the rest of the transaction (serialises its versions
-    /// and roles). An advisory lock, not a row lock: a worker storing a trained model may
+    /// and roles), and says which model is its champion now (NULL: none). An advisory lock, not a row lock: a worker storing a trained model may
     /// not update series rows.
     package static let lock = PreparedQuery(
-        name: "series.lock", "SELECT pg_advisory_xact_lock(hashtextextended('pgscorer.series_models:' || $1::int8, 0))")
+        name: "series.lock",
+        """
+        SELECT pg_advisory_xact_lock(hashtextextended('pgscorer.series_models:' || $1::int8, 0)),
+               (SELECT model_id FROM pgscorer.models WHERE series_id = $1 AND active) AS champion
+        """)
 
     /// Creates the series of the staged readings that are new (feature count from the
     /// first line, as the fast way takes it); one row per new series.

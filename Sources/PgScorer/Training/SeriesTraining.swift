@@ -136,8 +136,8 @@ package struct SeriesTraining: Sendable {
             trainer: trainer, report: fit.report, trainedFrom: try rows.first?.decode(1), trainedUntil: try rows.last?.decode(1))
         let health = ModelHealth.check(fit.model, trainingData: data, nu: trainer.nu)
         let stored = try await ModelStore(connection: connection).add(
-            fit.model, device: target.device, sensor: target.sensor, source: "native", paramsJSON: params.json,
-            trainingRows: rows.count, fitSeconds: seconds, role: role, force: force, health: health, trainingData: data)
+            fit.model, seriesID: target.seriesID, source: "native", paramsJSON: params.json, trainingRows: rows.count,
+            fitSeconds: seconds, role: role, force: force, health: health, trainingData: data)
         logger.debug(
             "trained", metadata: ["series": "\(name)", "model": "\(stored.modelID)", "rows": "\(rows.count)",
                                   "support_vectors": "\(fit.model.supportVectorCount)", "duration": "\(seconds)s"])

@@ -21,7 +21,8 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: "Readings from (inclusive): ISO 8601 (no zone means UTC), a date, now, or a duration ago (7d); default: the first.")
     var since: String?
     @Option(help: "Readings until (exclusive), in the same forms; default: the last.") var until: String?
-    @Option(help: "Series trained at once. Default: the number of cores.") var parallel = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Series trained at once, each on its own connection. Default: four per core, at most 16 (a series spends much of its time waiting on the database).")
+    var parallel = min(4 * ProcessInfo.processInfo.activeProcessorCount, 16)
     @Flag(name: .customLong("no-activate"), help: "Store the new versions without activating them.") var noActivate = false
     @Flag(help: "Make each new version its series' challenger (shadow-scored beside the champion until promoted); the champion if it has none.")
     var challenger = false
