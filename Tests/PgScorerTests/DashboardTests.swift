@@ -76,6 +76,10 @@ struct DashboardTests {
                 #expect(badRange == .badRequest && badRangeText.contains("range 5weeks: use one of 1h, 6h, 24h"))
                 let (badFeature, badFeatureText) = try await Self.get(client, "/series?device=pump-1&sensor=temp&feature=2")
                 #expect(badFeature == .badRequest && badFeatureText.contains("has 2 feature(s), numbered from 0"))
+                let (badUntil, badUntilText) = try await Self.get(client, "/series?device=pump-1&sensor=temp&until=yesterdayish")
+                #expect(badUntil == .badRequest && badUntilText.contains("until &#39;yesterdayish&#39; is not a time"), "\(badUntilText.suffix(600))")
+                let (_, earlier) = try await Self.get(client, "/series?device=pump-1&sensor=temp&range=1h&until=2h")
+                #expect(earlier.contains("data-readings=\"60\""), "an hour ending two hours ago holds 60 of the readings")
                 let (missing, missingText) = try await Self.get(client, "/series?device=pump-9&sensor=temp")
                 #expect(missing == .notFound && missingText.contains("no series pump-9/temp"))
                 let (_, list) = try await Self.get(client, "/series?device=pump-*")
@@ -174,16 +178,19 @@ struct DashboardTests {
                 let (noSchedule, noScheduleText, _) = try await Self.post(client, "/schedules/nope/enable", form: "csrf=\(token)")
                 #expect(noSchedule == .notFound && noScheduleText.contains("no schedule named nope"))
 
-                // Version 1 failed its health check (a synthetic model): a page never forces it.
+                // A page never forces a model that failed its check; one that passed is activated.
                 let first = second.modelID - 1
-                let health = try await fixture.count("SELECT count(*) FROM pgscorer.models WHERE model_id = $1 AND health = 'fail'", first)
-                let (activated, activatedText, _) = try await Self.post(client, "/models/\(first)/activate", form: "csrf=\(token)")
-                if health == 1 {
-                    #expect(activated == .badRequest && activatedText.contains("failed its health check"))
-                } else {
-                    #expect(activated == .seeOther)
-                    #expect(try await fixture.count("SELECT count(*) FROM pgscorer.models WHERE model_id = $1 AND active", first) == 1)
-                }
+                try await fixture.connection.execute("UPDATE pgscorer.models SET health = 'fail' WHERE model_id = $1", first)
+                let (refused, refusedText, _) = try await Self.post(client, "/models/\(first)/activate", form: "csrf=\(token)")
+                #expect(refused == .badRequest && refusedText.contains("failed its health check"))
+                try await fixture.connection.execute("UPDATE pgscorer.models SET health = 'ok' WHERE model_id = $1", first)
+                let (activated, _, _) = try await Self.post(client, "/models/\(first)/activate", form: "csrf=\(token)")
+                #expect(activated == .seeOther)
+                #expect(try await fixture.count("SELECT count(*) FROM pgscorer.models WHERE model_id = $1 AND active", first) == 1)
+                // Its first activation, when imported, and this one, which records what it replaced.
+                #expect(try await fixture.count(
+                    "SELECT count(*) FROM pgscorer.deployments WHERE model_id = $1 AND action = 'activate' AND previous_model_id = $2",
+                    first, second.modelID) == 1)
             }
         }
     }

@@ -74,7 +74,9 @@ struct ModelLifecycleTests {
     func promoteAndRollback() async throws {
         try await ScorerFixture.with { fixture in
             let (champion, challenger) = try await Self.shadowScored(fixture)
-            let health = try await fixture.count("SELECT count(*) FROM pgscorer.models WHERE model_id = $1 AND health = 'fail'", challenger)
+            // The gate, whatever the synthetic model's own verdict: this challenger failed its check.
+            try await fixture.connection.execute("UPDATE pgscorer.models SET health = 'fail', health_reasons = '[\"flags every probe\"]' WHERE model_id = $1", challenger)
+            let health = 1
             let strict = try await PgScorerProcess.run(
                 ["models", "promote", "--min-agreement", "1", "--max-rate-change", "0", "--force"], database: fixture.database)
             let agreement = try #require(try await ModelLifecycle(connection: fixture.connection).compare(.all).first?.agreement)
@@ -82,10 +84,10 @@ struct ModelLifecycleTests {
                 #expect(strict.status == 1 && strict.output.contains("left pump-1/temp: agreement"), "\(strict.output)")
                 #expect(try await fixture.count("SELECT count(*) FROM pgscorer.models WHERE model_id = $1 AND active", champion) == 1)
             }
-            if health == 1 {
-                let gated = try await PgScorerProcess.run(["models", "promote"], database: fixture.database)
-                #expect(gated.status == 1 && gated.output.contains("health check failed"), "\(gated.output)")
-            }
+            #expect(health == 1)
+            let gated = try await PgScorerProcess.run(["models", "promote"], database: fixture.database)
+            #expect(gated.status == 1 && gated.output.contains("left pump-1/temp: its health check failed"), "\(gated.output)")
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.models WHERE model_id = $1 AND challenger", challenger) == 1)
             let promoted = try await PgScorerProcess.run(["models", "promote", "--force", "--reason", "retrained on November"], database: fixture.database)
             #expect(promoted.status == 0 && promoted.output.contains("promoted 1 series: pump-1/temp"), "\(promoted.output)")
             #expect(try await fixture.count("SELECT count(*) FROM pgscorer.models WHERE model_id = $1 AND active AND NOT challenger", challenger) == 1)

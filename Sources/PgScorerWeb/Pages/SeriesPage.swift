@@ -15,7 +15,7 @@ struct SeriesPage {
         return ranges.first { $0.name == name }?.duration
     }
 
-    static func picker(device: String?, sensor: String?, range: String?, feature: Int?, featureCount: Int?) -> HTML {
+    static func picker(device: String?, sensor: String?, range: String?, feature: Int?, featureCount: Int?, until: String?) -> HTML {
         let options = ranges.map { item -> HTML in
             "<option\(HTML(raw: item.name == (range ?? "24h") ? " selected" : ""))>\(item.name)</option>"
         }
@@ -26,7 +26,8 @@ struct SeriesPage {
         return """
             <form class="filters" method="get" action="/series">device <input name="device" value="\(device)" size="18"> \
             sensor <input name="sensor" value="\(sensor)" size="14"> range <select name="range">\(options)</select> \
-            feature <select name="feature">\(featureOptions)</select> <button>show</button></form>
+            feature <select name="feature">\(featureOptions)</select> \
+            ending <input name="until" value="\(until)" size="20" placeholder="newest reading"> <button>show</button></form>
             """
     }
 

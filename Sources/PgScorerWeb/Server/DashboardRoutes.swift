@@ -109,10 +109,20 @@ struct DashboardRoutes {
             }
             feature = value
         }
+        var until: PostgresTimestamp?
+        if let text = query["until"], !text.isEmpty {
+            do {
+                until = try TimeRange.parseBound(text, option: "until")
+            } catch let error as PgScorerError {
+                return await problem(error.description, status: .badRequest, section: .series)
+            }
+        }
         let exact = device.map { !$0.contains("*") && !$0.contains("%") } == true && sensor.map { !$0.contains("*") && !$0.contains("%") } == true
         if exact, let device, let sensor {
             let trace = try await server.pool.withConnection {
-                try await SeriesTrace.load(device: device, sensor: sensor, from: nil, to: nil, span: span, on: $0)
+                try await SeriesTrace.load(
+                    device: device, sensor: sensor, from: until.map { PostgresTimestamp(unixMicroseconds: $0.unixMicroseconds - Int64(span.seconds * 1_000_000)) },
+                    to: until, span: span, on: $0)
             }
             guard let trace else { return await problem("no series \(device)/\(sensor)", status: .notFound, section: .series) }
             if let feature, feature >= trace.featureCount {
@@ -120,7 +130,8 @@ struct DashboardRoutes {
                     "feature \(feature): series \(device)/\(sensor) has \(trace.featureCount) feature(s), numbered from 0", status: .badRequest,
                     section: .series)
             }
-            let picker = SeriesPage.picker(device: device, sensor: sensor, range: rangeName, feature: feature, featureCount: trace.featureCount)
+            let picker = SeriesPage.picker(
+                device: device, sensor: sensor, range: rangeName, feature: feature, featureCount: trace.featureCount, until: query["until"])
             return await page("\(device)/\(sensor)", .series, "\(picker)\(SeriesPage.body(trace: trace, range: rangeName, feature: feature))")
         }
         let selector = SeriesSelector(device: device, sensor: sensor)
@@ -131,7 +142,7 @@ struct DashboardRoutes {
                  features: Int(try $0.decode("n_features") as Int16), activeVersion: try $0.decode("active_version") as Int?)
             }
         }
-        let picker = SeriesPage.picker(device: device, sensor: sensor, range: rangeName, feature: nil, featureCount: nil)
+        let picker = SeriesPage.picker(device: device, sensor: sensor, range: rangeName, feature: nil, featureCount: nil, until: nil)
         return await page("Series", .series, "\(picker)\(SeriesPage.list(rows, limit: limit))")
     }
 
