@@ -70,7 +70,11 @@ public final class PostgresConnectionPool: Sendable {
 
     private func borrow() async throws -> PostgresConnection {
         while true {
-            try Task.checkCancellation()
+            if Task.isCancelled {
+                // A wake-up meant for this task must not be lost with it: pass it on.
+                wakeOneWaiter()
+                throw CancellationError()
+            }
             let next: Next = state.withLock { state in
                 if let connection = state.idle.popLast() {
                     state.busy += 1
@@ -112,6 +116,15 @@ public final class PostgresConnectionPool: Sendable {
                 }
             }
         }
+    }
+
+    /// Wakes one waiting task if a connection could be had now.
+    private func wakeOneWaiter() {
+        let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
+            guard !state.waiters.isEmpty, !state.idle.isEmpty || state.busy < size else { return nil }
+            return state.waiters.removeFirst()
+        }
+        waiter?.resume()
     }
 
     /// Returns a connection (nil: it was dropped) and wakes one waiter.

@@ -88,7 +88,10 @@ struct ModelLifecycleTests {
             let gated = try await PgScorerProcess.run(["models", "promote"], database: fixture.database)
             #expect(gated.status == 1 && gated.output.contains("left pump-1/temp: its health check failed"), "\(gated.output)")
             #expect(try await fixture.count("SELECT count(*) FROM pgscorer.models WHERE model_id = $1 AND challenger", challenger) == 1)
+            // A job still queued when the champion changes moves to the new one.
+            let queued = try await fixture.enqueue(.utc("2026-11-23T00:00:00Z"), .utc("2026-11-23T01:00:00Z"))
             let promoted = try await PgScorerProcess.run(["models", "promote", "--force", "--reason", "retrained on November"], database: fixture.database)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.jobs WHERE job_id = $1 AND model_id = $2", queued[0], challenger) == 1)
             #expect(promoted.status == 0 && promoted.output.contains("promoted 1 series: pump-1/temp"), "\(promoted.output)")
             #expect(try await fixture.count("SELECT count(*) FROM pgscorer.models WHERE model_id = $1 AND active AND NOT challenger", challenger) == 1)
             #expect(try await fixture.count("SELECT count(*) FROM pgscorer.models WHERE model_id = $1 AND NOT active", champion) == 1)
@@ -101,11 +104,15 @@ struct ModelLifecycleTests {
             // The next scoring uses the new champion; nothing is shadow-scored any more.
             try await fixture.enqueue(.utc("2026-11-24T00:00:00Z"), .utc("2026-11-24T01:00:00Z"))
             _ = try await PgScorerProcess.run(["worker", "--exit-when-idle", "--no-scheduler"], database: fixture.database)
-            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.jobs WHERE model_id = $1 AND state = 'completed'", challenger) == 1)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.jobs WHERE model_id = $1 AND state = 'completed'", challenger) == 2,
+                    "the job queued before the promotion and the one after")
 
             let back = try await PgScorerProcess.run(["models", "rollback", "--device", "pump-1", "--reason", "too many flags"], database: fixture.database)
             #expect(back.status == 0 && back.output.contains("rolled back 1 series"), "\(back.output)")
             #expect(try await fixture.count("SELECT count(*) FROM pgscorer.models WHERE model_id = $1 AND active", champion) == 1)
+            // A second rollback goes further back, not forth again: v1 replaced no one.
+            let again = try await PgScorerProcess.run(["models", "rollback", "--device", "pump-1"], database: fixture.database)
+            #expect(again.status == 1 && again.output.contains("series pump-1/temp has no earlier champion to return to"), "\(again.output)")
             let history = try await PgScorerProcess.run(["models", "history", "--format", "csv"], database: fixture.database)
             let actions = history.output.split(separator: "\n").compactMap { line in ["rollback", "promote", "activate"].first { line.contains(",\($0),") } }
             #expect(actions == ["rollback", "promote", "activate"], "\(history.output)")

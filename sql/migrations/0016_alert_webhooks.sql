@@ -63,6 +63,10 @@ BEGIN
     END IF;
     IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'pgscorer_reader') THEN
         GRANT SELECT ON pgscorer.alert_deliveries TO pgscorer_reader;
+        -- A webhook URL often carries a secret token: readers see every column but it.
+        REVOKE SELECT ON pgscorer.alert_rules FROM pgscorer_reader;
+        GRANT SELECT (rule_id, name, kind, device_pattern, sensor_pattern, for_duration, enabled, created_at)
+            ON pgscorer.alert_rules TO pgscorer_reader;
     END IF;
 END
 $$;

@@ -54,12 +54,19 @@ CREATE INDEX deployments_series ON pgscorer.deployments (series_id, deployment_i
 
 -- Records a new champion, by whatever means (SQL included). pgscorer.promote_challenger and
 -- pgscorer.rollback_champion name their action and reason in transaction-local settings.
+-- Scoring jobs still queued for the series move to the new champion, so that no window
+-- goes without its prediction; jobs already running finish with the model they claimed
+-- (the new champion shadow-scored them while it was the challenger).
 CREATE FUNCTION pgscorer.models_record_deployment() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pgscorer AS $$
 BEGIN
+    UPDATE pgscorer.jobs SET model_id = NEW.model_id
+    WHERE series_id = NEW.series_id AND kind = 'score' AND state IN ('available', 'retryable') AND model_id <> NEW.model_id;
     INSERT INTO pgscorer.deployments (series_id, model_id, previous_model_id, action, deployed_by, reason)
     VALUES (NEW.series_id, NEW.model_id,
-            (SELECT d.model_id FROM pgscorer.deployments d WHERE d.series_id = NEW.series_id ORDER BY d.deployment_id DESC LIMIT 1),
+            (SELECT d.model_id FROM pgscorer.deployments d
+             WHERE d.series_id = NEW.series_id AND d.model_id IS DISTINCT FROM NEW.model_id
+             ORDER BY d.deployment_id DESC LIMIT 1),
             coalesce(nullif(current_setting('pgscorer.deployment_action', true), ''), 'activate'),
             coalesce(nullif(current_setting('pgscorer.deployed_by', true), ''), session_user),
             nullif(current_setting('pgscorer.deployment_reason', true), ''));
@@ -76,8 +83,10 @@ INSERT INTO pgscorer.deployments (series_id, model_id, action, deployed_at, depl
 SELECT series_id, model_id, 'activate', created_at, session_user, 'champion before model lifecycle' FROM pgscorer.models WHERE active;
 
 -- Makes series `target`'s challenger its champion; the old champion is kept as a version.
--- A challenger whose health check failed is refused unless `force`. Returns the model.
-CREATE FUNCTION pgscorer.promote_challenger(target bigint, reason text DEFAULT NULL, force boolean DEFAULT false) RETURNS bigint
+-- A challenger whose health check failed is refused unless `force`; with `expected`, one
+-- that is not that model (replaced since it was compared) is refused. Returns the model.
+CREATE FUNCTION pgscorer.promote_challenger(target bigint, reason text DEFAULT NULL, force boolean DEFAULT false,
+                                            expected bigint DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
     candidate pgscorer.models;
@@ -90,6 +99,10 @@ BEGIN
     SELECT * INTO candidate FROM pgscorer.models WHERE series_id = target AND challenger FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION '%', format('series %s has no challenger to promote', name) USING ERRCODE = 'check_violation';
+    END IF;
+    IF expected IS NOT NULL AND candidate.model_id <> expected THEN
+        RAISE EXCEPTION '%', format('series %s: the challenger is now model %s, not model %s as compared; compare again',
+                                     name, candidate.model_id, expected) USING ERRCODE = 'check_violation';
     END IF;
     IF candidate.health = 'fail' AND NOT force THEN
         RAISE EXCEPTION '%', format('series %s: challenger model %s failed its health check (%s); force it to promote anyway',
@@ -105,8 +118,9 @@ BEGIN
 END
 $$;
 
--- Returns series `target` to the champion before its current one (the previous model of
--- its latest deployment). Returns that model.
+-- Returns series `target` to the champion before its current one: the previous model of
+-- the deployment that made the current one champion (rollbacks themselves skipped, so a
+-- second rollback goes further back instead of undoing the first). Returns that model.
 CREATE FUNCTION pgscorer.rollback_champion(target bigint, reason text DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -120,7 +134,7 @@ BEGIN
     END IF;
     SELECT model_id INTO current_champion FROM pgscorer.models WHERE series_id = target AND active FOR UPDATE;
     SELECT d.previous_model_id INTO previous FROM pgscorer.deployments d
-    WHERE d.series_id = target AND d.model_id IS NOT DISTINCT FROM current_champion
+    WHERE d.series_id = target AND d.model_id IS NOT DISTINCT FROM current_champion AND d.action <> 'rollback'
     ORDER BY d.deployment_id DESC LIMIT 1;
     IF previous IS NULL OR NOT EXISTS (SELECT 1 FROM pgscorer.models WHERE model_id = previous) THEN
         RAISE EXCEPTION '%', format('series %s has no earlier champion to return to', name) USING ERRCODE = 'check_violation';
@@ -196,8 +210,9 @@ BEGIN
         RETURN format('train_params: coef0 must be a number, got %s', params -> 'coef0');
     END IF;
     IF params ? 'min_readings' AND NOT (jsonb_typeof(params -> 'min_readings') = 'number'
-                                        AND (params ->> 'min_readings')::float8 >= 2 AND (params ->> 'min_readings')::float8 = trunc((params ->> 'min_readings')::float8)) THEN
-        RETURN format('train_params: min_readings must be a whole number of 2 or more, got %s', params -> 'min_readings');
+                                        AND (params ->> 'min_readings')::float8 BETWEEN 2 AND 10000000
+                                        AND (params ->> 'min_readings')::float8 = trunc((params ->> 'min_readings')::float8)) THEN
+        RETURN format('train_params: min_readings must be a whole number from 2 to 10000000, got %s', params -> 'min_readings');
     END IF;
     RETURN NULL;
 END
@@ -231,6 +246,7 @@ ALTER TABLE pgscorer.jobs
     ADD COLUMN train_params jsonb;
 ALTER TABLE pgscorer.jobs ALTER COLUMN model_id DROP NOT NULL;
 ALTER TABLE pgscorer.jobs ADD CONSTRAINT jobs_scoring_has_model CHECK (kind = 'train' OR model_id IS NOT NULL);
+ALTER TABLE pgscorer.jobs ADD CONSTRAINT jobs_training_params_valid CHECK (kind = 'score' OR pgscorer.train_params_error(train_params) IS NULL);
 DROP INDEX pgscorer.jobs_one_pending_per_window;
 CREATE UNIQUE INDEX jobs_one_pending_per_window ON pgscorer.jobs (series_id, window_start, window_end, kind)
     WHERE state IN ('available', 'running', 'retryable');
@@ -241,6 +257,8 @@ BEGIN
         -- Training jobs store their model version in the completion transaction.
         -- (a new challenger ends the old one's role; a first champion replaces none).
         GRANT INSERT, UPDATE (challenger) ON pgscorer.models TO pgscorer_worker;
+        -- The queue gauges a worker exports on /metrics (worker --metrics-listen).
+        GRANT SELECT ON pgscorer.queue_depth, pgscorer.worker_health, pgscorer.schedules, pgscorer.schedule_runs TO pgscorer_worker;
     END IF;
     IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'pgscorer_reader') THEN
         GRANT SELECT ON pgscorer.deployments, pgscorer.model_comparison TO pgscorer_reader;

@@ -68,15 +68,23 @@ package struct WebhookSender: Service {
                 logger.warning(
                     givingUp ? "alert webhook failed; giving up" : "alert webhook failed; will retry",
                     metadata: [
-                        "delivery": "\(delivery.id)", "url": "\(delivery.url)", "attempt": "\(delivery.attempts)", "error": "\(problem)",
+                        "delivery": "\(delivery.id)", "url": "\(Self.redacted(delivery.url))", "attempt": "\(delivery.attempts)",
+                        "error": "\(problem)",
                         "retry.in": "\(givingUp ? "never" : String(format: "%.1fs", delay))",
                     ])
             } else {
                 try await connection.execute(AlertQueries.delivered.bind(delivery.id))
-                logger.info("alert webhook delivered", metadata: ["delivery": "\(delivery.id)", "url": "\(delivery.url)"])
+                logger.info("alert webhook delivered", metadata: ["delivery": "\(delivery.id)", "url": "\(Self.redacted(delivery.url))"])
             }
         }
         return due.count
+    }
+
+    /// The URL as logs show it: scheme and host only, since paths and queries of webhook
+    /// URLs often carry secret tokens.
+    static func redacted(_ url: String) -> String {
+        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else { return "(a URL)" }
+        return "\(scheme)://\(host)\(components.port.map { ":\($0)" } ?? "")/…"
     }
 
     /// POSTs `payload`; nil when the receiver answered 2xx, else what went wrong.
@@ -88,12 +96,11 @@ package struct WebhookSender: Service {
             request.headers.add(name: "User-Agent", value: "pgscorer/\(PgScorerVersion.current)")
             request.body = .bytes(ByteBuffer(string: payload))
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(Int64(timeout.seconds)))
-            // Read (a little of) the body so the connection can be reused.
-            let body = try await response.body.collect(upTo: 4096)
-            guard (200..<300).contains(response.status.code) else {
-                return "HTTP \(response.status.code) \(String(buffer: body).prefix(200))"
-            }
-            return nil
+            let accepted = (200..<300).contains(response.status.code)
+            // The status decides; the body is only read (a little kept) so the connection can be reused.
+            var kept = ""
+            for try await part in response.body where kept.count < 200 { kept += String(buffer: part) }
+            return accepted ? nil : "HTTP \(response.status.code) \(kept.prefix(200))"
         } catch {
             return "\(error)"
         }

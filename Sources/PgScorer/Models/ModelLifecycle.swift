@@ -108,7 +108,8 @@ package struct ModelLifecycle: Sendable {
             }
             do {
                 _ = try await connection.transaction { connection in
-                    try await connection.query(DeploymentQueries.promote.bind(comparison.seriesID, reason, conditions.force, user))
+                    try await connection.query(
+                        DeploymentQueries.promote.bind(comparison.seriesID, reason, conditions.force, user, comparison.challengerModelID))
                 }
                 changes.append(Change(series: name, modelID: comparison.challengerModelID, version: comparison.challengerVersion, refused: nil))
             } catch let error as PostgresError where error.sqlState == SQLState.checkViolation {

@@ -16,11 +16,11 @@ package enum DeploymentQueries {
         ORDER BY device, sensor
         """)
 
-    /// Promotes series $1's challenger with reason $2 ($3: even one that failed its
-    /// health check), recording who did it ($4): the new champion's model_id.
+    /// Promotes series $1's challenger — model $5, as compared — with reason $2 ($3: even
+    /// one that failed its health check), recording who did it ($4): the new champion's model_id.
     package static let promote = PreparedQuery(
         name: "deployments.promote",
-        "SELECT set_config('pgscorer.deployed_by', $4, true), pgscorer.promote_challenger($1, $2, $3) AS model_id")
+        "SELECT set_config('pgscorer.deployed_by', $4, true), pgscorer.promote_challenger($1, $2, $3, $5) AS model_id")
 
     /// Returns series $1 to its previous champion with reason $2, recording who did it
     /// ($3): that model_id.

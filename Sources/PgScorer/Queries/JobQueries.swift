@@ -90,7 +90,7 @@ package enum JobQueries {
         WITH \(lockedJobs), finished AS (
             \(updateHeldAttempts(
                 set: "state = 'completed', finished_at = now(), lease_owner = NULL, lease_until = NULL",
-                returning: "j.job_id, j.series_id, j.attempt, j.window_end"))
+                returning: "j.job_id, j.series_id, j.attempt, j.window_end, j.kind"))
         ), runs AS (
             INSERT INTO pgscorer.job_runs
                 (job_id, series_id, attempt, worker_id, started_at, outcome, rows_scored, anomalies, duration_ms, window_end)
@@ -100,9 +100,9 @@ package enum JobQueries {
             JOIN unnest($1::int8[], $4::timestamptz[], $5::int4[], $6::int4[], $7::float8[])
                 AS r(job_id, started_at, rows_scored, anomalies, duration_ms) USING (job_id)
         ), reset AS (
-            -- A completed job ends its series' run of failures (a held series stays held).
+            -- A completed scoring job ends its series' run of failures (a held series stays held).
             DELETE FROM pgscorer.series_failures f USING finished
-            WHERE f.series_id = finished.series_id AND f.held_since IS NULL
+            WHERE f.series_id = finished.series_id AND f.held_since IS NULL AND finished.kind = 'score'
         )
         SELECT coalesce((SELECT array_agg(job_id) FROM finished), '{}'::int8[])
         """))
@@ -123,15 +123,17 @@ package enum JobQueries {
                 errors = errors || jsonb_build_object('attempt', attempt, 'error', $3, 'worker', $6::text, 'at', now()),
                 lease_owner = NULL, lease_until = NULL
             WHERE job_id = $1 AND attempt = $2 AND state = 'running'
-            RETURNING job_id, series_id, attempt, state
+            RETURNING job_id, series_id, attempt, state, kind
         ), run AS (
             INSERT INTO pgscorer.job_runs (job_id, series_id, attempt, worker_id, started_at, outcome, duration_ms, error)
             SELECT job_id, series_id, attempt, $6, $7, CASE WHEN state = 'failed' THEN 'failed' ELSE 'retry' END::pgscorer.run_outcome, $8, $3
             FROM failed
         ), counted AS (
-            -- A permanent failure counts toward the series' quarantine; a transient one never does.
+            -- A permanent scoring failure counts toward the series' quarantine; a transient one
+            -- never does, nor does a failed retrain (scoring goes on with the champion).
             INSERT INTO pgscorer.series_failures AS f (series_id, consecutive, last_error, last_job_id, held_since)
-            SELECT series_id, 1, $3, job_id, CASE WHEN pgscorer.quarantine_after() <= 1 THEN now() END FROM failed WHERE $5
+            SELECT series_id, 1, $3, job_id, CASE WHEN pgscorer.quarantine_after() <= 1 THEN now() END FROM failed
+            WHERE $5 AND kind = 'score'
             ON CONFLICT (series_id) DO UPDATE
             SET consecutive = f.consecutive + 1, last_error = EXCLUDED.last_error, last_job_id = EXCLUDED.last_job_id, failed_at = now(),
                 held_since = coalesce(f.held_since, CASE WHEN f.consecutive + 1 >= pgscorer.quarantine_after() THEN now() END)

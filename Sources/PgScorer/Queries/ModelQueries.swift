@@ -26,9 +26,10 @@ package enum ModelQueries {
     package static let clearChallenger = PreparedQuery(
         name: "models.clear_challenger", "UPDATE pgscorer.models SET challenger = false WHERE series_id = $1 AND challenger")
 
-    /// Makes model $1 active; the row count is 0 when there is no such model.
+    /// Makes model $1 active (a challenger so activated is no longer one); the row count
+    /// is 0 when there is no such model.
     package static let activate = PreparedQuery(
-        name: "models.activate", "UPDATE pgscorer.models SET active = true WHERE model_id = $1")
+        name: "models.activate", "UPDATE pgscorer.models SET active = true, challenger = false WHERE model_id = $1")
 
     /// Adds the next version of series $1's model: kernel $2, $3 features, $4 support
     /// vectors, params $5, payload $6, source $7, $8 training rows, $9 fit seconds,

@@ -33,16 +33,17 @@ extension JobQueue {
 }
 
 extension JobQueue {
-    /// Completes a training attempt in one transaction: `JobQueries.finish` (the fence;
-    /// `rows` training readings, no anomalies), then `store` — the model version — only
+    /// Completes a training attempt in one transaction: `JobQueries.finish` (the fence; no
+    /// readings scored, so the run log's scoring figures stay the champion's — the model
+    /// keeps its training rows), then `store` — the model version — only
     /// if the attempt still held its lease. Returns what `store` returned, or nil when
     /// the attempt had lost its lease (nothing was stored).
     package func completeTraining<T: Sendable>(
-        _ job: ClaimedJob, rows: Int, durationMilliseconds: Double,
+        _ job: ClaimedJob, durationMilliseconds: Double,
         store: (PostgresConnection) async throws -> T
     ) async throws -> T? {
         let finish = JobQueries.finish.bind(
-            [job.jobID], [job.attempt], workerID, [job.claimedAt], [Int32(rows)], [Int32(0)], [durationMilliseconds])
+            [job.jobID], [job.attempt], workerID, [job.claimedAt], [Int32(0)], [Int32(0)], [durationMilliseconds])
         return try await connection.transaction { connection in
             let completed: [Int64] = try await connection.query(finish).single().decode(0)
             guard completed.contains(job.jobID) else { return nil }

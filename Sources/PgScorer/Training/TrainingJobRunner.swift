@@ -46,7 +46,7 @@ package struct TrainingJobRunner: Sendable {
         for row in rows { featureCount = try row.appendFloat8Array(0, to: &data) }
         let duration = { (ContinuousClock.now - started).seconds * 1000 }
         guard rows.count >= parameters.minReadings else {
-            let completed = try await queue.completeTraining(job, rows: rows.count, durationMilliseconds: duration()) { _ in true }
+            let completed = try await queue.completeTraining(job, durationMilliseconds: duration()) { _ in true }
             return completed == nil ? .lost : .tooFewReadings(rows.count, needed: parameters.minReadings)
         }
         let trainer = parameters.trainer
@@ -62,10 +62,16 @@ package struct TrainingJobRunner: Sendable {
             trainer: trainer, report: fit.report, trainedFrom: try rows.first?.decode(1), trainedUntil: try rows.last?.decode(1))
         let health = ModelHealth.check(fit.model, trainingData: data, nu: trainer.nu)
         let trainingData = data
-        let stored = try await queue.completeTraining(job, rows: rows.count, durationMilliseconds: duration()) { connection in
-            try await ModelStore.insert(
-                fit.model, seriesID: job.seriesID, source: "native", paramsJSON: facts.json, trainingRows: rows.count,
-                fitSeconds: fitSeconds, role: .challenger, force: false, health: health, trainingData: trainingData, on: connection)
+        let stored: ModelStore.StoredModel?
+        do {
+            stored = try await queue.completeTraining(job, durationMilliseconds: duration()) { connection in
+                try await ModelStore.insert(
+                    fit.model, seriesID: job.seriesID, source: "native", paramsJSON: facts.json, trainingRows: rows.count,
+                    fitSeconds: fitSeconds, role: .challenger, force: false, health: health, trainingData: trainingData, on: connection)
+            }
+        } catch let error as PostgresError where !error.isConnectionLoss {
+            // Storing failed (a statement timeout, a concurrent change of roles): nothing of it landed.
+            throw failure("storing the trained model failed: \(error)", retryable: true)
         }
         guard let stored else { return .lost }
         return .trained(stored, rows: rows.count)

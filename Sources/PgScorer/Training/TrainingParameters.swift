@@ -31,9 +31,12 @@ package struct TrainingParameters: Sendable, Equatable, Codable {
         if let nu = object["nu"] as? Double { self.nu = nu }
         if let gamma = object["gamma"] as? String { self.gamma = gamma } else if let gamma = object["gamma"] as? Double { self.gamma = "\(gamma)" }
         if let scaler = object["scaler"] as? String { self.scaler = scaler }
-        if let degree = object["degree"] as? Double { self.degree = Int(degree) }
+        // Whole numbers in range only: a huge or fractional one is a problem, never a trap.
+        if let degree = object["degree"] as? Double { self.degree = Int(exactly: degree.rounded(.towardZero) == degree ? degree : .nan) ?? -1 }
         if let coef0 = object["coef0"] as? Double { self.coef0 = coef0 }
-        if let minReadings = object["min_readings"] as? Double { self.minReadings = Int(minReadings) }
+        if let minReadings = object["min_readings"] as? Double, minReadings.isFinite {
+            self.minReadings = minReadings == minReadings.rounded(.towardZero) && abs(minReadings) < 1e9 ? Int(minReadings) : -1
+        }
         if let problem = problem { throw PgScorerError(.invalidInput, "training parameters \(json): \(problem)") }
     }
 
@@ -46,7 +49,7 @@ package struct TrainingParameters: Sendable, Equatable, Codable {
         }
         if OneClassSVMTrainer.Scaling(rawValue: scaler) == nil { return "scaler must be none, standard or minmax" }
         if !(1...10).contains(degree) { return "degree must be from 1 to 10" }
-        if minReadings < 2 { return "min_readings must be at least 2" }
+        if minReadings < 2 || minReadings > 10_000_000 { return "min_readings must be a whole number from 2 to 10,000,000" }
         return nil
     }
 

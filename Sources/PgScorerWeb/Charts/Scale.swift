@@ -25,7 +25,12 @@ struct Scale {
             high = max(high, value)
         }
         if !low.isFinite { low = 0; high = 1 }
-        if low == high { low -= 1; high += 1 }
+        if low == high {
+            // A constant: a band around it wide enough to be a band at any magnitude.
+            let half = Swift.max(1, abs(low) * 0.01)
+            low -= half
+            high += half
+        }
         let pad = (high - low) * 0.05
         return Scale(domain: (low - pad)...(high + pad), from: start, to: end)
     }
@@ -37,6 +42,9 @@ struct Scale {
 
 /// A coordinate with one decimal: enough for a screen, half the bytes of full precision.
 func px(_ value: Double) -> String {
+    // Off-chart values (an outlier score, a non-finite one) are clamped, never a trap:
+    // a trap would take the whole server down.
+    let value = value.isFinite ? Swift.min(Swift.max(value, -1e6), 1e6) : 0
     let tenths = (value * 10).rounded()
     let whole = Int(tenths) / 10, fraction = abs(Int(tenths)) % 10
     return fraction == 0 ? String(whole) : (tenths < 0 && whole == 0 ? "-0" : String(whole)) + "." + String(fraction)

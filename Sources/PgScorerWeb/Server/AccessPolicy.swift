@@ -64,6 +64,14 @@ package struct AccessPolicy: Sendable {
                 + "Give --auth-file FILE (lines of user:password, or a token), or listen on 127.0.0.1")
     }
 
+    /// The host of a `Host` header value: `127.0.0.1:8080` → `127.0.0.1`, `[::1]:80` → `::1`.
+    static func hostName(_ authority: String) -> String {
+        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
+            return String(authority[authority.index(after: authority.startIndex)..<close])
+        }
+        return String(authority.split(separator: ":", maxSplits: 1).first ?? "")
+    }
+
     static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
     }

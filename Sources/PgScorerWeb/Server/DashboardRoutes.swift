@@ -67,6 +67,14 @@ struct DashboardRoutes {
         }
     }
 
+    /// Whether a form's `Origin` names this server as the request's `Host` does (host and port).
+    static func sameSite(origin: String, authority: String) -> Bool {
+        guard let url = URL(string: origin), let host = url.host else { return false }
+        let originHost = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let port = authority.hasSuffix("]") ? nil : authority.split(separator: ":").last.flatMap { Int($0) }
+        return originHost == AccessPolicy.hostName(authority) && url.port == (authority.contains(":") && !authority.hasSuffix("]") ? port : nil)
+    }
+
     /// The query string's parameters, decoded (the last of a repeated one wins).
     static func parameters(_ request: Request) -> [String: String] {
         var parameters: [String: String] = [:]
@@ -204,8 +212,8 @@ struct DashboardRoutes {
         guard let token = form["csrf"], AccessPolicy.equal(token, server.csrfToken) else {
             return await problem("the form is missing its CSRF token or it is stale: reload the page and try again", status: .forbidden, section: .overview)
         }
-        if let origin = request.headers[.origin], origin != "null", let host = request.head.authority,
-            URL(string: origin)?.host.map({ host == $0 || host.hasPrefix($0 + ":") }) != true
+        if let origin = request.headers[.origin], origin != "null", let authority = request.head.authority,
+            !Self.sameSite(origin: origin, authority: authority)
         {
             return await problem("the form came from another site (\(origin))", status: .forbidden, section: .overview)
         }

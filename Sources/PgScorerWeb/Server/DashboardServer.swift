@@ -104,9 +104,18 @@ struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
     let policy: AccessPolicy
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if policy.isOpen || request.uri.path == "/healthz" || request.uri.path == "/readyz"
-            || policy.allows(authorization: request.headers[.authorization])
-        {
+        if policy.isOpen {
+            // Without credentials the server listens on loopback only; a request naming
+            // another host is a page of some other site reaching it by DNS rebinding.
+            let host = request.head.authority.map(AccessPolicy.hostName) ?? "localhost"
+            guard AccessPolicy.isLoopback(host) else {
+                return Response(
+                    status: .forbidden, headers: [.contentType: "text/plain"],
+                    body: .init(byteBuffer: ByteBuffer(string: "this server answers to loopback names only (Host: \(host))\n")))
+            }
+            return try await next(request, context)
+        }
+        if request.uri.path == "/healthz" || request.uri.path == "/readyz" || policy.allows(authorization: request.headers[.authorization]) {
             return try await next(request, context)
         }
         return Response(
