@@ -246,8 +246,9 @@ struct ModelsCommand: AsyncParsableCommand {
             discussion: """
                 Each promotion is one transaction through pgscorer.promote_challenger (by SQL: SELECT \
                 pgscorer.promote_challenger(series_id, 'reason');) and a row of pgscorer.deployments. A challenger whose \
-                health check failed is refused unless --force. Jobs already queued or running finish with the model they \
-                were queued with; the next ticks score with the new champion.
+                health check failed is refused unless --force, and so is a challenger replaced since it was compared. Jobs \
+                already running finish with the model they claimed (the challenger shadow-scored them); jobs still queued \
+                move to the new champion, and the next ticks score with it.
                 """)
         @OptionGroup var global: GlobalOptions
         @OptionGroup var selection: SelectionOptions
