@@ -239,6 +239,8 @@ struct DashboardTests {
         try await ScorerFixture.with { fixture in
             let refused = try await PgScorerProcess.run(["serve", "--listen", "0.0.0.0:0"], database: fixture.database)
             #expect(refused.status == 1 && refused.output.contains("refusing to listen on 0.0.0.0 without credentials"), "\(refused.output)")
+            let worker = try await PgScorerProcess.run(["worker", "--metrics-listen", "0.0.0.0:0"], database: fixture.database)
+            #expect(worker.status == 1 && worker.output.contains("refusing to listen on 0.0.0.0 without credentials"), "\(worker.output)")
 
             let serve = try PgScorerProcess(["serve", "--listen", "127.0.0.1:0"], database: fixture.database)
             let port = try await Self.waitForPort(serve, pattern: /dashboard at http:\/\/127\.0\.0\.1:(\d+)\//)

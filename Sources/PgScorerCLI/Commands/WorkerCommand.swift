@@ -62,6 +62,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("metrics-listen"), help: "Serve /metrics (Prometheus), /healthz and /readyz on HOST:PORT (e.g. 127.0.0.1:9464).")
     var metricsListen: ListenAddress?
 
+    @Option(name: .customLong("metrics-auth-file"), help: "Credentials for /metrics as for `serve --auth-file`; required beyond loopback.")
+    var metricsAuthFile: String?
+
     @Option(name: .customLong("summary-every"), help: "How often to log what was scored since the last such line (info level).")
     var summaryEvery: DurationArgument = DurationArgument(.seconds(60))
 
@@ -70,6 +73,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        if metricsAuthFile != nil && metricsListen == nil { throw ValidationError("--metrics-auth-file needs --metrics-listen") }
         guard (1...1000).contains(batch) else { throw ValidationError("--batch must be between 1 and 1000") }
         guard lease.duration >= .seconds(1) else { throw ValidationError("--lease must be at least 1s") }
         guard poll.duration > .zero else { throw ValidationError("--poll must be positive") }
@@ -107,6 +111,9 @@ struct WorkerCommand: AsyncParsableCommand {
     func run() async throws {
         let started = ContinuousClock.now
         // Check the database and its schema once, then hand the URL to the services.
+        // Refuse an open metrics listener beyond loopback before touching the database.
+        let access = try metricsAuthFile.map(AccessPolicy.load(authFile:)) ?? .open
+        if let metricsListen { try access.check(listeningOn: metricsListen.host) }
         let url = try await global.withDatabase { $0.databaseURL }
         let logger = global.bootstrapLogging()
         if metricsListen != nil { MetricsExport.bootstrap() }
@@ -116,7 +123,7 @@ struct WorkerCommand: AsyncParsableCommand {
         var probes: (pool: PostgresConnectionPool, metrics: MetricsExport)?
         if let metricsListen {
             let (app, pool, metrics) = Probes.application(
-                host: metricsListen.host, port: metricsListen.port, databaseURL: url, logger: logger,
+                host: metricsListen.host, port: metricsListen.port, databaseURL: url, access: access, logger: logger,
                 onListening: { port in logger.info("metrics at http://\(metricsListen.host):\(port)/metrics") })
             services.append(app)
             probes = (pool, metrics)

@@ -142,15 +142,18 @@ package enum Probes {
         }
     }
 
-    /// The listener of `pgscorer worker --metrics-listen`: the probes only.
+    /// The listener of `pgscorer worker --metrics-listen`: the probes only, behind the
+    /// same access policy as the dashboard (credentials beyond loopback).
     package static func application(
-        host: String, port: Int, databaseURL: String, logger: Logger, onListening: @escaping @Sendable (Int) -> Void
+        host: String, port: Int, databaseURL: String, access: AccessPolicy, logger: Logger,
+        onListening: @escaping @Sendable (Int) -> Void
     ) -> (any Service, PostgresConnectionPool, MetricsExport) {
         let pool = PostgresConnectionPool(databaseURL, size: 1, applicationName: "pgscorer worker (probes)", logger: logger)
         let metrics = MetricsExport(
             connect: { try await PostgresConnection.connect(databaseURL, applicationName: "pgscorer worker (metrics)", logger: logger) },
             logger: logger)
         let router = Router()
+        router.add(middleware: AccessMiddleware(policy: access))
         add(to: router, pool: pool, metrics: metrics, logger: logger)
         let app = Application(
             router: router, configuration: .init(address: .hostname(host, port: port), serverName: "pgscorer"),
