@@ -52,13 +52,18 @@ public final class PostgresConnectionPool: Sendable {
         }
     }
 
-    /// Closes the idle connections; connections lent out close when they come back.
+    /// Closes the idle connections; connections lent out close when they come back, and
+    /// tasks still waiting for one are told the pool is closed.
     public func close() async {
-        let idle = state.withLock { state in
+        let (idle, waiters) = state.withLock { state in
             state.closed = true
-            defer { state.idle = [] }
-            return state.idle
+            defer {
+                state.idle = []
+                state.waiters = []
+            }
+            return (state.idle, state.waiters)
         }
+        for waiter in waiters { waiter.resume() }
         for connection in idle { await connection.close() }
     }
 
@@ -66,6 +71,7 @@ public final class PostgresConnectionPool: Sendable {
         case use(PostgresConnection)
         case open
         case wait
+        case closed
     }
 
     private func borrow() async throws -> PostgresConnection {
@@ -76,6 +82,7 @@ public final class PostgresConnectionPool: Sendable {
                 throw CancellationError()
             }
             let next: Next = state.withLock { state in
+                if state.closed { return .closed }
                 if let connection = state.idle.popLast() {
                     state.busy += 1
                     return .use(connection)
@@ -87,6 +94,8 @@ public final class PostgresConnectionPool: Sendable {
                 return .wait
             }
             switch next {
+            case .closed:
+                throw PostgresError(.connectionFailed, message: "the connection pool is closed")
             case .use(let connection):
                 if connection.isOpen { return connection }
                 giveBack(nil)
@@ -108,7 +117,7 @@ public final class PostgresConnectionPool: Sendable {
                 await withCheckedContinuation { continuation in
                     let resumeNow = state.withLock { state in
                         // Re-check under the lock: a connection may have come back meanwhile.
-                        if !state.idle.isEmpty || state.busy < size { return true }
+                        if state.closed || !state.idle.isEmpty || state.busy < size { return true }
                         state.waiters.append(continuation)
                         return false
                     }
