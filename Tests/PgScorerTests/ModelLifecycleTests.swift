@@ -1,8 +1,11 @@
 import Foundation
+import Hummingbird
+import HummingbirdTesting
 import Kernels
 import Logging
 import PgClient
 import PgScorer
+import PgScorerWeb
 import TestSupport
 import Testing
 
@@ -67,6 +70,15 @@ struct ModelLifecycleTests {
             #expect(abs((comparison.scoreCorrelation ?? -2) - correlation) < 1e-9, "\(comparison.scoreCorrelation ?? .nan) vs \(correlation)")
             let cli = try await PgScorerProcess.run(["models", "compare", "--format", "csv"], database: fixture.database)
             #expect(cli.output.contains("pump-1,temp,v1,v2,"), "\(cli.output)")
+            // The dashboard's models page shows the same comparison.
+            var configuration = DashboardServer.Configuration(databaseURL: fixture.database.url)
+            configuration.port = 0
+            let server = DashboardServer(configuration: configuration, logger: Logger(label: "test"))
+            try await server.makeApplication().test(.live) { client in
+                let page = try await client.execute(uri: "/models", method: .get) { String(buffer: $0.body) }
+                #expect(page.contains("id=\"comparisons\"") && page.contains("<td class=\"num\">120</td>"), "\(page.prefix(4000))")
+            }
+            await server.shutdown()
         }
     }
 

@@ -55,6 +55,12 @@ package struct ModelLifecycle: Sendable {
         try await connection.query(DeploymentQueries.comparison.bind(selector.devicePattern, selector.sensorPattern)).map(Comparison.init(row:))
     }
 
+    /// Comparisons of the series `seriesIDs` that have a challenger.
+    package func compare(seriesIDs: [Int64]) async throws -> [Comparison] {
+        guard !seriesIDs.isEmpty else { return [] }
+        return try await connection.query(DeploymentQueries.comparisonOf.bind(seriesIDs)).map(Comparison.init(row:))
+    }
+
     /// What `promote` requires of a challenger before it becomes the champion.
     package struct Conditions: Sendable {
         /// Least share of agreeing labels over the shadow period.

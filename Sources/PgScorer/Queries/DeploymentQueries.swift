@@ -16,6 +16,17 @@ package enum DeploymentQueries {
         ORDER BY device, sensor
         """)
 
+    /// The same for the series $1 (an array of ids): a page of the dashboard.
+    package static let comparisonOf = PreparedQuery(
+        name: "deployments.comparison_of",
+        """
+        SELECT series_id, device, sensor, champion_model_id, champion_version, challenger_model_id, challenger_version,
+               challenger_health, readings, agreement, champion_rate, challenger_rate, score_correlation, shadow_from, shadow_until
+        FROM pgscorer.model_comparison
+        WHERE series_id = ANY($1)
+        ORDER BY device, sensor
+        """)
+
     /// Promotes series $1's challenger — model $5, as compared — with reason $2 ($3: even
     /// one that failed its health check), recording who did it ($4): the new champion's model_id.
     package static let promote = PreparedQuery(

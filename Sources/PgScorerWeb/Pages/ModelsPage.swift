@@ -6,7 +6,7 @@ import PgScorer
 struct ModelsPage {
     let actions: ActionForms?
 
-    func body(_ entries: [ModelListing.Entry], selector: SeriesSelector, seriesLimit: Int) -> HTML {
+    func body(_ entries: [ModelListing.Entry], comparisons: [ModelLifecycle.Comparison], selector: SeriesSelector, seriesLimit: Int) -> HTML {
         let form: HTML = """
             <form class="filters" method="get" action="/models">device <input name="device" value="\(selector.device)" size="16"> \
             sensor <input name="sensor" value="\(selector.sensor)" size="12"> <button>filter</button> \
@@ -35,9 +35,30 @@ struct ModelsPage {
         let seriesCount = Set(entries.map(\.seriesID)).count
         let note: HTML = seriesCount >= seriesLimit ? "<p class=\"muted\">The first \(seriesLimit) series by name; narrow with device or sensor.</p>" : ""
         return """
-            \(form)\(note)
+            \(form)\(note)\(compared(comparisons))
             <table id="models"><tr><th>series</th><th class="num">version</th><th></th><th>health</th><th>model</th>\
             <th class="num">training rows</th><th class="num">fit</th><th>created</th><th>scores (p05–p95 box, p50, zero dashed)</th></tr>\(rows)</table>
+            """
+    }
+
+    /// Champion against challenger for the series of the page that have one.
+    private func compared(_ comparisons: [ModelLifecycle.Comparison]) -> HTML {
+        guard !comparisons.isEmpty else { return "" }
+        func share(_ value: Double?) -> String { value.map(HTML.percent) ?? "—" }
+        let rows = comparisons.map { c -> HTML in
+            """
+            <tr><td>\(c.device)/\(c.sensor)</td><td class="num">\(c.championVersion.map { "v\($0)" } ?? "—")</td>\
+            <td class="num">v\(c.challengerVersion) <span class="badge \(c.challengerHealth ?? "")">\(c.challengerHealth ?? "unchecked")</span></td>\
+            <td class="num">\(c.readings)</td><td class="num">\(share(c.agreement))</td><td class="num">\(share(c.championRate))</td>\
+            <td class="num">\(share(c.challengerRate))</td><td class="num">\(c.scoreCorrelation.map { String(format: "%.4f", $0) } ?? "—")</td></tr>
+            """
+        }
+        return """
+            <h2>Champion and challenger</h2><p class="muted">Over the readings both scored (shadow scoring). Promote with \
+            <code>pgscorer models promote --min-agreement 0.99</code> or <code>SELECT pgscorer.promote_challenger(series_id)</code>.</p>
+            <table id="comparisons"><tr><th>series</th><th class="num">champion</th><th class="num">challenger</th><th class="num">readings</th>\
+            <th class="num">agreement</th><th class="num">champion rate</th><th class="num">challenger rate</th>\
+            <th class="num">score correlation</th></tr>\(rows)</table><h2>Versions</h2>
             """
     }
 }

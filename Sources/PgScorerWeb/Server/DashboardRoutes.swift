@@ -179,8 +179,13 @@ struct DashboardRoutes {
         func value(_ key: String) -> String? { query[key].flatMap { $0.isEmpty ? nil : $0 } }
         let selector = SeriesSelector(device: value("device"), sensor: value("sensor"))
         let limit = 50
-        let entries = try await server.pool.withConnection { try await ModelListing.load(selector, seriesLimit: limit, from: $0) }
-        return await page("Models", .models, ModelsPage(actions: actions).body(entries, selector: selector, seriesLimit: limit))
+        let (entries, comparisons) = try await server.pool.withConnection { connection in
+            let entries = try await ModelListing.load(selector, seriesLimit: limit, from: connection)
+            let withChallenger = Array(Set(entries.filter(\.version.challenger).map(\.seriesID)))
+            return (entries, try await ModelLifecycle(connection: connection).compare(seriesIDs: withChallenger))
+        }
+        return await page(
+            "Models", .models, ModelsPage(actions: actions).body(entries, comparisons: comparisons, selector: selector, seriesLimit: limit))
     }
 
     private func health(_ query: [String: String]) async throws -> Response {
