@@ -49,6 +49,17 @@ struct SeriesHealthTests {
             #expect(states["shifting"] == "score_shift", "\(result.output)")
             #expect(states["silent"]?.contains("stale") == true, "\(result.output)")
             #expect(states["drifting"] == "drift", "\(result.output)")
+
+            // Kept current by the workers' upkeep: status counts from the kept table.
+            let before = try await PgScorerProcess.run(["status"], database: fixture.database)
+            #expect(before.output.contains("series health: not checked yet"), "\(before.output)")
+            _ = try await SeriesHealthKeeper(interval: .seconds(300)).runOnce(on: fixture.connection)
+            let unhealthy = states.values.filter { $0 != "ok" }.count
+            let after = try await PgScorerProcess.run(["status"], database: fixture.database)
+            #expect(after.output.contains("series health: \(unhealthy) of \(states.count) series need a look (drift 1, rate_spike"), "\(after.output)")
+            let kept = try await fixture.count("SELECT count(*) FROM pgscorer.series_health_current WHERE 'score_shift' = ANY (problems)")
+            let live = try await fixture.count("SELECT count(*) FROM pgscorer.series_health WHERE 'score_shift' = ANY (problems)")
+            #expect(kept == live && kept >= 1)
         }
     }
 }

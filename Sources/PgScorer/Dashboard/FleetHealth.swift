@@ -41,9 +41,11 @@ package struct FleetHealth: Sendable {
     package let held: [StatusReport.HeldSeries]
     package let models: [UnhealthyModel]
     /// Series health of the selection, unhealthy first; nil when not computed (a large
-    /// fleet without a selection: it reads 7 days of predictions per series).
+    /// fleet without a selection, before any worker kept it).
     package let series: [SeriesHealthRow]?
     package let seriesCount: Int
+    /// For the whole fleet, when the workers last kept it (nil: computed now, for a selection).
+    package let checkedAt: PostgresTimestamp?
 
     /// Loads the page; series health only for `selector`, or for every series when there
     /// are at most `wholeFleetLimit`.
@@ -66,10 +68,23 @@ package struct FleetHealth: Sendable {
                 reasons: try $0.decode("reasons"))
         }
         let count: Int = try await connection.query(PostgresQuery(DashboardQueries.seriesCount)).single().decode("series")
-        let series = selector != .all || count <= wholeFleetLimit ? try await SeriesHealthRow.load(selector, from: connection) : nil
+        var series: [SeriesHealthRow]?
+        var checkedAt: PostgresTimestamp?
+        if selector == .all {
+            // The whole fleet: as the workers last kept it, else live when small.
+            let kept = try await connection.query(DashboardQueries.keptSeriesHealth.bind(300))
+            if let first = kept.first {
+                series = try kept.map(SeriesHealthRow.init(row:))
+                checkedAt = try first.decode("checked_at")
+            } else if count <= wholeFleetLimit {
+                series = try await SeriesHealthRow.load(selector, from: connection)
+            }
+        } else {
+            series = try await SeriesHealthRow.load(selector, from: connection)
+        }
         return FleetHealth(
             alerts: alerts, deliveries: deliveries,
             held: try await connection.query(PostgresQuery(ReportQueries.heldSeries)).map(StatusReport.HeldSeries.init(row:)),
-            models: models, series: series, seriesCount: count)
+            models: models, series: series, seriesCount: count, checkedAt: checkedAt)
     }
 }

@@ -242,4 +242,15 @@ package enum DashboardQueries {
 
     /// How many series there are.
     package static let seriesCount: SQLText = "SELECT count(*) AS series FROM pgscorer.series"
+
+    /// Series health as the workers last kept it, the $1 first, unhealthy first: as
+    /// `ReportQueries.seriesHealth`, plus checked_at.
+    package static let keptSeriesHealth = PreparedQuery(
+        name: "dashboard.kept_series_health",
+        """
+        SELECT s.device, s.sensor, c.health, c.newest_reading, c.recent_scored, c.recent_rate, c.baseline_rate,
+               c.recent_median_score, c.baseline_median_score, c.checked_at
+        FROM pgscorer.series_health_current c JOIN pgscorer.series s USING (series_id)
+        ORDER BY c.health = 'ok', s.device, s.sensor LIMIT $1
+        """)
 }

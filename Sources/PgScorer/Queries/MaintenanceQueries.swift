@@ -7,6 +7,9 @@ package enum MaintenanceQueries {
     package static let ensurePartitionsAhead = PreparedQuery(
         name: "maintenance.ensure_partitions_ahead",
         "SELECT pgscorer.ensure_partitions(now() - interval '1 day', now() + make_interval(days => $1))")
+
+    /// Recomputes `pgscorer.series_health_current` (-1: another process is at it).
+    package static let refreshSeriesHealth: SQLText = "SELECT pgscorer.refresh_series_health() AS checked"
 }
 
 /// Retention: what `pgscorer.settings` keeps, and the statements that delete the rest.

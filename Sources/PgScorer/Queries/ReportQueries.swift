@@ -72,4 +72,13 @@ package enum ReportQueries {
     /// The latest $2 schedule ticks from $1 on (NULL: all).
     package static let scheduleTicks = PreparedQuery(
         name: "reports.schedule_ticks", "SELECT * FROM pgscorer.schedule_tick_summary($1, $2)")
+
+    /// Series health as last kept (`pgscorer.series_health_current`): problem (NULL on the
+    /// totals row), series, checked (all series checked), checked_at.
+    package static let seriesHealthCounts: SQLText = """
+        SELECT NULL::text AS problem, count(*) FILTER (WHERE health <> 'ok') AS series, count(*) AS checked, max(checked_at) AS checked_at
+        FROM pgscorer.series_health_current
+        UNION ALL
+        SELECT problem, count(*), NULL, NULL FROM pgscorer.series_health_current, unnest(problems) AS problem GROUP BY problem
+        """
 }

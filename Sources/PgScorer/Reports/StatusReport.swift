@@ -30,6 +30,32 @@ package struct StatusReport: Sendable, Encodable {
 
     /// Alerts open now (`pgscorer.alerts`).
     package let openAlerts: Int
+    /// Series health as the workers last kept it (`pgscorer.series_health_current`).
+    package let seriesHealth: SeriesHealthCounts
+
+    package struct SeriesHealthCounts: Sendable, Encodable {
+        /// Series checked, and of them those with a problem.
+        package var checked = 0
+        package var unhealthy = 0
+        /// Series per problem (stale, rate_spike, score_shift, drift).
+        package var problems: [String: Int] = [:]
+        /// When; nil if never (no worker has kept it yet).
+        package var checkedAt: PostgresTimestamp?
+
+        static func load(from connection: PostgresConnection) async throws -> SeriesHealthCounts {
+            var counts = SeriesHealthCounts()
+            for row in try await connection.query(PostgresQuery(ReportQueries.seriesHealthCounts)) {
+                if let problem: String = try row.decode("problem") {
+                    counts.problems[problem] = try row.decode("series")
+                } else {
+                    counts.unhealthy = try row.decode("series")
+                    counts.checked = try row.decode("checked")
+                    counts.checkedAt = try row.decode("checked_at")
+                }
+            }
+            return counts
+        }
+    }
     /// Model versions whose health check warns or fails (`pgscorer.unhealthy_models`).
     package let unhealthyModels: UnhealthyModels
 
@@ -102,6 +128,7 @@ package struct StatusReport: Sendable, Encodable {
             recentFailures: try await connection.query(ReportQueries.recentFailures.bind(failureLimit)).map(FailedAttempt.init(row:)),
             heldSeries: try await connection.query(PostgresQuery(ReportQueries.heldSeries)).map(HeldSeries.init(row:)),
             openAlerts: try await connection.query(PostgresQuery(AlertQueries.openCount)).single().decode("open"),
+            seriesHealth: try await SeriesHealthCounts.load(from: connection),
             unhealthyModels: UnhealthyModels(
                 warn: try health.decode("warn"), fail: try health.decode("fail"), activeFail: try health.decode("active_fail")))
     }

@@ -48,6 +48,7 @@ package final class Worker: Service, Sendable {
                 WorkerReaper(interval: configuration.workerReaperInterval),
                 RetentionKeeper(interval: configuration.retentionInterval),
                 AlertEvaluator(interval: configuration.alertInterval),
+                SeriesHealthKeeper(interval: configuration.seriesHealthInterval),
             ], databaseURL: configuration.databaseURL, logger: logger)
     }
 

@@ -34,6 +34,8 @@ package struct WorkerConfiguration: Sendable {
     package var modelCacheBytes = ModelCache.defaultCapacityBytes
     /// How often retention deletes what `pgscorer.settings` says is old enough (`RetentionKeeper`).
     package var retentionInterval: Duration = .seconds(60)
+    /// How often series health (`pgscorer.series_health_current`) is recomputed.
+    package var seriesHealthInterval: Duration = .seconds(300)
     /// How often the worker logs what it scored since the last such line (info level).
     package var summaryInterval: Duration = .seconds(60)
 

@@ -34,6 +34,14 @@ struct StatusCommand: AsyncParsableCommand {
             print("  \(held.device)/\(held.sensor) since \(held.heldSince), after \(held.consecutive) permanent failures: \(held.lastError)")
         }
         print("open alerts: \(status.openAlerts)\(status.openAlerts > 0 ? " (pgscorer alerts list --open)" : "")")
+        let health = status.seriesHealth
+        if let checkedAt = health.checkedAt {
+            let problems = health.problems.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            print("series health: \(health.unhealthy) of \(health.checked) series need a look"
+                + (problems.isEmpty ? "" : " (\(problems); pgscorer health lists them)") + ", as of \(String(checkedAt.description.prefix(19))) UTC")
+        } else {
+            print("series health: not checked yet (workers keep it every 5 minutes; pgscorer health checks now)")
+        }
         let models = status.unhealthyModels
         print("model health: " + (models.warn + models.fail == 0 ? "no model warns or fails" :
             "\(models.fail) fail (\(models.activeFail) active anyway), \(models.warn) warn — SELECT * FROM pgscorer.unhealthy_models"))

@@ -72,8 +72,8 @@ struct HealthPage {
             """
         guard let rows = health.series else {
             return """
-                \(form)<p class="muted">\(health.seriesCount) series: choose devices or sensors (* matches any run) — series health \
-                reads up to 7 days of predictions per series.</p>
+                \(form)<p class="muted">\(health.seriesCount) series, and no worker has kept their health yet (every 5 minutes): \
+                choose devices or sensors (* matches any run) to check them now.</p>
                 """
         }
         let unhealthy = rows.filter { $0.health != "ok" }
@@ -86,7 +86,8 @@ struct HealthPage {
             """
         }
         return """
-            \(form)<p class="muted">\(unhealthy.count) of \(rows.count) series need a look (stale, rate_spike, score_shift, drift).</p>
+            \(form)<p class="muted">\(unhealthy.count) of \(rows.count) series need a look (stale, rate_spike, score_shift, drift)\
+            \(HTML(raw: health.checkedAt.map { " — as the workers last kept it, at " + HTML.escape(HTML.format($0)) + " UTC" } ?? ", checked now")).</p>
             <table id="series-health"><tr><th>series</th><th>health</th><th>newest reading</th><th class="num">recent scored</th>\
             <th class="num">recent rate</th><th class="num">baseline rate</th></tr>\(shown)</table>
             """
