@@ -299,6 +299,7 @@ struct DashboardTests {
             #expect(metrics.contains("pgscorer_claim_batch_size_bucket"))
             #expect(metrics.contains("pgscorer_model_cache_models 3"))
             #expect(metrics.contains("pgscorer_queue_gauges_exporter 1") && metrics.contains("pgscorer_queue_jobs{state=\"completed\"} 15"))
+            #expect(metrics.contains("# TYPE pgscorer_schedule_tick_latency_seconds gauge"))
             #expect(!metrics.contains("pump-1"), "no label names a series")
 
             let lines = result.output.split(separator: "\n").filter { $0.hasPrefix("{") }

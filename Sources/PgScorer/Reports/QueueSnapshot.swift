@@ -8,6 +8,8 @@ package struct QueueSnapshot: Sendable {
     package var oldestWaitSeconds = 0.0
     package var workersAlive = 0
     package var lastTickAge: [(schedule: String, seconds: Double)] = []
+    /// How late each schedule's latest tick fired (fired − due): the scheduler's lag.
+    package var tickLatency: [(schedule: String, seconds: Double)] = []
 
     package static func load(from connection: PostgresConnection) async throws -> QueueSnapshot {
         var snapshot = QueueSnapshot()
@@ -24,6 +26,10 @@ package struct QueueSnapshot: Sendable {
             guard let seconds: Double = try row.decode("since_last_tick_seconds") else { continue }
             snapshot.lastTickAge.append((try row.decode("name"), seconds))
         }
+        for row in try await connection.query(DashboardQueries.lastTicks.bind()) {
+            snapshot.tickLatency.append((try row.decode("name"), try row.decode("latency_seconds")))
+        }
+        snapshot.tickLatency.sort { $0.schedule < $1.schedule }
         return snapshot
     }
 }

@@ -75,6 +75,8 @@ actor QueueGauges {
             text += "# TYPE pgscorer_workers_alive gauge\npgscorer_workers_alive \(status.workersAlive)\n"
             text += "# TYPE pgscorer_schedule_last_tick_age_seconds gauge\n"
             for (name, age) in status.lastTickAge { text += "pgscorer_schedule_last_tick_age_seconds{schedule=\"\(Self.label(name))\"} \(age)\n" }
+            text += "# TYPE pgscorer_schedule_tick_latency_seconds gauge\n"
+            for (name, lag) in status.tickLatency { text += "pgscorer_schedule_tick_latency_seconds{schedule=\"\(Self.label(name))\"} \(lag)\n" }
             return text
         } catch {
             logger.warning("reading the queue gauges failed", metadata: ["error": "\(error)"])
