@@ -19,7 +19,7 @@ package struct MaintenanceService: Service {
         guard !tasks.isEmpty else { return }
         await cancelWhenGracefulShutdown {
             await connection.run { connection in
-                var due = tasks.map { _ in ContinuousClock.now }
+                var due = tasks.map { $0.runsAtStart ? ContinuousClock.now : .now + $0.interval }
                 while !Task.isCancelled {
                     for (index, task) in tasks.enumerated() where due[index] <= .now {
                         due[index] = .now + task.interval

@@ -7,6 +7,12 @@ package protocol MaintenanceTask: Sendable {
     /// Names the task in logs.
     var name: String { get }
     var interval: Duration { get }
+    /// Whether the first round runs as the process starts (else one interval later).
+    var runsAtStart: Bool { get }
     /// Does one round; returns how many rows it changed.
     func runOnce(on connection: PostgresConnection) async throws -> Int
+}
+
+extension MaintenanceTask {
+    package var runsAtStart: Bool { true }
 }

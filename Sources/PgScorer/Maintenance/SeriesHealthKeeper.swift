@@ -7,6 +7,9 @@ import PgClient
 package struct SeriesHealthKeeper: MaintenanceTask {
     package let interval: Duration
     package var name: String { "series health" }
+    /// Not as the process starts: a worker's first minutes belong to its jobs (and a
+    /// `--exit-when-idle` batch run should not pay for a fleet-wide health pass).
+    package var runsAtStart: Bool { false }
 
     package init(interval: Duration) { self.interval = interval }
 
