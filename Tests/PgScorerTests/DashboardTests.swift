@@ -195,6 +195,16 @@ struct DashboardTests {
         }
     }
 
+    @Test("a form's Origin must name this server by host and port")
+    func sameSite() {
+        #expect(DashboardRoutes.sameSite(origin: "http://127.0.0.1:8080", authority: "127.0.0.1:8080"))
+        #expect(DashboardRoutes.sameSite(origin: "http://[::1]:8080", authority: "[::1]:8080"))
+        #expect(DashboardRoutes.sameSite(origin: "https://Dash.Example.com", authority: "dash.example.com"))
+        #expect(!DashboardRoutes.sameSite(origin: "http://127.0.0.1:9999", authority: "127.0.0.1:8080"))
+        #expect(!DashboardRoutes.sameSite(origin: "http://evil.example", authority: "127.0.0.1:8080"))
+        #expect(!DashboardRoutes.sameSite(origin: "garbage", authority: "127.0.0.1:8080"))
+    }
+
     @Test("with an auth file every page but the probes needs its credentials")
     func credentials() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("auth-\(UUID().uuidString)")

@@ -8,7 +8,7 @@ package struct FleetOverview: Sendable {
     package let status: StatusReport
     package let throughput: [ThroughputMinute]
     /// Latest tick per schedule name.
-    package let lastTicks: [String: Tick]
+    package let lastTicks: [String: ScheduleTicks.Tick]
     package let heatMap: HeatMap
 
     package struct ThroughputMinute: Sendable {
@@ -16,12 +16,6 @@ package struct FleetOverview: Sendable {
         package let completed: Int
         package let failed: Int
         package let readings: Int
-    }
-
-    package struct Tick: Sendable {
-        package let scheduledFor: PostgresTimestamp
-        package let latencySeconds: Double
-        package let jobsCreated: Int
     }
 
     /// Anomaly rate per device (rows) and hour scored (columns, oldest first).
@@ -46,12 +40,7 @@ package struct FleetOverview: Sendable {
                 minute: try $0.decode("minute"), completed: try $0.decode("completed"), failed: try $0.decode("failed"),
                 readings: try $0.decode("readings"))
         }
-        var lastTicks: [String: Tick] = [:]
-        for row in try await connection.query(DashboardQueries.lastTicks.bind()) {
-            lastTicks[try row.decode("name")] = Tick(
-                scheduledFor: try row.decode("scheduled_for"), latencySeconds: try row.decode("latency_seconds"),
-                jobsCreated: try row.decode("jobs_created"))
-        }
+        let lastTicks = try await ScheduleTicks.load(limit: 1, from: connection).compactMapValues(\.first)
         return FleetOverview(status: status, throughput: throughput, lastTicks: lastTicks, heatMap: heatMap)
     }
 

@@ -6,7 +6,6 @@ package struct ModelListing: Sendable {
     package struct Entry: Sendable {
         package let seriesID: Int64
         package let version: ModelVersion
-        package let trainedAt: PostgresTimestamp?
         package let scores: ScoreDistribution?
     }
 
@@ -39,6 +38,6 @@ package struct ModelListing: Sendable {
                     p50: quantiles[1], p95: quantiles[2], min: try row.decode("min_score"), max: try row.decode("max_score"))
             }
         }
-        return versions.map { Entry(seriesID: $0.0, version: $0.1, trainedAt: nil, scores: distributions[$0.1.modelID]) }
+        return versions.map { Entry(seriesID: $0.0, version: $0.1, scores: distributions[$0.1.modelID]) }
     }
 }

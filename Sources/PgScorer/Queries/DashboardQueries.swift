@@ -43,19 +43,6 @@ package enum DashboardQueries {
         ORDER BY k.rate DESC, b.device, b.hour
         """)
 
-    /// The latest tick of every schedule: name, scheduled_for, latency_seconds (fired
-    /// minus due), jobs_created.
-    package static let lastTicks = PreparedQuery(
-        name: "dashboard.last_ticks",
-        """
-        SELECT s.name, r.scheduled_for, extract(epoch FROM r.fired_at - r.scheduled_for)::float8 AS latency_seconds,
-               r.jobs_created
-        FROM pgscorer.schedules s
-        JOIN LATERAL (
-            SELECT * FROM pgscorer.schedule_runs r WHERE r.schedule_id = s.schedule_id ORDER BY scheduled_for DESC LIMIT 1
-        ) r ON true
-        """)
-
     /// The $1 latest ticks of each schedule: name, scheduled_for, fired_at, fired_by,
     /// latency_seconds, jobs_created, and its jobs by state.
     package static let recentTicks = PreparedQuery(
@@ -194,12 +181,6 @@ package enum DashboardQueries {
 
     /// Makes a dashboard session read-only: the reader role, read-only transactions.
     package static let readOnlySession: SQLText = "SET ROLE pgscorer_reader; SET default_transaction_read_only = on"
-
-    /// Retries job $1 (`pgscorer.retry_job`): the new state.
-    package static let retryJob = PreparedQuery(name: "jobs.retry", "SELECT pgscorer.retry_job($1) AS state")
-
-    /// Cancels job $1 (`pgscorer.cancel_job`): the new state.
-    package static let cancelJob = PreparedQuery(name: "jobs.cancel", "SELECT pgscorer.cancel_job($1) AS state")
 
     /// Takes the session lock that makes this process the one exporting the queue's
     /// gauges (true if it holds it).

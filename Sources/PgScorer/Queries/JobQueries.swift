@@ -234,4 +234,10 @@ package enum JobQueries {
     package static let pendingCount = PreparedQuery(
         name: "jobs.pending_count",
         "SELECT count(*) FROM pgscorer.jobs WHERE state IN ('available', 'retryable', 'running')")
+
+    /// Retries job $1 by hand (`pgscorer.retry_job`): the new state.
+    package static let retryJob = PreparedQuery(name: "jobs.retry", "SELECT pgscorer.retry_job($1) AS state")
+
+    /// Cancels job $1 by hand (`pgscorer.cancel_job`): the new state.
+    package static let cancelJob = PreparedQuery(name: "jobs.cancel", "SELECT pgscorer.cancel_job($1) AS state")
 }

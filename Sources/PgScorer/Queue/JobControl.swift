@@ -10,12 +10,12 @@ package struct JobControl: Sendable {
 
     /// Puts a failed, cancelled or retryable job back in the queue, due now.
     package func retry(_ jobID: Int64) async throws {
-        try await call(DashboardQueries.retryJob, jobID)
+        try await call(JobQueries.retryJob, jobID)
     }
 
     /// Cancels a queued or running job (a running attempt's result is then discarded).
     package func cancel(_ jobID: Int64) async throws {
-        try await call(DashboardQueries.cancelJob, jobID)
+        try await call(JobQueries.cancelJob, jobID)
     }
 
     private func call(_ statement: PreparedQuery, _ jobID: Int64) async throws {

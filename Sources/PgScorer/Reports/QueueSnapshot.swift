@@ -26,10 +26,9 @@ package struct QueueSnapshot: Sendable {
             guard let seconds: Double = try row.decode("since_last_tick_seconds") else { continue }
             snapshot.lastTickAge.append((try row.decode("name"), seconds))
         }
-        for row in try await connection.query(DashboardQueries.lastTicks.bind()) {
-            snapshot.tickLatency.append((try row.decode("name"), try row.decode("latency_seconds")))
-        }
-        snapshot.tickLatency.sort { $0.schedule < $1.schedule }
+        snapshot.tickLatency = try await ScheduleTicks.load(limit: 1, from: connection)
+            .compactMap { name, ticks in ticks.first.map { (name, $0.latencySeconds) } }
+            .sorted { $0.schedule < $1.schedule }
         return snapshot
     }
 }

@@ -31,12 +31,10 @@ package struct TrainingParameters: Sendable, Equatable, Codable {
         if let nu = object["nu"] as? Double { self.nu = nu }
         if let gamma = object["gamma"] as? String { self.gamma = gamma } else if let gamma = object["gamma"] as? Double { self.gamma = "\(gamma)" }
         if let scaler = object["scaler"] as? String { self.scaler = scaler }
-        // Whole numbers in range only: a huge or fractional one is a problem, never a trap.
-        if let degree = object["degree"] as? Double { self.degree = Int(exactly: degree.rounded(.towardZero) == degree ? degree : .nan) ?? -1 }
+        // Whole numbers in range only (`problem` says so): a huge or fractional one never traps.
+        if let degree = object["degree"] as? Double { self.degree = Int(exactly: degree) ?? -1 }
         if let coef0 = object["coef0"] as? Double { self.coef0 = coef0 }
-        if let minReadings = object["min_readings"] as? Double, minReadings.isFinite {
-            self.minReadings = minReadings == minReadings.rounded(.towardZero) && abs(minReadings) < 1e9 ? Int(minReadings) : -1
-        }
+        if let minReadings = object["min_readings"] as? Double { self.minReadings = Int(exactly: minReadings) ?? -1 }
         if let problem = problem { throw PgScorerError(.invalidInput, "training parameters \(json): \(problem)") }
     }
 

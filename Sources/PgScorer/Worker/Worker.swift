@@ -206,9 +206,10 @@ package final class Worker: Service, Sendable {
         let started = ContinuousClock.now
         defer { tally.batchFinished(after: ContinuousClock.now - started) }
         let jobs = claimed.filter { !$0.isTraining }
-        for (index, job) in claimed.filter(\.isTraining).enumerated() {
+        let training = claimed.filter(\.isTraining)
+        for (index, job) in training.enumerated() {
             if stopping {
-                let unstarted = Array(claimed.filter(\.isTraining)[index...])
+                let unstarted = Array(training[index...])
                 let released = try await queue.release(unstarted)
                 logger.info("shutting down: released unstarted training jobs", metadata: ["jobs": "\(released)"])
                 break

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Kernels
 import Logging
 import Synchronization
 
@@ -52,21 +53,8 @@ struct JSONLogHandler: LogHandler {
         }
     }
 
-    static func quote(_ text: String) -> String {
-        var quoted = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": quoted += "\\\""
-            case "\\": quoted += "\\\\"
-            case "\n": quoted += "\\n"
-            case "\r": quoted += "\\r"
-            case "\t": quoted += "\\t"
-            case _ where scalar.value < 0x20: quoted += String(format: "\\u%04x", scalar.value)
-            default: quoted.unicodeScalars.append(scalar)
-            }
-        }
-        return quoted + "\""
-    }
+    /// A JSON string literal (Kernels' JSON writer does the escaping).
+    static func quote(_ text: String) -> String { JSONValue.string(text).serialized }
 
     private static func timestamp() -> String {
         var now = timespec()

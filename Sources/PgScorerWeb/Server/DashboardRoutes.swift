@@ -6,7 +6,7 @@ import PgScorer
 /// The pages and the actions, each route loading through the library and rendering
 /// with `Pages/`. Query parameters are checked here and a bad one gets a 400 page that
 /// names it.
-struct DashboardRoutes {
+package struct DashboardRoutes {
     let server: DashboardServer
     private var actions: ActionForms? { server.configuration.allowActions ? ActionForms(csrfToken: server.csrfToken) : nil }
     private var allowActions: Bool { server.configuration.allowActions }
@@ -68,11 +68,10 @@ struct DashboardRoutes {
     }
 
     /// Whether a form's `Origin` names this server as the request's `Host` does (host and port).
-    static func sameSite(origin: String, authority: String) -> Bool {
-        guard let url = URL(string: origin), let host = url.host else { return false }
-        let originHost = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        let port = authority.hasSuffix("]") ? nil : authority.split(separator: ":").last.flatMap { Int($0) }
-        return originHost == AccessPolicy.hostName(authority) && url.port == (authority.contains(":") && !authority.hasSuffix("]") ? port : nil)
+    package static func sameSite(origin: String, authority: String) -> Bool {
+        // An Origin is scheme://host[:port]; a Host header is host[:port]: compare what follows the scheme.
+        guard let schemeEnd = origin.range(of: "://") else { return false }
+        return origin[schemeEnd.upperBound...].lowercased() == authority.lowercased()
     }
 
     /// The query string's parameters, decoded (the last of a repeated one wins).
