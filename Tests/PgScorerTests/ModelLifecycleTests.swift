@@ -171,6 +171,8 @@ struct ModelLifecycleTests {
             try await fixture.addModel(device: "pump-1", sensor: "temp", featureCount: 2)
             try await fixture.loadReadings(device: "pump-1", sensor: "temp", start: start, count: 150, featureCount: 2)
             try await fixture.loadReadings(device: "pump-2", sensor: "temp", start: start, count: 150, featureCount: 2, seed: 9)
+            // Too few readings to train: that job fails, saying so (and holds nothing).
+            try await fixture.loadReadings(device: "pump-3", sensor: "temp", start: start, count: 5, featureCount: 2, seed: 4)
             let bad = try await PgScorerProcess.run(
                 ["schedule", "add", "weekly", "--every", "1h", "--window", "6h", "--train", "--nu", "1.5"], database: fixture.database)
             #expect(bad.status == 64 && bad.output.contains("nu must be in (0, 1]"), "\(bad.output)")
@@ -194,18 +196,24 @@ struct ModelLifecycleTests {
                 """)
             let scheduler = Scheduler(connection: fixture.connection, workerID: "test", logger: Logger(label: "test"))
             let other = Scheduler(connection: try await fixture.database.connect(), workerID: "other", logger: Logger(label: "test"))
-            #expect(try await scheduler.fireDueTicks().map(\.jobsCreated) == [2])
+            #expect(try await scheduler.fireDueTicks().map(\.jobsCreated) == [3])
             #expect(try await other.fireDueTicks().isEmpty, "the tick is taken once")
-            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.jobs WHERE kind = 'train' AND train_params ->> 'nu' = '0.05'") == 2)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.jobs WHERE kind = 'train' AND train_params ->> 'nu' = '0.05'") == 3)
 
             // A worker claims them and dies: the lease expires, another worker trains.
             let queue = try await fixture.queue("dead-worker")
             let claimed = try await queue.claim(limit: 10, lease: .seconds(1))
-            #expect(claimed.count == 2 && claimed.allSatisfy(\.isTraining))
+            #expect(claimed.count == 3 && claimed.allSatisfy(\.isTraining))
             try await Task.sleep(for: .milliseconds(1200))
             let worker = try await PgScorerProcess.run(["worker", "--exit-when-idle", "--no-scheduler"], database: fixture.database)
             #expect(worker.status == 0, "\(worker.output)")
             // The first claimant comes back late: the fence refuses it, no second version.
+            let failed = try await fixture.connection.query(
+                "SELECT j.state::text AS state, j.last_error FROM pgscorer.jobs j JOIN pgscorer.series s USING (series_id) WHERE s.device = 'pump-3'"
+            ).single()
+            #expect(try failed.decode("state") as String == "failed")
+            #expect(try (failed.decode("last_error") as String?)?.contains("only 5 reading(s) in the window, fewer than min_readings 10") == true)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.series_failures") == 0, "a failed retrain holds no series")
             let late = try await TrainingJobRunner().run(claimed[0], queue: queue)
             guard case .lost = late else { Issue.record("a late attempt stored a model: \(late)"); return }
             let roles = try await fixture.connection.query(
@@ -225,7 +233,7 @@ struct ModelLifecycleTests {
                   AND j.series_id = (SELECT series_id FROM pgscorer.series WHERE device = 'pump-1')
                 """)
             #expect(try roles[0].decode("rows") as Int == inWindow && inWindow >= 90 && roles[0].decode("nu") as String == "0.05")
-            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.job_runs WHERE outcome = 'abandoned'") == 2)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.job_runs WHERE outcome = 'abandoned'") == 3)
         }
     }
 

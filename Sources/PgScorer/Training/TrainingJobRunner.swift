@@ -15,8 +15,6 @@ package struct TrainingJobRunner: Sendable {
     package enum Outcome: Sendable {
         /// Stored, in the role it got.
         case trained(ModelStore.StoredModel, rows: Int)
-        /// Completed without a model: too few readings in the window.
-        case tooFewReadings(Int, needed: Int)
         /// No longer this worker's (cancelled or taken over): nothing stored.
         case lost
     }
@@ -46,8 +44,10 @@ package struct TrainingJobRunner: Sendable {
         for row in rows { featureCount = try row.appendFloat8Array(0, to: &data) }
         let duration = { (ContinuousClock.now - started).seconds * 1000 }
         guard rows.count >= parameters.minReadings else {
-            let completed = try await queue.completeTraining(job, durationMilliseconds: duration()) { _ in true }
-            return completed == nil ? .lost : .tooFewReadings(rows.count, needed: parameters.minReadings)
+            // Said, not skipped: the job fails with the reason (a failed retrain never holds a series).
+            throw failure(
+                "only \(rows.count) reading(s) in the window, fewer than min_readings \(parameters.minReadings): no model trained",
+                retryable: false)
         }
         let trainer = parameters.trainer
         let fitStarted = ContinuousClock.now

@@ -283,12 +283,6 @@ package final class Worker: Service, Sendable {
                         "job.id": "\(job.jobID)", "series": "\(job.seriesName)", "model": "\(stored.modelID)", "version": "\(stored.version)",
                         "role": "\(stored.role.rawValue)", "health": "\(stored.health.verdict.rawValue)", "rows": "\(rows)",
                     ])
-            case .tooFewReadings(let rows, let needed):
-                ScorerMetrics.jobs(.completed).increment()
-                logger.warning(
-                    "too few readings to train; the job completed without a model", metadata: [
-                        "job.id": "\(job.jobID)", "series": "\(job.seriesName)", "rows": "\(rows)", "min_readings": "\(needed)",
-                    ])
             case .lost:
                 ScorerMetrics.jobs(.lost).increment()
                 try await queue.recordLostAttempt(job, startedAt: job.claimedAt)
