@@ -58,12 +58,14 @@ struct JobQueueTests {
     func expiredLeasesAreReclaimed() async throws {
         try await ScorerFixture.with { fixture in
             let jobs = try await Self.fleet(fixture, series: 2)
-            let dead = try await fixture.queue("dead-worker")
-            let taken = try await dead.claim(limit: 10, lease: .seconds(1))
-            #expect(taken.count == jobs.count)
             let survivor = try await fixture.queue("survivor")
+            let dead = try await fixture.queue("dead-worker")
+            // Three seconds: long enough that a loaded machine still claims inside the lease.
+            let taken = try await dead.claim(limit: 10, lease: .seconds(3))
+            let claimed = ContinuousClock.now
+            #expect(taken.count == jobs.count)
             #expect(try await survivor.claim(limit: 10, lease: .seconds(60)).isEmpty, "leases still valid")
-            try await Task.sleep(for: .milliseconds(1300))
+            try await Task.sleep(until: claimed + .milliseconds(3300))
             let reclaimed = try await survivor.claim(limit: 10, lease: .seconds(60))
             #expect(Set(reclaimed.map(\.jobID)) == Set(jobs))
             #expect(reclaimed.allSatisfy { $0.attempt == 2 })
@@ -118,12 +120,12 @@ struct JobQueueTests {
                 let job = try #require(try await queue.claim(limit: 1, lease: .seconds(60)).first)
                 #expect(job.attempt == attempt)
                 states.append(try await queue.fail(
-                    job, error: "statement timeout (attempt \(attempt))", retryAfter: attempt < 3 ? 1 : 30, permanent: false,
+                    job, error: "statement timeout (attempt \(attempt))", retryAfter: attempt < 3 ? 2 : 30, permanent: false,
                     startedAt: job.claimedAt, durationMilliseconds: 5))
                 if attempt < 3 {
-                    // Backoff: not claimable at once (a second is long enough on a loaded machine).
+                    // Backoff: not claimable at once (two seconds are long enough on a loaded machine).
                     #expect(try await queue.claim(limit: 1, lease: .seconds(60)).isEmpty)
-                    try await Task.sleep(for: .milliseconds(1100))
+                    try await Task.sleep(for: .milliseconds(2100))
                 }
             }
             #expect(states == [.retryable, .retryable, .failed])
