@@ -2,6 +2,7 @@ import CLibPQ
 import Dispatch
 import Foundation
 import Logging
+import Synchronization
 
 /// A connection to PostgreSQL through libpq.
 ///
@@ -149,12 +150,50 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// Like `run`, but a cancelled task asks the server to cancel the running statement.
+    ///
+    /// A cancellation that comes while the call still waits for the queue is remembered
+    /// and stops it before anything is sent: a cancel request sent then would reach an
+    /// idle server, which ignores it, or cancel the statement of the call ahead.
     func runCancellable<T: Sendable>(_ body: @escaping @Sendable (Session) throws -> T) async throws -> T {
         try Task.checkCancellation()
+        let call = CancellableCall()
         return try await withTaskCancellationHandler {
-            try await run(body)
+            try await run { session in
+                guard call.start() else { throw CancellationError() }
+                defer { call.finish() }
+                return try body(session)
+            }
         } onCancel: {
-            self.requestCancel()
+            if call.cancel() { self.requestCancel() }
+        }
+    }
+
+    /// Where a cancellable call is, so that a cancellation reaches the server only while
+    /// the call's own statements run.
+    private final class CancellableCall: Sendable {
+        private enum Phase { case waiting, running, cancelled, finished }
+        private let phase = Mutex(Phase.waiting)
+
+        /// False when cancelled while waiting; the call must not start.
+        func start() -> Bool {
+            phase.withLock { phase in
+                guard phase == .waiting else { return false }
+                phase = .running
+                return true
+            }
+        }
+
+        func finish() { phase.withLock { $0 = .finished } }
+
+        /// True when the call is running and the server must be asked to cancel.
+        func cancel() -> Bool {
+            phase.withLock { phase in
+                switch phase {
+                case .waiting: phase = .cancelled; return false
+                case .running: return true
+                case .cancelled, .finished: return false
+                }
+            }
         }
     }
 

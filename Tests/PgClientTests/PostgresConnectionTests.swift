@@ -77,13 +77,45 @@ struct PostgresConnectionTests {
     func cancellation() async throws {
         try await TestDatabase.with { database in
             let connection = try await database.connect()
+            let observer = try await database.connect()
+            let backendPID = connection.backendPID
             let started = ContinuousClock.now
             let task = Task { try await connection.execute("SELECT pg_sleep(30)") }
-            try await Task.sleep(for: .milliseconds(300))
+            // Cancel once the server runs it (a loaded machine may take a while to send it).
+            while try await observer.query(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND state = 'active'", backendPID
+            ).single().decode(0) as Int == 0 {
+                try await Task.sleep(for: .milliseconds(20))
+            }
             task.cancel()
             let error = await #expect(throws: PostgresError.self) { try await task.value }
             #expect(error?.sqlState == SQLState.queryCanceled)
             #expect(ContinuousClock.now - started < .seconds(10))
+            let alive: Int = try await connection.query("SELECT 1").single().decode(0)
+            #expect(alive == 1)
+        }
+    }
+
+    @Test("a call cancelled while it waits behind another is never sent, and the call ahead is not cancelled")
+    func cancellationWhileQueued() async throws {
+        try await TestDatabase.with { database in
+            let connection = try await database.connect()
+            let observer = try await database.connect()
+            let backendPID = connection.backendPID
+            // Two tasks on one connection queue up behind each other (the second waits for the queue).
+            let ahead = Task { try await connection.execute("SELECT pg_sleep(1)") }
+            while try await observer.query(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND state = 'active'", backendPID
+            ).single().decode(0) as Int == 0 {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let started = ContinuousClock.now
+            let behind = Task { try await connection.execute("SELECT pg_sleep(30)") }
+            try await Task.sleep(for: .milliseconds(100))
+            behind.cancel()
+            _ = try await ahead.value  // not cancelled by the cancellation of the call behind it
+            await #expect(throws: CancellationError.self) { try await behind.value }
+            #expect(ContinuousClock.now - started < .seconds(10), "the cancelled call was sent and waited out pg_sleep(30)")
             let alive: Int = try await connection.query("SELECT 1").single().decode(0)
             #expect(alive == 1)
         }
