@@ -58,6 +58,16 @@ struct SecurityTests {
             ] {
                 #expect(try await Self.failure(reader, sql) == nil, "reader: \(sql)")
             }
+            // A webhook URL's path may hold a secret: a reader lists rules but never sees it.
+            try await fixture.connection.execute(
+                "INSERT INTO pgscorer.alert_rules (name, kind, webhook_url) VALUES ('silent', 'stale', 'https://hooks.example.com/services/T0/s3cret')")
+            let rules = try await PgScorerProcess.run(["alerts", "rule", "list"], database: reader)
+            #expect(rules.status == 0 && rules.output.contains("https://hooks.example.com/…"), "reader: \(rules.output)")
+            #expect(!rules.output.contains("s3cret"))
+            for sql in ["SELECT webhook_url FROM pgscorer.alert_rules", "SELECT url FROM pgscorer.alert_deliveries"] {
+                #expect(try await Self.failure(reader, sql) == denied, "reader: \(sql)")
+            }
+            #expect(try await Self.failure(reader, "SELECT attempts, delivered_at, last_error FROM pgscorer.alert_deliveries") == nil)
             for arguments in [["status"], ["report"], ["export", "predictions", "--since", "2026-11-24"], ["models", "list"], ["schedule", "list"]] {
                 let result = try await PgScorerProcess.run(arguments, database: reader)
                 #expect(result.status == 0, "reader: pgscorer \(arguments): \(result.output)")

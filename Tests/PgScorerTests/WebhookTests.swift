@@ -138,10 +138,11 @@ struct WebhookTests {
             try await ScorerFixture.with { fixture in
                 try await Self.heldSeries(fixture)
                 let add = try await PgScorerProcess.run(
-                    ["alerts", "rule", "add", "held", "--kind", "held", "--webhook", "http://127.0.0.1:\(port)/hook"], database: fixture.database)
+                    ["alerts", "rule", "add", "held", "--kind", "held", "--webhook", "http://127.0.0.1:\(port)/hook?token=s3cret"],
+                    database: fixture.database)
                 #expect(add.status == 0, "\(add.output)")
                 let list = try await PgScorerProcess.run(["alerts", "rule", "list"], database: fixture.database)
-                #expect(list.output.contains("http://127.0.0.1:\(port)/hook"))
+                #expect(list.output.contains("http://127.0.0.1:\(port)/…") && !list.output.contains("s3cret"), "\(list.output)")
                 let worker = try PgScorerProcess(["worker", "--no-scheduler", "--retry-base", "200ms"], database: fixture.database)
                 let deadline = ContinuousClock.now + .seconds(20)
                 while try await fixture.count("SELECT count(*) FROM pgscorer.alert_deliveries WHERE delivered_at IS NOT NULL") == 0,

@@ -21,7 +21,9 @@ package struct AlertRules: Sendable {
         package let forSeconds: Double
         package let enabled: Bool
         package let openAlerts: Int
-        package let webhookURL: String?
+        /// The webhook's scheme and host (`https://hooks.example.com/…`): its path and query
+        /// may hold a secret, which stays in `alert_rules.webhook_url`.
+        package let webhook: String?
     }
 
     package struct Alert: Sendable, Encodable {
@@ -55,7 +57,7 @@ package struct AlertRules: Sendable {
             Rule(
                 name: try $0.decode("name"), kind: try $0.decode("kind"), devicePattern: try $0.decode("device_pattern"),
                 sensorPattern: try $0.decode("sensor_pattern"), forSeconds: try $0.decode("for_seconds"), enabled: try $0.decode("enabled"),
-                openAlerts: try $0.decode("open_alerts"), webhookURL: try $0.decode("webhook_url"))
+                openAlerts: try $0.decode("open_alerts"), webhook: try $0.decode("webhook"))
         }
     }
 

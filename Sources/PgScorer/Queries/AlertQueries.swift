@@ -12,12 +12,12 @@ package enum AlertQueries {
         VALUES ($1, $2, $3, $4, $5, $6)
         """)
 
-    /// Every rule: name, kind, device_pattern, sensor_pattern, for_seconds, enabled, webhook_url, open_alerts.
+    /// Every rule: name, kind, device_pattern, sensor_pattern, for_seconds, enabled,
+    /// webhook (scheme and host only), open_alerts.
     package static let rules: SQLText = """
-        SELECT r.name, r.kind, r.device_pattern, r.sensor_pattern, extract(epoch FROM r.for_duration)::float8 AS for_seconds, r.enabled,
-               r.webhook_url,
-               (SELECT count(*) FROM pgscorer.alerts a WHERE a.rule_id = r.rule_id AND a.resolved_at IS NULL) AS open_alerts
-        FROM pgscorer.alert_rules r ORDER BY r.name
+        SELECT name, kind, device_pattern, sensor_pattern, extract(epoch FROM for_duration)::float8 AS for_seconds, enabled,
+               webhook, open_alerts
+        FROM pgscorer.alert_rule_list ORDER BY name
         """
 
     /// Removes rule $1 with its alerts; the row count is 0 if there is none.

@@ -49,7 +49,7 @@ struct AlertsCommand: AsyncParsableCommand {
                 let rules = try await global.withDatabase { try await AlertRules(connection: $0.connection).rules() }
                 let rows = rules.map {
                     [$0.name, $0.kind, $0.devicePattern, $0.sensorPattern, DurationText.format(.microseconds(Int64($0.forSeconds * 1e6))),
-                     $0.enabled ? "yes" : "no", "\($0.openAlerts)", $0.webhookURL ?? ""]
+                     $0.enabled ? "yes" : "no", "\($0.openAlerts)", $0.webhook ?? ""]
                 }
                 try printTable(
                     format, header: ["name", "kind", "devices", "sensors", "for", "enabled", "open alerts", "webhook"], rows: rows, json: rules)
