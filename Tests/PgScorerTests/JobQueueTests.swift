@@ -92,7 +92,7 @@ struct JobQueueTests {
 
             // The zombie wakes up and tries to finish: nothing it writes lands.
             let tampered = ScoredJob(
-                job: first, timestamps: zombieResult.timestamps, scores: zombieResult.scores.map { _ in -999 },
+                job: first, modelID: zombieResult.modelID, timestamps: zombieResult.timestamps, scores: zombieResult.scores.map { _ in -999 },
                 startedAt: first.claimedAt, durationMilliseconds: 1)
             #expect(try await zombie.complete([tampered]).isEmpty)
             try await zombie.recordLostAttempt(first, startedAt: first.claimedAt)
@@ -200,7 +200,7 @@ struct JobQueueTests {
             try await other.execute("BEGIN")
             try await other.execute(
                 "INSERT INTO pgscorer.predictions (series_id, ts, model_id, score, is_anomaly, job_id) VALUES ($1, $2, $3, 99, false, $4)",
-                job.seriesID, Self.start, job.modelID, job.jobID)
+                job.seriesID, Self.start, result.modelID, job.jobID)
             let completion = Task { try await queue.complete([result]) }
             try await Task.sleep(for: .milliseconds(300))
             try await other.execute("COMMIT")  // the waiting COPY now meets a unique violation

@@ -6,9 +6,9 @@ package struct ClaimedJob: Sendable, Hashable {
     package let seriesID: Int64
     /// `device/sensor`, as logs name the series.
     package let seriesName: String
-    /// The champion the job was queued with: the model a scoring job scores with (a
-    /// training job's series may have none yet).
-    package let modelID: Int64
+    /// The champion the job was queued with: the model a scoring job scores with; nil
+    /// for a training job of a series that has none yet.
+    package let modelID: Int64?
     /// The series' challenger when the job was claimed: a scoring job scores the window
     /// with it too (shadow scoring).
     package let challengerModelID: Int64?
@@ -28,7 +28,7 @@ package struct ClaimedJob: Sendable, Hashable {
         seriesID = try row.decode("series_id")
         seriesName = try row.decode("series_name")
         let kind: String = try row.decode("kind")
-        modelID = try row.decode("model_id") as Int64? ?? 0
+        modelID = try row.decode("model_id")
         challengerModelID = try row.decode("challenger_model_id")
         trainParams = kind == "train" ? try row.decode("train_params") as String? ?? "{}" : nil
         windowStart = try row.decode("window_start")

@@ -39,7 +39,7 @@ package struct BatchScorer: Sendable {
         do {
             windows = try await ScorerMetrics.timed(.read) {
                 let windows = try await readWindows(jobs, on: connection)
-                try await models.prefetch(Set(jobs.map(\.modelID) + jobs.compactMap(\.challengerModelID)), loading: connection)
+                try await models.prefetch(Set(jobs.compactMap(\.modelID) + jobs.compactMap(\.challengerModelID)), loading: connection)
                 return windows
             }
         } catch let error as PostgresError where !error.isConnectionLoss {
@@ -103,30 +103,31 @@ package struct BatchScorer: Sendable {
         func failure(_ reason: String, retryable: Bool) -> JobFailure {
             JobFailure(job: job, reason: reason, retryable: retryable, durationMilliseconds: (ContinuousClock.now - started).seconds * 1000)
         }
+        guard let modelID = job.modelID else { throw failure("a scoring job without a model", retryable: false) }
         let scorer: OneClassSVMScorer
         do {
-            scorer = try await models.scorer(for: job.modelID, loading: connection)
+            scorer = try await models.scorer(for: modelID, loading: connection)
         } catch let unusable as ModelCache.Unusable {
             throw failure(unusable.description, retryable: false)
         } catch let error as PostgresError where !error.isConnectionLoss {
-            throw failure("loading model \(job.modelID) failed: \(error)", retryable: true)
+            throw failure("loading model \(modelID) failed: \(error)", retryable: true)
         }
         let featureCount = scorer.model.featureCount
         if let mismatch = readings.featureCounts.firstIndex(where: { $0 != featureCount }) {
             throw failure(
-                "reading at \(readings.timestamps[mismatch]) of series \(job.seriesID) has \(readings.featureCounts[mismatch]) features but model \(job.modelID) expects \(featureCount)",
+                "reading at \(readings.timestamps[mismatch]) of series \(job.seriesID) has \(readings.featureCounts[mismatch]) features but model \(modelID) expects \(featureCount)",
                 retryable: false)
         }
         let scores: [Double]
         do {
             scores = try scorer.decisionFunction(readings.features)
         } catch {
-            throw failure("model \(job.modelID) cannot score the window: \(error)", retryable: false)
+            throw failure("model \(modelID) cannot score the window: \(error)", retryable: false)
         }
         var result = ScoredJob(
-            job: job, timestamps: readings.timestamps, scores: scores, startedAt: job.claimedAt,
+            job: job, modelID: modelID, timestamps: readings.timestamps, scores: scores, startedAt: job.claimedAt,
             durationMilliseconds: (ContinuousClock.now - started).seconds * 1000)
-        if let challenger = job.challengerModelID, challenger != job.modelID, !scores.isEmpty {
+        if let challenger = job.challengerModelID, challenger != modelID, !scores.isEmpty {
             // The challenger's trouble is not the job's: it completes with the champion's scores.
             do {
                 let shadow = try await models.scorer(for: challenger, loading: connection)

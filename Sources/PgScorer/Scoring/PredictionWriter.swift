@@ -18,7 +18,7 @@ struct PredictionWriter {
     /// The champion's scores of each result, and the challenger's where it shadow-scored.
     static func scores(of results: [ScoredJob]) -> [Scores] {
         results.flatMap { result -> [Scores] in
-            var sets = [Scores(job: result.job, modelID: result.job.modelID, timestamps: result.timestamps, scores: result.scores)]
+            var sets = [Scores(job: result.job, modelID: result.modelID, timestamps: result.timestamps, scores: result.scores)]
             if let shadow = result.shadow {
                 sets.append(Scores(job: result.job, modelID: shadow.modelID, timestamps: result.timestamps, scores: shadow.scores))
             }

@@ -3,6 +3,8 @@ import PgClient
 /// What scoring one job produced, ready to be written on completion.
 package struct ScoredJob: Sendable {
     package let job: ClaimedJob
+    /// The champion that scored the window.
+    package let modelID: Int64
     package let timestamps: [PostgresTimestamp]
     package let scores: [Double]
     package let startedAt: PostgresTimestamp
@@ -17,8 +19,12 @@ package struct ScoredJob: Sendable {
         package let scores: [Double]
     }
 
-    package init(job: ClaimedJob, timestamps: [PostgresTimestamp], scores: [Double], startedAt: PostgresTimestamp, durationMilliseconds: Double) {
+    package init(
+        job: ClaimedJob, modelID: Int64, timestamps: [PostgresTimestamp], scores: [Double], startedAt: PostgresTimestamp,
+        durationMilliseconds: Double
+    ) {
         self.job = job
+        self.modelID = modelID
         self.timestamps = timestamps
         self.scores = scores
         self.startedAt = startedAt
