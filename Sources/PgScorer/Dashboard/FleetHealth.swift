@@ -11,10 +11,10 @@ package struct FleetHealth: Sendable {
         package var total: Int { openAlerts + heldSeries + failingActiveModels }
 
         package static func load(from connection: PostgresConnection) async throws -> Attention {
-            let row = try await connection.query(PostgresQuery(DashboardQueries.attention)).single()
+            let row = try await connection.query(PostgresQuery(ReportQueries.attention)).single()
             return Attention(
                 openAlerts: try row.decode("open_alerts"), heldSeries: try row.decode("held_series"),
-                failingActiveModels: try row.decode("failing_active"))
+                failingActiveModels: try row.decode("active_fail"))
         }
     }
 

@@ -43,9 +43,6 @@ package enum AlertQueries {
         name: "alerts.acknowledge",
         "UPDATE pgscorer.alerts SET acknowledged_at = now(), acknowledged_by = $2 WHERE alert_id = $1 AND acknowledged_at IS NULL")
 
-    /// Open alerts: open.
-    package static let openCount: SQLText = "SELECT count(*) AS open FROM pgscorer.alerts WHERE resolved_at IS NULL"
-
     /// Takes up to $1 due webhook deliveries for sending: each gets one more attempt and
     /// a lease of $2 seconds (another sender takes it after). Returns delivery_id, url,
     /// payload, attempts.

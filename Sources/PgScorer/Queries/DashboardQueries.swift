@@ -193,14 +193,6 @@ package enum DashboardQueries {
         WHERE s.enabled GROUP BY s.name ORDER BY s.name
         """
 
-    /// What needs attention, cheap enough for every page's badge: open_alerts,
-    /// held_series, failing_active (active models whose health check failed).
-    package static let attention: SQLText = """
-        SELECT (SELECT count(*) FROM pgscorer.alerts WHERE resolved_at IS NULL) AS open_alerts,
-               (SELECT count(*) FROM pgscorer.series_failures WHERE held_since IS NOT NULL) AS held_series,
-               (SELECT count(*) FROM pgscorer.models WHERE active AND health = 'fail') AS failing_active
-        """
-
     /// Model versions whose check warns or fails, active first, at most $1: model_id,
     /// device, sensor, version, active, health, reasons.
     package static let unhealthyModels = PreparedQuery(

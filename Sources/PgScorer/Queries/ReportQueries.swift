@@ -46,9 +46,13 @@ package enum ReportQueries {
         SELECT device, sensor, consecutive, last_error, held_since FROM pgscorer.held_series ORDER BY held_since, device, sensor
         """
 
-    /// Model versions by health: warn, fail, and active_fail (failing models forced active).
-    package static let modelHealth: SQLText = """
-        SELECT count(*) FILTER (WHERE health = 'warn') AS warn, count(*) FILTER (WHERE health = 'fail') AS fail,
+    /// What needs a look, cheap enough for `status` and every dashboard page's badge:
+    /// open_alerts, held_series, and model versions by health: warn, fail, active_fail
+    /// (failing models forced active).
+    package static let attention: SQLText = """
+        SELECT (SELECT count(*) FROM pgscorer.alerts WHERE resolved_at IS NULL) AS open_alerts,
+               (SELECT count(*) FROM pgscorer.series_failures WHERE held_since IS NOT NULL) AS held_series,
+               count(*) FILTER (WHERE health = 'warn') AS warn, count(*) FILTER (WHERE health = 'fail') AS fail,
                count(*) FILTER (WHERE health = 'fail' AND active) AS active_fail
         FROM pgscorer.models
         """

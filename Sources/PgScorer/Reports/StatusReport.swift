@@ -120,16 +120,16 @@ package struct StatusReport: Sendable, Encodable {
     /// Reads the report; `failureLimit` bounds the recent failures.
     package static func load(from connection: PostgresConnection, failureLimit: Int = 10) async throws -> StatusReport {
         let queue = try await connection.query(ReportQueries.queueDepth.bind()).map(QueueState.init(row:))
-        let health = try await connection.query(PostgresQuery(ReportQueries.modelHealth)).single()
+        let attention = try await connection.query(PostgresQuery(ReportQueries.attention)).single()
         return StatusReport(
             queue: queue, oldestWaitSeconds: queue.map(\.oldestWaitSeconds).max() ?? 0,
             workers: try await connection.query(ReportQueries.workerHealth.bind()).map(WorkerStatus.init(row:)),
             schedules: try await ScheduleOverview.all(on: connection),
             recentFailures: try await connection.query(ReportQueries.recentFailures.bind(failureLimit)).map(FailedAttempt.init(row:)),
             heldSeries: try await connection.query(PostgresQuery(ReportQueries.heldSeries)).map(HeldSeries.init(row:)),
-            openAlerts: try await connection.query(PostgresQuery(AlertQueries.openCount)).single().decode("open"),
+            openAlerts: try attention.decode("open_alerts"),
             seriesHealth: try await SeriesHealthCounts.load(from: connection),
             unhealthyModels: UnhealthyModels(
-                warn: try health.decode("warn"), fail: try health.decode("fail"), activeFail: try health.decode("active_fail")))
+                warn: try attention.decode("warn"), fail: try attention.decode("fail"), activeFail: try attention.decode("active_fail")))
     }
 }
