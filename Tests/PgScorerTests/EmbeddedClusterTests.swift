@@ -35,6 +35,20 @@ struct EmbeddedClusterTests {
         #expect(try await pgscorer(["migrate"]).1.contains("schema is up to date"))
         #expect(try await pgscorer(["db", "stop"]).1.contains("stopped"))
         #expect(try await pgscorer(["db", "status"]).1.contains("running:          no"))
+
+        // db remove: refuses a home holding anything else, asks for --yes, then deletes it all.
+        let notes = home.appendingPathComponent("notes.txt")
+        try "mine".write(to: notes, atomically: true, encoding: .utf8)
+        let foreign = try await pgscorer(["db", "remove", "--yes"])
+        #expect(foreign.0 == 1 && foreign.1.contains("holds more than an embedded cluster (notes.txt): nothing was removed"), "\(foreign.1)")
+        try FileManager.default.removeItem(at: notes)
+        let unconfirmed = try await pgscorer(["db", "remove"])
+        #expect(unconfirmed.0 == 1 && unconfirmed.1.contains("run `pgscorer db remove --yes`"), "\(unconfirmed.1)")
+        #expect(FileManager.default.fileExists(atPath: home.appendingPathComponent("data/PG_VERSION").path), "nothing deleted yet")
+        _ = try await pgscorer(["db", "start"])
+        let removed = try await pgscorer(["db", "remove", "--yes"])
+        #expect(removed.0 == 0 && removed.1.contains("removed the embedded cluster in \(home.path)"), "\(removed.1)")
+        #expect(!FileManager.default.fileExists(atPath: home.path))
     }
 
     @Test("as root under a folder closed to postgres: demo, then status from the project and a subfolder, no variables")
@@ -84,5 +98,14 @@ struct EmbeddedClusterTests {
         off["PGSCORER_EMBEDDED"] = "0"
         let refused = try await PgScorerProcess(["status"], environment: off, directory: project).finish()
         #expect(refused.status == 1 && refused.output.contains("PGSCORER_EMBEDDED=0 turns the embedded cluster off"), "\(refused.output)")
+
+        // Removed from a subfolder: the home elsewhere and the project's record of it go.
+        let home = (try? String(contentsOf: location, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let removed = try await pgscorer(["db", "remove", "--yes"], in: subfolder)
+        #expect(removed.status == 0, "\(removed.output)")
+        if let home { #expect(!FileManager.default.fileExists(atPath: home), "\(home) is still there") }
+        #expect(!FileManager.default.fileExists(atPath: project.appendingPathComponent(".pgscorer").path))
+        let gone = try await pgscorer(["status"], in: project)
+        #expect(gone.status == 1 && gone.output.contains("no embedded PgScorer database"), "\(gone.output)")
     }
 }

@@ -15,8 +15,14 @@ import Logging
 package struct EmbeddedCluster: Sendable {
     /// Where the data, the socket and the log live.
     package let home: URL
+    /// The project's `.pgscorer` folder that led here (the home itself, or the folder
+    /// whose `location` names it); nil for `$PGSCORER_HOME`.
+    package let marker: URL?
 
-    package init(home: URL) { self.home = home.standardizedFileURL }
+    package init(home: URL, marker: URL? = nil) {
+        self.home = home.standardizedFileURL
+        self.marker = marker?.standardizedFileURL
+    }
 
     /// The folder that marks a project, and the file in it naming a home elsewhere.
     static let markerName = ".pgscorer"
@@ -38,9 +44,9 @@ package struct EmbeddedCluster: Sendable {
             if FileManager.default.fileExists(atPath: marker.path, isDirectory: &isFolder), isFolder.boolValue {
                 let location = marker.appendingPathComponent(locationFileName)
                 if let text = try? String(contentsOf: location, encoding: .utf8) {
-                    return EmbeddedCluster(home: URL(fileURLWithPath: text.trimmingCharacters(in: .whitespacesAndNewlines)))
+                    return EmbeddedCluster(home: URL(fileURLWithPath: text.trimmingCharacters(in: .whitespacesAndNewlines)), marker: marker)
                 }
-                return EmbeddedCluster(home: marker)
+                return EmbeddedCluster(home: marker, marker: marker)
             }
             let parent = folder.deletingLastPathComponent()
             if parent.path == folder.path { return nil }
@@ -58,7 +64,7 @@ package struct EmbeddedCluster: Sendable {
     ) throws -> EmbeddedCluster {
         if let found = find(environment: environment, from: directory) { return found }
         let marker = directory.standardizedFileURL.appendingPathComponent(markerName)
-        guard geteuid() == 0, !postgresCanReach(directory) else { return EmbeddedCluster(home: marker) }
+        guard geteuid() == 0, !postgresCanReach(directory) else { return EmbeddedCluster(home: marker, marker: marker) }
         let home = fallbackRoot.appendingPathComponent(fallbackName(for: directory))
         try FileManager.default.createDirectory(at: fallbackRoot, withIntermediateDirectories: true)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: fallbackRoot.path)
@@ -66,7 +72,7 @@ package struct EmbeddedCluster: Sendable {
         try (home.path + "\n").write(to: marker.appendingPathComponent(locationFileName), atomically: true, encoding: .utf8)
         logger.notice(
             "the postgres account cannot reach \(marker.path) (a parent folder is closed to it): the embedded cluster lives in \(home.path), recorded in \(marker.path)/\(locationFileName)")
-        return EmbeddedCluster(home: home)
+        return EmbeddedCluster(home: home, marker: marker)
     }
 
     /// `<last path component>-<hash of the path>`: one home per project folder.
@@ -168,6 +174,30 @@ package struct EmbeddedCluster: Sendable {
             try run(Self.binDirectory().appendingPathComponent("pg_ctl").path, ["-D", dataDirectory.path, "-m", "fast", "-w", "stop"])
         }
         return true
+    }
+
+    /// What a home holds: the data, the socket folder, the server log, the start lock,
+    /// and (in a project's `.pgscorer`) the record of a home elsewhere.
+    static let homeEntries: Set<String> = ["data", "run", "server.log", "lock", locationFileName]
+
+    /// Stops the cluster and deletes it: its home, and the project's record of a home
+    /// elsewhere. A home that holds anything else is refused, so that a mistyped
+    /// `$PGSCORER_HOME` never deletes someone's folder.
+    package func remove() throws {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: home.path)) ?? []
+        let foreign = entries.filter { !Self.homeEntries.contains($0) }.sorted()
+        guard foreign.isEmpty else {
+            throw Failure(
+                description: "\(home.path) holds more than an embedded cluster (\(foreign.joined(separator: ", "))): nothing was removed; delete it by hand if you mean to")
+        }
+        _ = try stop()
+        try FileManager.default.removeItem(at: home)
+        if let marker, marker != home {
+            try? FileManager.default.removeItem(at: marker.appendingPathComponent(Self.locationFileName))
+            if (try? FileManager.default.contentsOfDirectory(atPath: marker.path))?.isEmpty == true {
+                try FileManager.default.removeItem(at: marker)
+            }
+        }
     }
 
     // MARK: Processes, ownership and locking

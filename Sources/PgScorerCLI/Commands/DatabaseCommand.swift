@@ -15,7 +15,7 @@ struct DatabaseCommand: ParsableCommand {
             /var/lib/pgscorer, recorded in ./.pgscorer/location). It listens on a unix socket only and starts on first use. \
             PGSCORER_EMBEDDED=0 turns it off.
             """,
-        subcommands: [Status.self, Start.self, Stop.self, URL.self])
+        subcommands: [Status.self, Start.self, Stop.self, URL.self, Remove.self])
 
     /// What `db status` says.
     struct Report: Encodable {
@@ -73,6 +73,24 @@ struct DatabaseCommand: ParsableCommand {
         func run() throws {
             let logger = Logger(label: "pgscorer")
             print(try GlobalOptions.embeddedCluster(logger: logger, create: false).ensureRunning(create: false, logger: logger))
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Stop the embedded cluster and delete it with all its data (readings, models, predictions).",
+            discussion: "Without --yes it only says what it would delete. A database given by --database-url or DATABASE_URL is never touched.")
+        @Flag(help: "Really delete it.") var yes = false
+
+        func run() throws {
+            let cluster = try GlobalOptions.embeddedCluster(logger: Logger(label: "pgscorer"), create: false)
+            guard yes else {
+                throw PgScorerError(
+                    .invalidInput,
+                    "this deletes the embedded cluster in \(cluster.home.path) with every reading, model and prediction in it; run `pgscorer db remove --yes` to do it")
+            }
+            try cluster.remove()
+            print("removed the embedded cluster in \(cluster.home.path)")
         }
     }
 }

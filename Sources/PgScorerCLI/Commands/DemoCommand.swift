@@ -85,7 +85,11 @@ struct DemoCommand: AsyncParsableCommand {
                   SELECT * FROM pgscorer.anomaly_rate_daily ORDER BY anomaly_rate DESC LIMIT 5;
                   UPDATE pgscorer.schedules SET every = '1 minute', enabled = true WHERE name = 'demo';   -- edit the schedule with SQL
                   pgscorer status        pgscorer report        pgscorer worker   (Ctrl-C stops it gracefully)
+                  pgscorer serve         # the dashboard at http://127.0.0.1:8080/
                 """)
+            if global.usesEmbedded() {
+                print("  pgscorer db remove --yes   # when you are done: stops this embedded database and deletes it")
+            }
         }
     }
 

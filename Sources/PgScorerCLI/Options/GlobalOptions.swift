@@ -24,6 +24,11 @@ struct GlobalOptions: ParsableArguments {
     /// libpq variables that mean "the user configured a server".
     static let libpqVariables = ["PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE"]
 
+    /// True when no database is configured, so that the project's embedded cluster is used.
+    func usesEmbedded(environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+        databaseURL == nil && (environment["DATABASE_URL"] ?? "").isEmpty && !Self.libpqVariables.contains { environment[$0] != nil }
+    }
+
     /// Where the database is: the flag, `DATABASE_URL`, libpq's `PG*` variables, or the
     /// project's embedded cluster (started if needed, created only if `createEmbedded`;
     /// its use is logged as a warning unless `quietEmbedded`).
@@ -31,9 +36,10 @@ struct GlobalOptions: ParsableArguments {
         environment: [String: String] = ProcessInfo.processInfo.environment, logger: Logger, createEmbedded: Bool = false,
         quietEmbedded: Bool = false
     ) throws -> String {
-        if let databaseURL { return databaseURL }
-        if let url = environment["DATABASE_URL"], !url.isEmpty { return url }
-        if Self.libpqVariables.contains(where: { environment[$0] != nil }) { return "" }
+        guard usesEmbedded(environment: environment) else {
+            // libpq's PG* variables alone: an empty conninfo lets libpq read them.
+            return databaseURL ?? environment["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? ""
+        }
         let cluster = try Self.embeddedCluster(environment: environment, logger: logger, create: createEmbedded)
         if !quietEmbedded {
             logger.warning("no database configured: using the embedded cluster in \(cluster.home.path) (for trying PgScorer; set DATABASE_URL for real use)")
