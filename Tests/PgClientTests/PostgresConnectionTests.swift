@@ -103,7 +103,8 @@ struct PostgresConnectionTests {
             let observer = try await database.connect()
             let backendPID = connection.backendPID
             // Two tasks on one connection queue up behind each other (the second waits for the queue).
-            let ahead = Task { try await connection.execute("SELECT pg_sleep(1)") }
+            let launched = ContinuousClock.now
+            let ahead = Task { try await connection.execute("SELECT pg_sleep(5)") }
             while try await observer.query(
                 "SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND state = 'active'", backendPID
             ).single().decode(0) as Int == 0 {
@@ -113,6 +114,8 @@ struct PostgresConnectionTests {
             let behind = Task { try await connection.execute("SELECT pg_sleep(30)") }
             try await Task.sleep(for: .milliseconds(100))
             behind.cancel()
+            // The call ahead runs until at least 5 s after `launched`: the cancellation surely came while it ran.
+            try #require(ContinuousClock.now - launched < .milliseconds(4500), "the machine stalled too long to tell")
             _ = try await ahead.value  // not cancelled by the cancellation of the call behind it
             await #expect(throws: CancellationError.self) { try await behind.value }
             #expect(ContinuousClock.now - started < .seconds(10), "the cancelled call was sent and waited out pg_sleep(30)")

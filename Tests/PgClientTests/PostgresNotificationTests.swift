@@ -27,7 +27,8 @@ struct PostgresNotificationTests {
             let notification = try await listener.nextNotification(timeout: .milliseconds(700))
             let waited = ContinuousClock.now - started
             #expect(notification == nil)
-            #expect(waited >= .milliseconds(650) && waited < .seconds(3))
+            // Not much after: a loaded machine may be a few seconds late to wake the task.
+            #expect(waited >= .milliseconds(650) && waited < .seconds(5))
         }
     }
 
