@@ -50,45 +50,39 @@ package struct ModelStore: Sendable {
     }
 
     /// Adds `model` as the next version of the existing series `seriesID` (training,
-    /// which knows its series): as `add`, one round trip shorter.
+    /// which knows its series): as `add`, in one statement and so one round trip.
     package func add(
         _ model: OneClassSVM, seriesID: Int64, source: String, paramsJSON: String, trainingRows: Int?, fitSeconds: Double?,
         role: Role, force: Bool, health: ModelHealth?, trainingData: [Double]?
     ) async throws -> StoredModel {
-        try await connection.transaction { connection in
-            try await Self.insert(
-                model, seriesID: seriesID, source: source, paramsJSON: paramsJSON, trainingRows: trainingRows, fitSeconds: fitSeconds,
-                role: role, force: force, health: health, trainingData: trainingData, on: connection)
-        }
+        try await Self.insert(
+            model, seriesID: seriesID, source: source, paramsJSON: paramsJSON, trainingRows: trainingRows, fitSeconds: fitSeconds,
+            role: role, force: force, health: health, trainingData: trainingData, on: connection)
     }
 
-    /// Inserts the next version of series `seriesID` inside the caller's transaction
-    /// (a training job's completion stores its model this way); see `add`.
+    /// Stores the next version of series `seriesID` (inside the caller's transaction, if
+    /// any: a training job's completion stores its model this way). The database decides
+    /// the role (`pgscorer.store_model_version`): a challenger of a series without a
+    /// champion becomes the champion; a champion that failed its check is only stored
+    /// unless `force`; the champion or challenger it replaces steps down.
     static func insert(
         _ model: OneClassSVM, seriesID: Int64, source: String, paramsJSON: String, trainingRows: Int?, fitSeconds: Double?,
         role: Role, force: Bool, health: ModelHealth?, trainingData: [Double]?, on connection: PostgresConnection
     ) async throws -> StoredModel {
         let statistics = trainingStatistics(model, trainingData: trainingData)
         let health = health ?? ModelHealth.check(model)
-        // Serialise versioning (and roles) per series; learn the champion in the same trip.
-        let locked = try await connection.query(SeriesQueries.lock.bind(seriesID)).single()
-        var role = role
-        let hasChampion = try locked.decode("champion") as Int64? != nil
-        if role == .challenger, !hasChampion { role = .champion }
-        if role == .champion, health.verdict == .fail, !force { role = .stored }
-        switch role {
-        case .champion where hasChampion: try await connection.execute(ModelQueries.deactivateSeries.bind(seriesID))
-        case .challenger: try await connection.execute(ModelQueries.clearChallenger.bind(seriesID))
-        default: break
-        }
         let row = try await connection.query(
-            ModelQueries.insertVersion.bind(
+            ModelQueries.storeVersion.bind(
                 seriesID, model.kernel.rawValue, Int16(model.featureCount), Int32(model.supportVectorCount),
                 PostgresJSONB(paramsJSON), PostgresBytes(model.encoded()), source, trainingRows.map(Int32.init), fitSeconds,
-                role == .champion, health.verdict.rawValue, PostgresJSONB(reasonsJSON(health.reasons)), statistics.map(PostgresJSONB.init),
-                role == .challenger)
+                role.rawValue, force, health.verdict.rawValue, PostgresJSONB(reasonsJSON(health.reasons)), statistics.map(PostgresJSONB.init))
         ).single()
-        return StoredModel(modelID: try row.decode("model_id"), seriesID: seriesID, version: try row.decode("version"), role: role, health: health)
+        let stored: String = try row.decode("role")
+        guard let storedRole = Role(rawValue: stored) else {
+            throw PgScorerError(.environment, "the database stored model version as '\(stored)', a role this pgscorer does not know (a newer schema?)")
+        }
+        return StoredModel(
+            modelID: try row.decode("model_id"), seriesID: seriesID, version: try row.decode("version"), role: storedRole, health: health)
     }
 
     /// Per-feature mean and standard deviation of the training data as JSON

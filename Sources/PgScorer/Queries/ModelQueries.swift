@@ -10,10 +10,6 @@ package enum ModelQueries {
     package static let payloads = PreparedQuery(
         name: "models.payloads", "SELECT model_id, payload FROM pgscorer.models WHERE model_id = ANY($1::int8[])")
 
-    /// Deactivates the active version of series $1 (before another becomes active).
-    package static let deactivateSeries = PreparedQuery(
-        name: "models.deactivate_series", "UPDATE pgscorer.models SET active = false WHERE series_id = $1 AND active")
-
     /// Deactivates the active version of model $1's series unless it is $1 itself.
     package static let deactivateSiblings = PreparedQuery(
         name: "models.deactivate_siblings",
@@ -22,29 +18,20 @@ package enum ModelQueries {
         WHERE active AND series_id = (SELECT series_id FROM pgscorer.models WHERE model_id = $1) AND model_id <> $1
         """)
 
-    /// Ends series $1's challenger, if any (before another becomes it).
-    package static let clearChallenger = PreparedQuery(
-        name: "models.clear_challenger", "UPDATE pgscorer.models SET challenger = false WHERE series_id = $1 AND challenger")
-
     /// Makes model $1 active (a challenger so activated is no longer one); the row count
     /// is 0 when there is no such model.
     package static let activate = PreparedQuery(
         name: "models.activate", "UPDATE pgscorer.models SET active = true, challenger = false WHERE model_id = $1")
 
-    /// Adds the next version of series $1's model: kernel $2, $3 features, $4 support
-    /// vectors, params $5, payload $6, source $7, $8 training rows, $9 fit seconds,
-    /// active $10, health $11 with reasons $12 (JSON), training statistics $13 (JSON or
-    /// NULL), challenger $14. Returns model_id, version.
-    package static let insertVersion = PreparedQuery(
-        name: "models.insert_version",
-        """
-        INSERT INTO pgscorer.models
-            (series_id, version, kernel, n_features, n_support, params, payload, source, training_rows, fit_seconds,
-             trained_at, active, health, health_reasons, health_checked_at, training_stats, challenger)
-        SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, now(), $10, $11, $12, now(), $13, $14
-        FROM pgscorer.models WHERE series_id = $1
-        RETURNING model_id, version
-        """)
+    /// Stores the next version of series $1's model in one statement: kernel $2, $3
+    /// features, $4 support vectors, params $5, payload $6, source $7, $8 training rows,
+    /// $9 fit seconds, as role $10 (champion, challenger, stored) unless the function
+    /// decides otherwise (no champion yet; a failed check $12 not forced by $11), health
+    /// reasons $13 (JSON), training statistics $14 (JSON or NULL). Returns model_id,
+    /// version, role.
+    package static let storeVersion = PreparedQuery(
+        name: "models.store_version",
+        "SELECT model_id, version, role FROM pgscorer.store_model_version($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)")
 
     /// Model $1's health: health (NULL: never checked), reasons (JSON text).
     package static let health = PreparedQuery(

@@ -32,16 +32,6 @@ package enum SeriesQueries {
         RETURNING s.device, s.sensor, f.consecutive, f.held_since IS NOT NULL AS held
         """)
 
-    /// Locks series $1's models for the rest of the transaction (serialises its versions
-    /// and roles), and says which model is its champion now (NULL: none). An advisory lock, not a row lock: a worker storing a trained model may
-    /// not update series rows.
-    package static let lock = PreparedQuery(
-        name: "series.lock",
-        """
-        SELECT pg_advisory_xact_lock(hashtextextended('pgscorer.series_models:' || $1::int8, 0)),
-               (SELECT model_id FROM pgscorer.models WHERE series_id = $1 AND active) AS champion
-        """)
-
     /// Creates the series of the staged readings that are new (feature count from the
     /// first line, as the fast way takes it); one row per new series.
     package static let createFromStage: SQLText = """
