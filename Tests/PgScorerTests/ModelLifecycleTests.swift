@@ -163,6 +163,41 @@ struct ModelLifecycleTests {
         }
     }
 
+    @Test("store_model_version by SQL decides roles as the CLI does and refuses an unknown role in words")
+    func storeByHand() async throws {
+        try await ScorerFixture.with { fixture in
+            let v1 = try await fixture.addModel(device: "pump-1", sensor: "temp", featureCount: 2)
+            let fresh = try await fixture.connection.query(
+                "INSERT INTO pgscorer.series (device, sensor, n_features) VALUES ('pump-2', 'temp', 2) RETURNING series_id"
+            ).single().decode(0) as Int64
+            // A copy of v1 stored into series $1 as role $2 with health $3, forced when $4.
+            func store(_ series: Int64, _ role: String, health: String = "ok", force: Bool = false) async throws -> String {
+                try await fixture.connection.query(
+                    """
+                    SELECT (pgscorer.store_model_version($1, kernel, n_features, n_support, params, payload, 'json', NULL, NULL,
+                                                         $2, $4, $3, '[]', NULL)).role
+                    FROM pgscorer.models WHERE model_id = $5
+                    """, series, role, health, force, v1.modelID
+                ).single().decode(0)
+            }
+            #expect(try await store(fresh, "challenger") == "champion", "a series without a champion gets one")
+            #expect(try await store(v1.seriesID, "challenger") == "challenger")
+            #expect(try await store(v1.seriesID, "champion", health: "fail") == "stored", "a failing champion is only stored")
+            #expect(try await store(v1.seriesID, "champion", health: "fail", force: true) == "champion")
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.models WHERE series_id = $1", v1.seriesID) == 4)
+            #expect(try await fixture.count(
+                "SELECT count(*) FROM pgscorer.models WHERE series_id = $1 AND active AND version = 4", v1.seriesID) == 1, "v1 stepped down")
+            #expect(try await fixture.count(
+                "SELECT count(*) FROM pgscorer.models WHERE series_id = $1 AND challenger AND version = 2", v1.seriesID) == 1)
+            do {
+                _ = try await store(v1.seriesID, "backup")
+                Issue.record("an unknown role was accepted")
+            } catch let error as PostgresError {
+                #expect(error.message.contains("stored as champion, challenger or stored, not 'backup'"), "\(error.message)")
+            }
+        }
+    }
+
     @Test("a training schedule fires once per tick; its jobs store a challenger (or a first champion); a retried job stores one version")
     func trainingTicks() async throws {
         try await ScorerFixture.with { fixture in
