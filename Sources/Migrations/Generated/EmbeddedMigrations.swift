@@ -1887,7 +1887,13 @@ $$;
 -- which shows a webhook as its scheme and host only (as the workers' logs do).
 CREATE VIEW pgscorer.alert_rule_list AS
 SELECT r.rule_id, r.name, r.kind, r.device_pattern, r.sensor_pattern, r.for_duration, r.enabled, r.created_at,
-       regexp_replace(r.webhook_url, '^(https?)://([^/?#@]*@)?([^/?#]+).*$', '\1://\3/…') AS webhook,
+       -- Scheme and host (and port) only, as `https://hooks.example.com/…`; a URL whose host
+       -- this pattern does not allow (credentials of odd shape, no host) shows as (hidden).
+       CASE WHEN r.webhook_url IS NOT NULL THEN
+           coalesce(substring(r.webhook_url FROM '^(https?)://') || '://'
+                    || substring(r.webhook_url FROM '^https?://(?:[^/?#@]*@)?((?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]+)?)(?:[/?#]|$)')
+                    || '/…', '(hidden)')
+       END AS webhook,
        (SELECT count(*) FROM pgscorer.alerts a WHERE a.rule_id = r.rule_id AND a.resolved_at IS NULL) AS open_alerts
 FROM pgscorer.alert_rules r;
 

@@ -97,10 +97,15 @@ package struct WebhookSender: Service {
             request.body = .bytes(ByteBuffer(string: payload))
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(Int64(timeout.seconds)))
             let accepted = (200..<300).contains(response.status.code)
-            // The status decides; the body is only read (a little kept) so the connection can be reused.
-            var kept = ""
-            for try await part in response.body where kept.count < 200 { kept += String(buffer: part) }
-            return accepted ? nil : "HTTP \(response.status.code) \(kept.prefix(200))"
+            // The status decides. The body is drained (up to 64 KB) so the connection can be
+            // reused, and not kept: a receiver's error page may quote the URL, whose path can
+            // hold a secret, and readers see `last_error`.
+            var drained = 0
+            for try await part in response.body {
+                drained += part.readableBytes
+                if drained > 65_536 { break }
+            }
+            return accepted ? nil : "HTTP \(response.status.code) \(response.status.reasonPhrase)"
         } catch {
             return "\(error)"
         }
