@@ -164,7 +164,7 @@ public final class PostgresConnection: @unchecked Sendable {
                 return try body(session)
             }
         } onCancel: {
-            if call.cancel() { self.requestCancel() }
+            call.cancel { self.requestCancel() }
         }
     }
 
@@ -185,13 +185,16 @@ public final class PostgresConnection: @unchecked Sendable {
 
         func finish() { phase.withLock { $0 = .finished } }
 
-        /// True when the call is running and the server must be asked to cancel.
-        func cancel() -> Bool {
+        /// Marks a waiting call cancelled, or runs `askServer` while the call runs. The
+        /// lock is held meanwhile, so the call cannot finish and let the connection's next
+        /// statement start before the server has the request (libpq's `PQcancel` returns
+        /// once the server took it).
+        func cancel(askServer: () -> Void) {
             phase.withLock { phase in
                 switch phase {
-                case .waiting: phase = .cancelled; return false
-                case .running: return true
-                case .cancelled, .finished: return false
+                case .waiting: phase = .cancelled
+                case .running: askServer()
+                case .cancelled, .finished: break
                 }
             }
         }

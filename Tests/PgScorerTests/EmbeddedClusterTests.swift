@@ -27,6 +27,10 @@ struct EmbeddedClusterTests {
         func pgscorer(_ arguments: [String]) async throws -> (Int32, String) {
             try await PgScorerProcess(arguments, environment: environment).finish()
         }
+        // A folder that holds no cluster (yet) is never deleted.
+        let empty = try await pgscorer(["db", "remove", "--yes"])
+        #expect(empty.0 == 1 && empty.1.contains("holds no embedded cluster (no data/PG_VERSION): nothing was removed"), "\(empty.1)")
+        #expect(FileManager.default.fileExists(atPath: home.path))
         let migrate = try await pgscorer(["migrate"])
         #expect(migrate.0 == 0, "\(migrate.1)")
         #expect(migrate.1.contains("applied \(Migration.all.count) migration(s)"))

@@ -43,8 +43,11 @@ package struct EmbeddedCluster: Sendable {
             var isFolder: ObjCBool = false
             if FileManager.default.fileExists(atPath: marker.path, isDirectory: &isFolder), isFolder.boolValue {
                 let location = marker.appendingPathComponent(locationFileName)
-                if let text = try? String(contentsOf: location, encoding: .utf8) {
-                    return EmbeddedCluster(home: URL(fileURLWithPath: text.trimmingCharacters(in: .whitespacesAndNewlines)), marker: marker)
+                // Only an absolute path counts: an empty or relative one would point anywhere.
+                if let text = try? String(contentsOf: location, encoding: .utf8),
+                    case let path = text.trimmingCharacters(in: .whitespacesAndNewlines), path.hasPrefix("/")
+                {
+                    return EmbeddedCluster(home: URL(fileURLWithPath: path), marker: marker)
                 }
                 return EmbeddedCluster(home: marker, marker: marker)
             }
@@ -181,17 +184,31 @@ package struct EmbeddedCluster: Sendable {
     static let homeEntries: Set<String> = ["data", "run", "server.log", "lock", locationFileName]
 
     /// Stops the cluster and deletes it: its home, and the project's record of a home
-    /// elsewhere. A home that holds anything else is refused, so that a mistyped
-    /// `$PGSCORER_HOME` never deletes someone's folder.
+    /// elsewhere. Only a real cluster home is deleted (an initialised cluster, nothing
+    /// else in it, not a symbolic link), so that a mistyped `$PGSCORER_HOME` never
+    /// deletes someone's folder.
     package func remove() throws {
+        if (try? FileManager.default.destinationOfSymbolicLink(atPath: home.path)) != nil
+            || (try? FileManager.default.destinationOfSymbolicLink(atPath: dataDirectory.path)) != nil
+        {
+            throw Failure(description: "\(home.path) or its data folder is a symbolic link: nothing was removed; delete it by hand if you mean to")
+        }
+        guard isInitialized else {
+            throw Failure(description: "\(home.path) holds no embedded cluster (no data/PG_VERSION): nothing was removed")
+        }
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: home.path)) ?? []
         let foreign = entries.filter { !Self.homeEntries.contains($0) }.sorted()
         guard foreign.isEmpty else {
             throw Failure(
                 description: "\(home.path) holds more than an embedded cluster (\(foreign.joined(separator: ", "))): nothing was removed; delete it by hand if you mean to")
         }
-        _ = try stop()
-        try FileManager.default.removeItem(at: home)
+        // Under the start lock, so that no process starts the cluster between the stop and the delete.
+        try withLock {
+            if isRunning {
+                _ = try run(Self.binDirectory().appendingPathComponent("pg_ctl").path, ["-D", dataDirectory.path, "-m", "fast", "-w", "stop"])
+            }
+            try FileManager.default.removeItem(at: home)
+        }
         if let marker, marker != home {
             try? FileManager.default.removeItem(at: marker.appendingPathComponent(Self.locationFileName))
             if (try? FileManager.default.contentsOfDirectory(atPath: marker.path))?.isEmpty == true {
