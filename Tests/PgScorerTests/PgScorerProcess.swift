@@ -4,7 +4,7 @@ import Testing
 
 /// A `pgscorer` child process for end-to-end tests, pointed at a test database.
 final class PgScorerProcess: @unchecked Sendable {
-    let process = Process()
+    let process: ChildProcess
     /// Output goes to a file, not a pipe: a pipe read only after exit can fill up and block the child.
     let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("pgscorer-output-\(UUID().uuidString).log").path
 
@@ -27,18 +27,15 @@ final class PgScorerProcess: @unchecked Sendable {
         try self.init(arguments, environment: environment)
     }
 
+    let arguments: [String]
+
     init(_ arguments: [String], environment: [String: String], directory: URL? = nil) throws {
-        process.executableURL = try Self.binary
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = directory }
         var environment = environment
         environment["LOG_LEVEL"] = environment["PGSCORER_TEST_LOG_LEVEL"] ?? "warning"
-        process.environment = environment
-        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
-        let output = FileHandle(forWritingAtPath: outputPath)
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
+        self.arguments = arguments
+        process = try ChildProcess(
+            executable: try Self.binary.path, arguments: arguments, environment: environment, directory: directory?.path,
+            outputPath: outputPath)
     }
 
     /// Waits for exit (at most `timeout`); returns the exit status and everything printed.
@@ -46,18 +43,17 @@ final class PgScorerProcess: @unchecked Sendable {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning {
             guard ContinuousClock.now < deadline else {
-                process.interrupt()
-                kill(process.processIdentifier, SIGKILL)
-                throw TestEnvironmentError("pgscorer \(process.arguments ?? []) did not exit within \(timeout)")
+                process.signal(SIGKILL)
+                throw TestEnvironmentError("pgscorer \(arguments) did not exit within \(timeout)")
             }
             try await Task.sleep(for: .milliseconds(20))
         }
         let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
         try? FileManager.default.removeItem(atPath: outputPath)
-        return (process.terminationStatus, text)
+        return (process.terminationStatus ?? -1, text)
     }
 
-    func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+    func signal(_ signal: Int32) { process.signal(signal) }
 
     /// Runs pgscorer to completion.
     static func run(_ arguments: [String], database: TestDatabase, timeout: Duration = .seconds(120)) async throws

@@ -10,19 +10,14 @@ import Testing
 @Suite("Reads from a replica")
 struct ReplicaTests {
     /// Runs a PostgreSQL tool as the postgres account when we are root.
-    static func asClusterOwner(_ executable: URL, _ arguments: [String]) throws {
-        let process = Process()
-        if geteuid() == 0 {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", "postgres", "--", executable.path] + arguments
-        } else {
-            process.executableURL = executable
-            process.arguments = arguments
-        }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
+    static func asClusterOwner(_ executable: URL, _ arguments: [String]) async throws {
+        let process =
+            geteuid() == 0
+            ? try ChildProcess(
+                executable: "/usr/sbin/runuser", arguments: ["-u", "postgres", "--", executable.path] + arguments,
+                environment: ProcessInfo.processInfo.environment)
+            : try ChildProcess(executable: executable.path, arguments: arguments, environment: ProcessInfo.processInfo.environment)
+        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
         guard process.terminationStatus == 0 else { throw TestEnvironmentError("\(executable.lastPathComponent) \(arguments) failed") }
     }
 
@@ -51,7 +46,7 @@ struct ReplicaTests {
         #expect(try await PgScorerProcess.run(["worker", "--exit-when-idle", "--no-scheduler"], database: database).status == 0)
 
         let bin = try EmbeddedCluster.binDirectory()
-        try Self.asClusterOwner(
+        try await Self.asClusterOwner(
             bin.appendingPathComponent("pg_basebackup"),
             ["-h", primary.home.appendingPathComponent("run").path, "-p", "5432", "-U", "postgres", "-D",
              standby.dataDirectory.path, "-R", "-X", "stream", "--checkpoint=fast"])
