@@ -173,10 +173,13 @@ package struct EmbeddedCluster: Sendable {
     /// Stops the cluster if it runs.
     package func stop() throws -> Bool {
         guard isRunning else { return false }
-        _ = try withLock {
-            try run(Self.binDirectory().appendingPathComponent("pg_ctl").path, ["-D", dataDirectory.path, "-m", "fast", "-w", "stop"])
-        }
+        try withLock { try stopServer() }
         return true
+    }
+
+    /// `pg_ctl stop`, for a caller holding the start lock.
+    private func stopServer() throws {
+        _ = try run(Self.binDirectory().appendingPathComponent("pg_ctl").path, ["-D", dataDirectory.path, "-m", "fast", "-w", "stop"])
     }
 
     /// What a home holds: the data, the socket folder, the server log, the start lock,
@@ -204,9 +207,7 @@ package struct EmbeddedCluster: Sendable {
         }
         // Under the start lock, so that no process starts the cluster between the stop and the delete.
         try withLock {
-            if isRunning {
-                _ = try run(Self.binDirectory().appendingPathComponent("pg_ctl").path, ["-D", dataDirectory.path, "-m", "fast", "-w", "stop"])
-            }
+            if isRunning { try stopServer() }
             try FileManager.default.removeItem(at: home)
         }
         if let marker, marker != home {

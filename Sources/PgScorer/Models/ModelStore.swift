@@ -43,43 +43,33 @@ package struct ModelStore: Sendable {
                     .invalidInput,
                     "series \(device)/\(sensor) has \(seriesFeatures) features per reading, but the model expects \(model.featureCount)")
             }
-            return try await Self.insert(
+            return try await ModelStore(connection: connection).add(
                 model, seriesID: seriesID, source: source, paramsJSON: paramsJSON, trainingRows: trainingRows, fitSeconds: fitSeconds,
-                role: role, force: force, health: health, trainingData: trainingData, on: connection)
+                role: role, force: force, health: health, trainingData: trainingData)
         }
     }
 
     /// Adds `model` as the next version of the existing series `seriesID` (training,
-    /// which knows its series): as `add`, in one statement and so one round trip.
+    /// which knows its series), in one statement, inside the connection's transaction
+    /// if it is in one (a training job's completion stores its model this way). The
+    /// database decides the role (`pgscorer.store_model_version`): a challenger of a
+    /// series without a champion becomes the champion; a champion that failed its check
+    /// is only stored unless `force`; the champion or challenger it replaces steps down.
     package func add(
         _ model: OneClassSVM, seriesID: Int64, source: String, paramsJSON: String, trainingRows: Int?, fitSeconds: Double?,
         role: Role, force: Bool, health: ModelHealth?, trainingData: [Double]?
     ) async throws -> StoredModel {
-        try await Self.insert(
-            model, seriesID: seriesID, source: source, paramsJSON: paramsJSON, trainingRows: trainingRows, fitSeconds: fitSeconds,
-            role: role, force: force, health: health, trainingData: trainingData, on: connection)
-    }
-
-    /// Stores the next version of series `seriesID` (inside the caller's transaction, if
-    /// any: a training job's completion stores its model this way). The database decides
-    /// the role (`pgscorer.store_model_version`): a challenger of a series without a
-    /// champion becomes the champion; a champion that failed its check is only stored
-    /// unless `force`; the champion or challenger it replaces steps down.
-    static func insert(
-        _ model: OneClassSVM, seriesID: Int64, source: String, paramsJSON: String, trainingRows: Int?, fitSeconds: Double?,
-        role: Role, force: Bool, health: ModelHealth?, trainingData: [Double]?, on connection: PostgresConnection
-    ) async throws -> StoredModel {
-        let statistics = trainingStatistics(model, trainingData: trainingData)
+        let statistics = Self.trainingStatistics(model, trainingData: trainingData)
         let health = health ?? ModelHealth.check(model)
         let row = try await connection.query(
             ModelQueries.storeVersion.bind(
                 seriesID, model.kernel.rawValue, Int16(model.featureCount), Int32(model.supportVectorCount),
                 PostgresJSONB(paramsJSON), PostgresBytes(model.encoded()), source, trainingRows.map(Int32.init), fitSeconds,
-                role.rawValue, force, health.verdict.rawValue, PostgresJSONB(reasonsJSON(health.reasons)), statistics.map(PostgresJSONB.init))
+                role.rawValue, force, health.verdict.rawValue, PostgresJSONB(Self.reasonsJSON(health.reasons)), statistics.map(PostgresJSONB.init))
         ).single()
         let stored: String = try row.decode("role")
         guard let storedRole = Role(rawValue: stored) else {
-            throw PgScorerError(.environment, "the database stored model version as '\(stored)', a role this pgscorer does not know (a newer schema?)")
+            throw PgScorerError(.environment, "the database stored the model version as '\(stored)', a role this pgscorer does not know (a newer schema?)")
         }
         return StoredModel(
             modelID: try row.decode("model_id"), seriesID: seriesID, version: try row.decode("version"), role: storedRole, health: health)

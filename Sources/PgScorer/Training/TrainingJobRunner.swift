@@ -65,9 +65,9 @@ package struct TrainingJobRunner: Sendable {
         let stored: ModelStore.StoredModel?
         do {
             stored = try await queue.completeTraining(job, durationMilliseconds: duration()) { connection in
-                try await ModelStore.insert(
+                try await ModelStore(connection: connection).add(
                     fit.model, seriesID: job.seriesID, source: "native", paramsJSON: facts.json, trainingRows: rows.count,
-                    fitSeconds: fitSeconds, role: .challenger, force: false, health: health, trainingData: trainingData, on: connection)
+                    fitSeconds: fitSeconds, role: .challenger, force: false, health: health, trainingData: trainingData)
             }
         } catch let error as PostgresError where !error.isConnectionLoss {
             // Storing failed (a statement timeout, a concurrent change of roles): nothing of it landed.
