@@ -93,4 +93,138 @@ struct SecurityTests {
             }
         }
     }
+
+    /// The search_path every SECURITY DEFINER function of the schema must set.
+    static let definerSearchPath = "search_path=pg_catalog, pgscorer, pg_temp"
+
+    @Test("every SECURITY DEFINER function searches pg_temp last (a new one without it fails here)")
+    func definerSearchPath() async throws {
+        try await ScorerFixture.with { fixture in
+            let unsafe: [String] = try await fixture.connection.query(
+                """
+                SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                WHERE n.nspname = 'pgscorer' AND p.prosecdef AND NOT coalesce(p.proconfig @> ARRAY[$1], false)
+                """, Self.definerSearchPath
+            ).map { try $0.decode(0) }
+            #expect(unsafe.isEmpty, "SECURITY DEFINER without SET \(Self.definerSearchPath): \(unsafe)")
+        }
+    }
+
+    /// How an unprivileged login makes each SECURITY DEFINER function run (triggers by the
+    /// statement that fires them). A new such function needs a line here.
+    static let definerCalls: [String: String] = [
+        "pgscorer.prune(text,interval,integer,boolean)": "SELECT pgscorer.prune('jobs', '1 day', 10)",
+        "pgscorer.drop_old_partitions(text,interval,boolean)": "SELECT * FROM pgscorer.drop_old_partitions('readings', '1 day', true)",
+        "pgscorer.ensure_partitions(timestamp with time zone,timestamp with time zone)":
+            "SELECT pgscorer.ensure_partitions('2031-01-01', '2031-01-02')",
+        "pgscorer.evaluate_alerts()": "SELECT * FROM pgscorer.evaluate_alerts()",
+        "pgscorer.announce_alert(bigint,text)": "SELECT pgscorer.announce_alert(1, 'opened')",
+        "pgscorer.refresh_series_health()": "SELECT pgscorer.refresh_series_health()",
+        "pgscorer.hold_lease(text,text,interval)": "SELECT pgscorer.hold_lease('queue_gauges', 'attacker', '1 minute')",
+        "pgscorer.release_lease(text,text)": "SELECT pgscorer.release_lease('queue_gauges', 'attacker')",
+        "pgscorer.readings_check_series()":
+            "INSERT INTO pgscorer.readings (series_id, ts, n_features, features) SELECT series_id, now(), 2, '{1,2}' FROM pgscorer.series",
+        "pgscorer.release_series_on_activation()": "UPDATE pgscorer.models SET active = active WHERE active",
+        "pgscorer.models_record_deployment()": "UPDATE pgscorer.models SET active = active WHERE active",
+    ]
+
+    @Test("shadowing the catalogs with temporary views gains a login nothing through any SECURITY DEFINER function")
+    func definerFunctionsResistShadowing() async throws {
+        try await ScorerFixture.with { fixture in
+            let functions: [String] = try await fixture.connection.query(
+                """
+                SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                WHERE n.nspname = 'pgscorer' AND p.prosecdef ORDER BY 1
+                """
+            ).map { try $0.decode(0) }
+            #expect(Set(functions) == Set(Self.definerCalls.keys), "each SECURITY DEFINER function needs a call in definerCalls")
+
+            // Rows for every function to walk over: a series and its model, partitions, an open alert.
+            try await fixture.addModel(device: "pump-1", sensor: "temp", featureCount: 2)
+            try await fixture.connection.executeScript(
+                """
+                SELECT pgscorer.ensure_partitions(now() - interval '40 days', now());
+                INSERT INTO pgscorer.alert_rules (name, kind) VALUES ('quiet', 'stale');
+                INSERT INTO pgscorer.alerts (rule_id, series_id, evidence) SELECT rule_id, series_id, '{}' FROM pgscorer.alert_rules, pgscorer.series;
+                """)
+            let attacker = try await Self.login(fixture, role: "pgscorer_worker")
+            let user = attacker.url.components(separatedBy: "user=").last!
+            // Granted more than any role has, so that every function can be reached.
+            try await fixture.connection.executeScript(SQLText(unsafeSQL: """
+                GRANT pgscorer_ingest TO \(user);
+                GRANT UPDATE (active) ON pgscorer.models TO \(user);
+                GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA pgscorer TO \(user);
+                """))
+            let connection = try await attacker.connect()
+            // boom() makes its caller's login a superuser when it runs as someone else.
+            try await connection.executeScript(
+                """
+                CREATE FUNCTION pg_temp.boom() RETURNS boolean LANGUAGE plpgsql AS $f$
+                BEGIN
+                    IF current_user <> session_user THEN EXECUTE format('ALTER ROLE %I SUPERUSER', session_user); END IF;
+                    RETURN true;
+                END $f$;
+                DO $d$
+                DECLARE r record;
+                BEGIN
+                    FOR r IN SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                             WHERE n.nspname IN ('pg_catalog', 'pgscorer') AND c.relkind IN ('r', 'v', 'p', 'm')
+                    LOOP
+                        BEGIN
+                            EXECUTE format('CREATE TEMP VIEW %I AS SELECT * FROM %I.%I WHERE pg_temp.boom()', r.relname, r.nspname, r.relname);
+                        EXCEPTION WHEN OTHERS THEN NULL;  -- pseudo-type columns, tables this login may not read
+                        END;
+                    END LOOP;
+                END $d$;
+                """)
+            let shadowed: Int = try await connection.query(
+                "SELECT count(*)::int FROM pg_catalog.pg_class WHERE relnamespace = pg_catalog.pg_my_temp_schema() AND relname IN ('pg_inherits', 'pg_class', 'jobs')"
+            ).single().decode(0)
+            #expect(shadowed == 3, "the attack's views exist")
+            for (function, call) in Self.definerCalls.sorted(by: { $0.key < $1.key }) {
+                do {
+                    try await connection.executeScript(SQLText(unsafeSQL: call))
+                } catch {
+                    Issue.record("\(function): \(call) failed: \(error)")
+                }
+            }
+            let superuser: Bool = try await connection.query(
+                "SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = session_user").single().decode(0)
+            #expect(!superuser, "a SECURITY DEFINER function ran the caller's temporary view as its owner")
+            await connection.close()
+        }
+    }
+
+    @Test("a reader cannot switch off alerting, the series health, partitions or the queue gauges by holding a lock")
+    func readerCannotHoldMaintenanceLocks() async throws {
+        try await ScorerFixture.with { fixture in
+            try await fixture.addModel(device: "pump-1", sensor: "temp", featureCount: 2)
+            try await fixture.connection.execute("INSERT INTO pgscorer.alert_rules (name, kind) VALUES ('quiet', 'stale')")
+            let reader = try await Self.login(fixture, role: "pgscorer_reader")
+            let held = try await reader.connect()
+            for name in ["evaluate_alerts", "queue_gauges", "ensure_partitions", "refresh_series_health"] {
+                try await held.execute(PostgresQuery(SQLText(unsafeSQL: "SELECT pg_advisory_lock(hashtext('pgscorer.\(name)'))")))
+            }
+            #expect(try await Self.failure(reader, "SELECT name FROM pgscorer.maintenance_locks FOR UPDATE") == "42501")
+            #expect(try await Self.failure(reader, "SELECT pgscorer.hold_lease('queue_gauges', 'reader', '10 minutes')") == "42501")
+
+            try await fixture.connection.execute("SET statement_timeout = '10s'")
+            let evaluation = try await AlertRules(connection: fixture.connection).evaluate()
+            #expect(!evaluation.skipped && evaluation.lastEvaluatedAt != nil)
+            let checked: Int = try await fixture.connection.query("SELECT pgscorer.refresh_series_health()").single().decode(0)
+            #expect(checked >= 0)
+            let created: Int = try await fixture.connection.query("SELECT pgscorer.ensure_partitions('2033-01-01', '2033-01-02')").single().decode(0)
+            #expect(created == 2)
+            let held2: Bool = try await fixture.connection.query("SELECT pgscorer.hold_lease('queue_gauges', 'worker-1', '1 minute')").single().decode(0)
+            #expect(held2)
+            // Leased: a second holder waits for the first to let go or run out.
+            let other: Bool = try await fixture.connection.query("SELECT pgscorer.hold_lease('queue_gauges', 'worker-2', '1 minute')").single().decode(0)
+            #expect(!other)
+            try await fixture.connection.execute("SELECT pgscorer.release_lease('queue_gauges', 'worker-1')")
+            let taken: Bool = try await fixture.connection.query("SELECT pgscorer.hold_lease('queue_gauges', 'worker-2', '1 minute')").single().decode(0)
+            #expect(taken)
+            await held.close()
+        }
+    }
 }
+

@@ -77,7 +77,7 @@ struct WebhookTests {
                 try await Self.heldSeries(fixture)
                 let rules = AlertRules(connection: fixture.connection)
                 try await rules.add(name: "held", kind: .held, selector: .all, for: .zero, webhook: "http://127.0.0.1:\(port)/hook")
-                #expect(try await rules.evaluate() == (1, 0))
+                #expect(try await rules.evaluate().counts == (1, 0))
                 #expect(try await fixture.count("SELECT count(*) FROM pgscorer.alert_deliveries WHERE event = 'opened'") == 1)
                 try await Self.drain(Self.sender(fixture), fixture)
                 let delivered = try await fixture.connection.query(
@@ -90,7 +90,7 @@ struct WebhookTests {
                 #expect(opened["event"] as? String == "opened" && opened["device"] as? String == "pump-1" && opened["rule"] as? String == "held")
 
                 _ = try await Quarantine(connection: fixture.connection).resume(.all)
-                #expect(try await rules.evaluate() == (0, 1))
+                #expect(try await rules.evaluate().counts == (0, 1))
                 try await Self.drain(Self.sender(fixture), fixture)
                 let last = try #require(receiver.bodies.withLock { $0.last })
                 #expect(last.contains("\"event\": \"resolved\""), "\(last)")

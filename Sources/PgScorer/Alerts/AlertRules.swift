@@ -67,10 +67,24 @@ package struct AlertRules: Sendable {
         }
     }
 
-    /// Evaluates every rule now: how many alerts opened and resolved.
-    package func evaluate() async throws -> (opened: Int, resolved: Int) {
+    /// What one evaluation did.
+    package struct Evaluation: Sendable {
+        package var opened: Int
+        package var resolved: Int
+        /// Another process was evaluating, so this one did nothing.
+        package var skipped: Bool
+        /// When an evaluation (by any process) last ran to its end; nil if none ever did.
+        package var lastEvaluatedAt: PostgresTimestamp?
+
+        package var counts: (opened: Int, resolved: Int) { (opened, resolved) }
+    }
+
+    /// Evaluates every rule now (unless another process is at it).
+    package func evaluate() async throws -> Evaluation {
         let row = try await connection.query(PostgresQuery(AlertQueries.evaluate)).single()
-        return (try row.decode("opened"), try row.decode("resolved"))
+        return Evaluation(
+            opened: try row.decode("opened"), resolved: try row.decode("resolved"), skipped: try row.decode("skipped"),
+            lastEvaluatedAt: try row.decode("last_evaluated_at"))
     }
 
     package func alerts(openOnly: Bool, limit: Int = 100) async throws -> [Alert] {
@@ -86,18 +100,5 @@ package struct AlertRules: Sendable {
         guard try await connection.execute(AlertQueries.acknowledge.bind(alertID, who)) == 1 else {
             throw PgScorerError(.notFound, "no unacknowledged alert \(alertID)")
         }
-    }
-}
-
-/// Evaluates the alert rules periodically (a maintenance task).
-package struct AlertEvaluator: MaintenanceTask {
-    package let interval: Duration
-    package var name: String { "alerts" }
-
-    package init(interval: Duration) { self.interval = interval }
-
-    package func runOnce(on connection: PostgresConnection) async throws -> Int {
-        let (opened, resolved) = try await AlertRules(connection: connection).evaluate()
-        return opened + resolved
     }
 }

@@ -23,8 +23,9 @@ package enum AlertQueries {
     /// Removes rule $1 with its alerts; the row count is 0 if there is none.
     package static let deleteRule = PreparedQuery(name: "alerts.delete_rule", "DELETE FROM pgscorer.alert_rules WHERE name = $1")
 
-    /// One evaluation of every rule: opened, resolved.
-    package static let evaluate: SQLText = "SELECT opened, resolved FROM pgscorer.evaluate_alerts()"
+    /// One evaluation of every rule: opened, resolved, skipped (another process was
+    /// evaluating), last_evaluated_at (when an evaluation last ran to its end, by anyone).
+    package static let evaluate: SQLText = "SELECT opened, resolved, skipped, last_evaluated_at FROM pgscorer.evaluate_alerts()"
 
     /// Alerts, only open ones when $1, newest first, at most $2: alert_id, rule, kind,
     /// device, sensor, opened_at, resolved_at, acknowledged_at, evidence.

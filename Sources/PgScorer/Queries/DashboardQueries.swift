@@ -182,9 +182,18 @@ package enum DashboardQueries {
     /// Makes a dashboard session read-only: the reader role, read-only transactions.
     package static let readOnlySession: SQLText = "SET ROLE pgscorer_reader; SET default_transaction_read_only = on"
 
-    /// Takes the session lock that makes this process the one exporting the queue's
-    /// gauges (true if it holds it).
-    package static let takeGaugeExport: SQLText = "SELECT pg_try_advisory_lock(hashtext('pgscorer.queue_gauges')) AS held"
+    /// Makes a reader login's session read-only (it has the reader's grants already).
+    package static let readOnlyTransactions: SQLText = "SET default_transaction_read_only = on"
+
+    /// Takes or renews, for holder $1, the minute-long lease that makes a process the one
+    /// exporting the queue's gauges: held (true while $1 holds it). Workers and owners may
+    /// call it; readers may not, so a reader cannot switch the gauges off.
+    package static let holdGaugeLease = PreparedQuery(
+        name: "metrics.hold_gauge_lease", "SELECT pgscorer.hold_lease('queue_gauges', $1, interval '60 seconds') AS held")
+
+    /// Gives the gauges' lease up at once if holder $1 holds it (a clean shutdown).
+    package static let releaseGaugeLease = PreparedQuery(
+        name: "metrics.release_gauge_lease", "SELECT pgscorer.release_lease('queue_gauges', $1)")
 
     /// How long ago each enabled schedule's latest tick was due: name, since_last_tick_seconds.
     package static let scheduleLag: SQLText = """

@@ -47,7 +47,7 @@ package final class Worker: Service, Sendable {
                 PartitionKeeper(interval: configuration.partitionKeeperInterval),
                 WorkerReaper(interval: configuration.workerReaperInterval),
                 RetentionKeeper(interval: configuration.retentionInterval),
-                AlertEvaluator(interval: configuration.alertInterval),
+                AlertEvaluator(interval: configuration.alertInterval, logger: logger),
                 SeriesHealthKeeper(interval: configuration.seriesHealthInterval),
             ], databaseURL: configuration.databaseURL, logger: logger)
     }

@@ -102,8 +102,12 @@ struct AlertsCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let (opened, resolved) = try await global.withDatabase { try await AlertRules(connection: $0.connection).evaluate() }
-            print("opened \(opened) alert(s), resolved \(resolved)")
+            let evaluation = try await global.withDatabase { try await AlertRules(connection: $0.connection).evaluate() }
+            if evaluation.skipped {
+                print("another session is evaluating the rules right now; nothing was done here")
+            } else {
+                print("opened \(evaluation.opened) alert(s), resolved \(evaluation.resolved)")
+            }
         }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Metrics
 import PgClient
@@ -7,9 +8,10 @@ import Synchronization
 
 /// `/metrics` in Prometheus' text format: what this process counted (swift-metrics,
 /// `ScorerMetrics`), and the queue's gauges read from the database. The queue is the
-/// same for every process, so only one exports those: whichever holds a session
-/// advisory lock (`pgscorer_queue_gauges_exporter` says 1 there, 0 elsewhere), so that
-/// summing over processes does not multiply them.
+/// same for every process, so only one exports those: whichever holds the lease
+/// `queue_gauges` in `pgscorer.maintenance_locks`, renewed on every scrape
+/// (`pgscorer_queue_gauges_exporter` says 1 there, 0 elsewhere), so that summing over
+/// processes does not multiply them.
 package final class MetricsExport: Sendable {
     /// The registry every swift-metrics handle of the process reports to.
     static let registry = PrometheusCollectorRegistry()
@@ -48,24 +50,29 @@ package final class MetricsExport: Sendable {
     package func close() async { await gauges.close() }
 }
 
-/// The queue's gauges, exported by the one process that holds the advisory lock.
+/// The queue's gauges, exported by the one process that holds their lease. A lease, not
+/// an advisory lock: any login can take an advisory lock, so a reader could have held it
+/// and switched the gauges off. A killed holder is replaced once its minute runs out.
 actor QueueGauges {
     private let connect: @Sendable () async throws -> PostgresConnection
     private let logger: Logger
     private var connection: PostgresConnection?
     private var exporting = false
+    /// Who this process is in the lease's row.
+    private let holder: String
+    private var refusalLogged = false
 
     init(connect: @escaping @Sendable () async throws -> PostgresConnection, logger: Logger) {
         self.connect = connect
         self.logger = logger
+        var generator = SystemRandomNumberGenerator()
+        holder = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(String(generator.next() as UInt64, radix: 36))"
     }
 
     func render() async -> String {
         do {
             let connection = try await currentConnection()
-            if !exporting {
-                exporting = try await connection.query(PostgresQuery(DashboardQueries.takeGaugeExport)).single().decode("held")
-            }
+            exporting = try await holdLease(on: connection)
             var text = "# TYPE pgscorer_queue_gauges_exporter gauge\npgscorer_queue_gauges_exporter \(exporting ? 1 : 0)\n"
             guard exporting else { return text }
             let status = try await QueueSnapshot.load(from: connection)
@@ -88,8 +95,25 @@ actor QueueGauges {
     }
 
     func close() async {
-        if let connection { await connection.close() }
+        if let connection {
+            if exporting { _ = try? await connection.query(DashboardQueries.releaseGaugeLease.bind(holder)) }
+            await connection.close()
+        }
         connection = nil
+    }
+
+    /// Renews the lease (or takes it when free); false if another process holds it, or
+    /// if this login may not take it (a reader: said once in the log).
+    private func holdLease(on connection: PostgresConnection) async throws -> Bool {
+        do {
+            return try await connection.query(DashboardQueries.holdGaugeLease.bind(holder)).single().decode("held")
+        } catch let error as PostgresError where error.sqlState == "42501" {
+            if !refusalLogged {
+                refusalLogged = true
+                logger.notice("this login may not export the queue gauges (a reader); a worker or an owner's login exports them")
+            }
+            return false
+        }
     }
 
     private func currentConnection() async throws -> PostgresConnection {
