@@ -96,5 +96,38 @@ struct BadInputTests {
         #expect(text.contains("127.0.0.1") && text.contains("\"fleet\""), "\(text)")
         #expect(!text.contains("Sup3rS3cret"), "\(text)")
     }
+
+    @Test("names with control characters, text-direction marks or 300 characters are refused by line, and --skip-bad goes on")
+    func unprintableNames() async throws {
+        try await ScorerFixture.with { fixture in
+            let long = String(repeating: "d", count: 300)
+            let file = try temporaryFile(
+                "names.csv",
+                "device,sensor,ts,v\npump-1,temp,2026-11-24T00:00:00Z,1\n\"pump\u{1B}[31m-2\",temp,2026-11-24T00:00:00Z,1\n"
+                    + "pump-3,te\u{202E}mp,2026-11-24T00:00:00Z,1\n\(long),temp,2026-11-24T00:00:00Z,1\npump\t4,temp,2026-11-24T00:00:00Z,1\n"
+                    + "pump-5,temp,2026-11-24T00:00:00Z,1\n")
+            let strict = try await PgScorerProcess.run(["ingest", file], database: fixture.database)
+            #expect(strict.status == 1 && strict.output.contains("line 3") && strict.output.contains("U+001B, a control character"), "\(strict.output)")
+            #expect(!strict.output.contains("\u{1B}"), "the error itself prints no escape sequence")
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.series") == 0, "nothing loaded")
+
+            let skipping = try await PgScorerProcess.run(["ingest", file, "--skip-bad"], database: fixture.database)
+            #expect(skipping.status == 0 && skipping.output.contains("4 rejected"), "\(skipping.output)")
+            let rejects = try String(contentsOfFile: file + ".rejects.csv", encoding: .utf8)
+            for expected in [
+                "3,\"the device name 'pump\\u{1B}[31m-2' holds U+001B, a control character", "4,\"the sensor name 'te\\u{202E}mp' holds U+202E, a text-direction mark",
+                "5,the device name is 300 characters long; at most 200", "6,\"the device name 'pump\\u{9}4' holds U+0009",
+            ] {
+                #expect(rejects.contains(expected), "\(expected): \(rejects)")
+            }
+            #expect(!skipping.output.contains("23514") && !rejects.contains("23514"), "no SQLSTATE: \(skipping.output)")
+            let devices: [String] = try await fixture.connection.query("SELECT device FROM pgscorer.series ORDER BY device").map { try $0.decode(0) }
+            #expect(devices == ["pump-1", "pump-5"])
+            // SQL is held to the same rule.
+            await #expect(throws: PostgresError.self) {
+                try await fixture.connection.execute("INSERT INTO pgscorer.series (device, sensor, n_features) VALUES (E'a\\u202Eb', 's', 1)")
+            }
+        }
+    }
 }
 

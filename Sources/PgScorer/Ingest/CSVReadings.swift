@@ -103,6 +103,9 @@ package struct CSVReadings: ReadingSource {
         let device = columns.device.map { String(Self.trimmed(fields[$0])) } ?? options.device!
         let sensor = columns.sensor.map { String(Self.trimmed(fields[$0])) } ?? options.sensor!
         guard !device.isEmpty, !sensor.isEmpty else { throw BadLine(line: line, reason: "device and sensor must not be empty") }
+        if let problem = SeriesName.problem(device, role: "device") ?? SeriesName.problem(sensor, role: "sensor") {
+            throw BadLine(line: line, reason: problem)
+        }
         let ts: PostgresTimestamp
         do {
             ts = try Self.timestamp(fields[columns.ts], timestamps)

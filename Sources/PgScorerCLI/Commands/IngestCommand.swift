@@ -58,6 +58,8 @@ struct IngestCommand: AsyncParsableCommand {
         }
         guard separator != nil else { throw ValidationError("--delimiter must be one ASCII character (not a quote), or tab") }
         guard (device == nil) == (sensor == nil) else { throw ValidationError("a file of one series needs both --device and --sensor") }
+        if let device, let problem = SeriesName.problem(device, role: "device") { throw ValidationError("--device: \(problem)") }
+        if let sensor, let problem = SeriesName.problem(sensor, role: "sensor") { throw ValidationError("--sensor: \(problem)") }
     }
 
     var separator: Character? {

@@ -13,8 +13,9 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve the dashboard (overview, series plots, jobs, models, schedules) and Prometheus metrics.",
         discussion: """
-            Read-only by default: the server's connections take the role pgscorer_reader in read-only \
-            transactions. --allow-actions adds buttons to retry and cancel jobs, enable and disable \
+            Read-only by default: the server's pages read in read-only transactions as a reader login \
+            (--reader-url, a login granted pgscorer_reader), or else as the database login in the role \
+            pgscorer_reader. --allow-actions adds buttons to retry and cancel jobs, enable and disable \
             schedules and activate model versions (each a POST with a CSRF token, through the same \
             functions as the CLI). Listening beyond loopback needs --auth-file: a file (mode 600) of \
             user:password lines for HTTP basic auth, or tokens (16+ characters) for Authorization: Bearer. \
@@ -35,8 +36,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Database connections for pages (requests beyond it wait).")
     var connections = 4
 
+    @Option(
+        name: .customLong("reader-url"),
+        help: ArgumentHelp(
+            "A login granted pgscorer_reader for the pages of a read-only server. Default: $PGSCORER_READER_URL, else the database login in that role.",
+            valueName: "url"))
+    var readerURL: String?
+
     func validate() throws {
         guard (1...64).contains(connections) else { throw ValidationError("--connections must be between 1 and 64") }
+        if readerURL != nil, allowActions {
+            throw ValidationError("--reader-url is for a read-only server: --allow-actions needs a login that may change jobs, schedules and models")
+        }
     }
 
     func run() async throws {
@@ -50,6 +61,9 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.allowActions = allowActions
         configuration.access = access
         configuration.poolSize = connections
+        if !allowActions {
+            configuration.readerURL = readerURL ?? ProcessInfo.processInfo.environment["PGSCORER_READER_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        }
         let server = DashboardServer(configuration: configuration, logger: logger)
         try await server.check()
         let app = server.makeApplication(onListening: { port in

@@ -15,7 +15,7 @@ struct HeatMapChart {
         for (row, device) in map.devices.enumerated() {
             let y = 4 + Double(row) * rowHeight
             cells.append(
-                "<text x=\"\(Int(labelWidth - 6))\" y=\"\(HTML(raw: px(y + rowHeight - 4)))\" text-anchor=\"end\">\(String(device.prefix(24)))</text>")
+                "<text x=\"\(Int(labelWidth - 6))\" y=\"\(HTML(raw: px(y + rowHeight - 4)))\" text-anchor=\"end\" unicode-bidi=\"isolate\">\(String(device.prefix(24)))</text>")
             for column in 0..<24 {
                 let x = labelWidth + Double(column) * cell
                 let fill: String

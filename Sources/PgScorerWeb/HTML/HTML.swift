@@ -25,6 +25,11 @@ struct HTML: Sendable, ExpressibleByStringInterpolation, CustomStringConvertible
         mutating func appendInterpolation(_ time: PostgresTimestamp?) { text += HTML.escape(time.map(HTML.format) ?? "—") }
     }
 
+    /// A series as `device/sensor`, each name isolated (`<bdi>`), so that a name in a
+    /// right-to-left script, or one stored before names were checked, cannot reorder the
+    /// text around it.
+    static func series(_ device: String, _ sensor: String) -> HTML { "<bdi>\(device)</bdi>/<bdi>\(sensor)</bdi>" }
+
     static func escape(_ text: String) -> String {
         var escaped = ""
         escaped.reserveCapacity(text.utf8.count)

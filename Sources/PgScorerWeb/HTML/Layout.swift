@@ -1,5 +1,5 @@
-/// The frame every page shares: navigation, styles, and the few lines of script that
-/// auto-refresh a page when asked to. No external file: the pages work offline.
+/// The frame every page shares: navigation, styles, and the tag of the one script
+/// (`PageScript`, served by the same server). Nothing from elsewhere: the pages work offline.
 enum Layout {
     enum Section: String, CaseIterable {
         case overview = "Overview", series = "Series", jobs = "Jobs", models = "Models", schedules = "Schedules", health = "Health"
@@ -28,17 +28,11 @@ enum Layout {
         let refresher: HTML = refresh
             ? """
             <label class="refresh"><input type="checkbox" id="autorefresh"> refresh every 10 s</label>
-            <script>
-            const box = document.getElementById('autorefresh');
-            box.checked = localStorage.getItem('pgscorer.refresh') === '1';
-            box.onchange = () => localStorage.setItem('pgscorer.refresh', box.checked ? '1' : '0');
-            setInterval(() => { if (box.checked) location.reload(); }, 10000);
-            </script>
             """ : ""
         return """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(title) · PgScorer</title><style>\(HTML(raw: style))</style></head>
+            <title>\(title) · PgScorer</title><style>\(HTML(raw: style))</style>\(PageScript.tag)</head>
             <body><header><b>PgScorer</b><nav>\(navigation)</nav>\(mode)\(refresher)</header>
             <main><h1>\(title)</h1>
             \(body)

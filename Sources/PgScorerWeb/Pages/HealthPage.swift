@@ -25,7 +25,7 @@ struct HealthPage {
         let rows = health.alerts.map { alert -> HTML in
             """
             <tr><td>\(alert.openedAt)</td><td>\(alert.rule)</td><td><span class="badge fail">\(alert.kind)</span></td>\
-            <td><a href="/series\(HTML(raw: HTML.query([("device", alert.device), ("sensor", alert.sensor)])))">\(alert.device)/\(alert.sensor)</a></td>\
+            <td><a href="/series\(HTML(raw: HTML.query([("device", alert.device), ("sensor", alert.sensor)])))">\(HTML.series(alert.device, alert.sensor))</a></td>\
             <td>\(alert.acknowledgedAt == nil ? "" : "acknowledged")</td><td>\(delivery(alert.alertID))</td>\
             <td class="error">\(String(alert.evidence.prefix(240)))</td></tr>
             """
@@ -45,7 +45,7 @@ struct HealthPage {
     private var held: HTML {
         guard !health.held.isEmpty else { return "<p class=\"muted\">No held series.</p>" }
         let rows = health.held.map { series -> HTML in
-            "<tr><td>\(series.device)/\(series.sensor)</td><td class=\"num\">\(series.consecutive)</td><td>\(series.heldSince)</td><td class=\"error\">\(series.lastError)</td></tr>"
+            "<tr><td>\(HTML.series(series.device, series.sensor))</td><td class=\"num\">\(series.consecutive)</td><td>\(series.heldSince)</td><td class=\"error\">\(series.lastError)</td></tr>"
         }
         return """
             <p class="muted">Ticks skip these until pgscorer series resume or a new active model.</p>
@@ -57,7 +57,7 @@ struct HealthPage {
         guard !health.models.isEmpty else { return "<p class=\"muted\">Every checked model passed.</p>" }
         let rows = health.models.map { model -> HTML in
             """
-            <tr><td><a href="/models\(HTML(raw: HTML.query([("device", model.device), ("sensor", model.sensor)])))">\(model.device)/\(model.sensor)</a></td>\
+            <tr><td><a href="/models\(HTML(raw: HTML.query([("device", model.device), ("sensor", model.sensor)])))">\(HTML.series(model.device, model.sensor))</a></td>\
             <td class="num">\(model.version)</td><td>\(model.active ? "active" : "")</td>\
             <td><span class="badge \(model.health)">\(model.health)</span></td><td class="error">\(model.reasons)</td></tr>
             """
@@ -79,7 +79,7 @@ struct HealthPage {
         let unhealthy = rows.filter { $0.health != "ok" }
         let shown = rows.prefix(300).map { row -> HTML in
             """
-            <tr><td><a href="/series\(HTML(raw: HTML.query([("device", row.device), ("sensor", row.sensor)])))">\(row.device)/\(row.sensor)</a></td>\
+            <tr><td><a href="/series\(HTML(raw: HTML.query([("device", row.device), ("sensor", row.sensor)])))">\(HTML.series(row.device, row.sensor))</a></td>\
             <td><span class="badge \(row.health == "ok" ? "ok" : "fail")">\(row.health)</span></td><td>\(row.newestReading)</td>\
             <td class="num">\(row.recentScored)</td><td class="num">\(row.recentRate.map(HTML.percent) ?? "—")</td>\
             <td class="num">\(row.baselineRate.map(HTML.percent) ?? "—")</td></tr>

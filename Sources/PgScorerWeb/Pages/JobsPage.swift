@@ -19,7 +19,7 @@ struct JobsPage {
         guard !jobs.isEmpty else { return "\(form)<p class=\"muted\">No job matches.</p>" }
         let rows = jobs.map { job -> HTML in
             """
-            <tr><td><a href="/jobs/\(job.jobID)">\(job.jobID)</a></td><td>\(job.device)/\(job.sensor)</td><td>\(job.schedule ?? "—")</td>\
+            <tr><td><a href="/jobs/\(job.jobID)">\(job.jobID)</a></td><td>\(HTML.series(job.device, job.sensor))</td><td>\(job.schedule ?? "—")</td>\
             <td><span class="badge \(job.state)">\(job.state)</span></td><td class="num">\(job.attempt)/\(job.maxAttempts)</td>\
             <td>\(job.windowStart) – \(job.windowEnd)</td><td>\(job.finishedAt)</td>\
             <td class="error">\(String((job.lastError ?? "").prefix(160)))</td><td>\(buttons(job))</td></tr>
@@ -42,7 +42,7 @@ struct JobsPage {
             """
         }
         return """
-            <table><tr><th>series</th><td><a href="/series\(HTML(raw: HTML.query([("device", job.device), ("sensor", job.sensor)])))">\(job.device)/\(job.sensor)</a></td></tr>
+            <table><tr><th>series</th><td><a href="/series\(HTML(raw: HTML.query([("device", job.device), ("sensor", job.sensor)])))">\(HTML.series(job.device, job.sensor))</a></td></tr>
             <tr><th>state</th><td><span class="badge \(job.state)">\(job.state)</span> \(buttons(job))</td></tr>
             <tr><th>schedule</th><td>\(job.schedule ?? "—")</td></tr><tr><th>kind</th><td>\(job.kind)</td></tr><tr><th>model</th><td>\(detail.modelID.map(String.init) ?? "none yet")</td></tr>
             <tr><th>window</th><td>\(job.windowStart) – \(job.windowEnd)</td></tr>

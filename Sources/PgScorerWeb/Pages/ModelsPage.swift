@@ -24,7 +24,7 @@ struct ModelsPage {
             let activate: HTML =
                 model.active || actions == nil ? "" : actions!.button("/models/\(model.modelID)/activate", label: "activate")
             return """
-                <tr><td><a href="/series\(HTML(raw: HTML.query([("device", model.device), ("sensor", model.sensor)])))">\(model.device)/\(model.sensor)</a></td>\
+                <tr><td><a href="/series\(HTML(raw: HTML.query([("device", model.device), ("sensor", model.sensor)])))">\(HTML.series(model.device, model.sensor))</a></td>\
                 <td class="num">\(model.version)</td><td>\(model.active ? "champion" : model.challenger ? "challenger" : "")\(activate)</td>\
                 <td><span class="badge \(model.health ?? "")">\(model.health ?? "unchecked")</span> <span class="muted">\(reasons)</span></td>\
                 <td>\(model.kernel), \(model.features) feature(s), \(model.supportVectors) SV, \(model.source)</td>\
@@ -47,7 +47,7 @@ struct ModelsPage {
         func share(_ value: Double?) -> String { value.map(HTML.percent) ?? "—" }
         let rows = comparisons.map { c -> HTML in
             """
-            <tr><td>\(c.device)/\(c.sensor)</td><td class="num">\(c.championVersion.map { "v\($0)" } ?? "—")</td>\
+            <tr><td>\(HTML.series(c.device, c.sensor))</td><td class="num">\(c.championVersion.map { "v\($0)" } ?? "—")</td>\
             <td class="num">v\(c.challengerVersion) <span class="badge \(c.challengerHealth ?? "")">\(c.challengerHealth ?? "unchecked")</span></td>\
             <td class="num">\(c.readings)</td><td class="num">\(share(c.agreement))</td><td class="num">\(share(c.championRate))</td>\
             <td class="num">\(share(c.challengerRate))</td><td class="num">\(c.scoreCorrelation.map { String(format: "%.4f", $0) } ?? "—")</td></tr>

@@ -89,7 +89,7 @@ struct OverviewPage {
         let rows = failures.map { failure -> HTML in
             """
             <tr><td>\(failure.finishedAt)</td><td><a href="/jobs/\(failure.jobID)">\(failure.jobID)</a></td>\
-            <td><a href="/series\(HTML(raw: HTML.query([("device", failure.device), ("sensor", failure.sensor)])))">\(failure.device)/\(failure.sensor)</a></td>\
+            <td><a href="/series\(HTML(raw: HTML.query([("device", failure.device), ("sensor", failure.sensor)])))">\(HTML.series(failure.device, failure.sensor))</a></td>\
             <td class="num">\(failure.attempt)</td><td>\(failure.outcome)</td><td class="error">\(String(failure.error.prefix(300)))</td></tr>
             """
         }
@@ -100,7 +100,7 @@ struct OverviewPage {
         let held = overview.status.heldSeries
         guard !held.isEmpty else { return "" }
         let rows = held.map { series -> HTML in
-            "<tr><td>\(series.device)/\(series.sensor)</td><td class=\"num\">\(series.consecutive)</td><td>\(series.heldSince)</td><td class=\"error\">\(series.lastError)</td></tr>"
+            "<tr><td>\(HTML.series(series.device, series.sensor))</td><td class=\"num\">\(series.consecutive)</td><td>\(series.heldSince)</td><td class=\"error\">\(series.lastError)</td></tr>"
         }
         return """
             <h2>Held series</h2><p class="muted">Ticks skip these until pgscorer series resume or a new active model.</p>

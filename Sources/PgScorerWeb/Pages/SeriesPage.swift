@@ -65,11 +65,6 @@ struct SeriesPage {
         }
         return """
             \(summary)\(chart)
-            <script>
-            // Records how wide the browser drew each line, so that scripts/browser-check can
-            // tell from the DOM that the plot was laid out, not just sent.
-            document.querySelectorAll('svg.chart polyline').forEach(l => l.dataset.drawnWidth = Math.round(l.getBBox().width));
-            </script>
             <p class="muted">Blue: readings (downsampled per pixel column on long ranges, extremes kept). Red dots: flagged \
             readings. Green: the score, flagged below the red zero line. Violet dashes: the scoring model changed.</p>
             <h2>Anomaly episodes</h2>\(episodeTable)
@@ -83,7 +78,7 @@ struct SeriesPage {
         guard !series.isEmpty else { return "<p class=\"muted\">No series matches.</p>" }
         let rows = series.map { item -> HTML in
             """
-            <tr><td><a href="/series\(HTML(raw: HTML.query([("device", item.device), ("sensor", item.sensor)])))">\(item.device)/\(item.sensor)</a></td>\
+            <tr><td><a href="/series\(HTML(raw: HTML.query([("device", item.device), ("sensor", item.sensor)])))">\(HTML.series(item.device, item.sensor))</a></td>\
             <td class="num">\(item.features)</td><td class="num">\(item.activeVersion.map(String.init) ?? "none")</td></tr>
             """
         }

@@ -14,6 +14,11 @@ package struct AccessPolicy: Sendable {
 
     package static let open = AccessPolicy(users: [:], tokens: [])
 
+    package init(users: [String: String], tokens: [String]) {
+        self.users = users
+        self.tokens = tokens
+    }
+
     /// Reads an auth file: one `user:password` or one token per line, `#` comments.
     /// It must be readable by its owner only, since it holds secrets.
     package static func load(authFile path: String) throws -> AccessPolicy {
@@ -57,23 +62,23 @@ package struct AccessPolicy: Sendable {
 
     /// Refuses a listening address beyond loopback when there are no credentials.
     package func check(listeningOn host: String) throws {
-        guard isOpen, !Self.isLoopback(host) else { return }
+        guard isOpen, !HostCheck.isLoopback(host) else { return }
         throw PgScorerError(
             .invalidInput,
             "refusing to listen on \(host) without credentials: anyone who can reach it would see the fleet. "
                 + "Give --auth-file FILE (lines of user:password, or a token), or listen on 127.0.0.1")
     }
 
-    /// The host of a `Host` header value: `127.0.0.1:8080` → `127.0.0.1`, `[::1]:80` → `::1`.
-    static func hostName(_ authority: String) -> String {
-        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
-            return String(authority[authority.index(after: authority.startIndex)..<close])
-        }
-        return String(authority.split(separator: ":", maxSplits: 1).first ?? "")
-    }
-
-    static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+    /// The user a refused `Authorization` header claimed, for the log: the basic-auth
+    /// user (at most 60 characters), `(token)` for a bearer token, nil without one.
+    static func claimedUser(authorization: String?) -> String? {
+        guard let authorization else { return nil }
+        if authorization.hasPrefix("Bearer ") { return "(token)" }
+        guard authorization.hasPrefix("Basic "),
+            let decoded = Data(base64Encoded: String(authorization.dropFirst(6))).flatMap({ String(data: $0, encoding: .utf8) })
+        else { return "(unreadable)" }
+        let user = decoded.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        return String(user.unicodeScalars.filter { $0.properties.generalCategory != .control }).abbreviated
     }
 
     /// True if the `Authorization` header's value grants access.

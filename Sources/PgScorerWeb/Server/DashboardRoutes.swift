@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import PgClient
 import PgScorer
 
@@ -11,7 +12,8 @@ package struct DashboardRoutes {
     private var actions: ActionForms? { server.configuration.allowActions ? ActionForms(csrfToken: server.csrfToken) : nil }
     private var allowActions: Bool { server.configuration.allowActions }
 
-    func add(to router: Router<BasicRequestContext>) {
+    func add(to router: Router<DashboardRequestContext>) {
+        router.get(RouterPath(PageScript.path)) { _, _ in PageScript.response }
         router.get("/") { request, _ in await guarded(request, .overview) { try await overview() } }
         router.get("/series") { request, _ in await guarded(request, .series) { try await series(Self.parameters(request)) } }
         router.get("/jobs") { request, _ in await guarded(request, .jobs) { try await jobs(Self.parameters(request)) } }
@@ -67,9 +69,18 @@ package struct DashboardRoutes {
         }
     }
 
-    /// Whether a form's `Origin` names this server as the request's `Host` does (host and port).
-    package static func sameSite(origin: String, authority: String) -> Bool {
-        // An Origin is scheme://host[:port]; a Host header is host[:port]: compare what follows the scheme.
+    /// Whether a form's `Origin` is this server. Without credentials: a loopback origin
+    /// on the request's port (`HostCheck`). With them the server may sit behind any name,
+    /// so the origin must name the request's `Host` (host and port). `null` never passes.
+    func sameSite(origin: String, authority: String) -> Bool {
+        if server.configuration.access.isOpen {
+            return HostCheck(listenHost: server.configuration.host).acceptsOrigin(origin, authority: authority)
+        }
+        return Self.originNamesHost(origin: origin, authority: authority)
+    }
+
+    /// Whether `origin` (scheme://host[:port]) names `authority` (a `Host` header's host[:port]).
+    package static func originNamesHost(origin: String, authority: String) -> Bool {
         guard let schemeEnd = origin.range(of: "://") else { return false }
         return origin[schemeEnd.upperBound...].lowercased() == authority.lowercased()
     }
@@ -205,27 +216,36 @@ package struct DashboardRoutes {
     /// process's CSRF token (and, when the browser says where the form came from, it
     /// came from this server); then redirects to the page it names.
     private func act(
-        _ request: Request, context: BasicRequestContext, _ action: @escaping @Sendable (PostgresConnection) async throws -> String
+        _ request: Request, context: DashboardRequestContext, _ action: @escaping @Sendable (PostgresConnection) async throws -> String
     ) async throws -> Response {
+        let origin = request.headers[.origin]
+        // Who asked, for the log of every action and refusal: the user a login names, the peer, the page's origin.
+        let metadata: Logger.Metadata = [
+            "http.path": "\(request.uri.path)", "http.user": "\(AccessPolicy.claimedUser(authorization: request.headers[.authorization]) ?? "")",
+            "http.peer": "\(context.peer)", "http.origin": "\(origin ?? "")",
+        ]
+        func refuse(_ message: String, _ reason: String) async -> Response {
+            server.logger.warning("dashboard action refused: \(reason)", metadata: metadata)
+            return await problem(message, status: .forbidden, section: .overview)
+        }
         guard allowActions else {
-            return await problem("actions are not allowed: this server is read-only (start pgscorer serve with --allow-actions)", status: .forbidden, section: .overview)
+            return await refuse("actions are not allowed: this server is read-only (start pgscorer serve with --allow-actions)", "read-only")
         }
         var request = request
         let body = try await request.collectBody(upTo: 16 * 1024)
         let form = FormFields(String(buffer: body))
         guard let token = form["csrf"], AccessPolicy.equal(token, server.csrfToken) else {
-            return await problem("the form is missing its CSRF token or it is stale: reload the page and try again", status: .forbidden, section: .overview)
+            return await refuse("the form is missing its CSRF token or it is stale: reload the page and try again", "CSRF token")
         }
-        if let origin = request.headers[.origin], origin != "null", let authority = request.head.authority,
-            !Self.sameSite(origin: origin, authority: authority)
-        {
-            return await problem("the form came from another site (\(origin))", status: .forbidden, section: .overview)
+        if let origin, !sameSite(origin: origin, authority: request.head.authority ?? "") {
+            return await refuse("the form came from another site (\(origin.abbreviated))", "origin")
         }
         do {
             let next = try await server.pool.withConnection { try await action($0) }
-            server.logger.notice("dashboard action", metadata: ["path": "\(request.uri.path)"])
+            server.logger.notice("dashboard action", metadata: metadata)
             return Response(status: .seeOther, headers: [.location: next])
         } catch let error as PgScorerError {
+            server.logger.notice("dashboard action failed: \(error.description)", metadata: metadata)
             return await problem(error.description, status: error.code == .notFound ? .notFound : .badRequest, section: .overview)
         }
     }
