@@ -55,6 +55,58 @@ struct EmbeddedClusterTests {
         #expect(!FileManager.default.fileExists(atPath: home.path))
     }
 
+    @Test("the embedded cluster is private: folders 700, socket 700, log 600; another account can neither connect nor read it")
+    func privateToItsAccount() async throws {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("pgscorer-private-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        chmod(home.path, 0o755)  // as a new folder in /tmp is: the cluster must close it
+        defer { try? FileManager.default.removeItem(at: home) }
+        var environment = Self.unconfigured
+        environment["PGSCORER_HOME"] = home.path
+        let migrate = try await PgScorerProcess(["migrate"], environment: environment).finish()
+        #expect(migrate.0 == 0, "\(migrate.1)")
+
+        func mode(_ path: String) throws -> Int {
+            ((try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue ?? -1) & 0o777
+        }
+        #expect(try mode(home.path) == 0o700)
+        #expect(try mode(home.appendingPathComponent("data").path) == 0o700)
+        #expect(try mode(home.appendingPathComponent("run").path) == 0o700)
+        #expect(try mode(home.appendingPathComponent("server.log").path) == 0o600)
+        #expect(try mode(home.appendingPathComponent("run/.s.PGSQL.5432").path) == 0o700)
+
+        // Another local account, as the probe did it: refused at the socket, and the log unreadable.
+        if geteuid() == 0 { try await Self.checkOtherAccounts(home: home) }
+        let stopped = try await PgScorerProcess(["db", "stop"], environment: environment).finish()
+        #expect(stopped.0 == 0, "\(stopped.1)")
+    }
+
+    /// As root: `nobody` cannot connect to the cluster in `home` nor read its log; `postgres` can connect.
+    static func checkOtherAccounts(home: URL) async throws {
+        let psql = try EmbeddedCluster.binDirectory().appendingPathComponent("psql").path
+        let conninfo = "host=\(home.path)/run port=5432 user=postgres dbname=pgscorer connect_timeout=5"
+        let attempt = try await Self.runAs("nobody", [psql, "-X", "-tA", conninfo, "-c", "SELECT current_setting('is_superuser')"])
+        #expect(attempt.status != 0 && !attempt.output.split(separator: "\n").contains("on"), "nobody connected: \(attempt.output)")
+        #expect(attempt.output.contains("Permission denied"), "\(attempt.output)")
+        let log = try await Self.runAs("nobody", ["/bin/cat", home.appendingPathComponent("server.log").path])
+        #expect(log.status != 0, "nobody read the server log: \(log.output.prefix(200))")
+        // Its owner still connects.
+        let owner = try await Self.runAs("postgres", [psql, "-X", "-tA", conninfo, "-c", "SELECT 1"])
+        #expect(owner.status == 0 && owner.output.contains("1"), "\(owner.output)")
+    }
+
+    /// Runs `command` as the local account `user` (the test runs as root): its exit status and output.
+    static func runAs(_ user: String, _ command: [String]) async throws -> (status: Int32, output: String) {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("runas-\(UUID().uuidString).log").path
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let child = try ChildProcess(
+            executable: "/usr/sbin/runuser", arguments: ["-u", user, "--"] + command, environment: ["PATH": "/usr/bin:/bin"], directory: "/",
+            outputPath: output)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while child.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        return (child.terminationStatus ?? -1, (try? String(contentsOfFile: output, encoding: .utf8)) ?? "")
+    }
+
     @Test("as root under a folder closed to postgres: demo, then status from the project and a subfolder, no variables")
     func closedParentFolder() async throws {
         // Like /root (mode 700): the postgres account cannot walk into it.

@@ -1993,7 +1993,9 @@ INSERT INTO pgscorer.maintenance_locks (name) VALUES
 REVOKE ALL ON pgscorer.maintenance_locks FROM PUBLIC;
 
 -- Partitions are rarely missing: look first without a lock, and serialise only when
--- one must be created (another process may have made it meanwhile: look again).
+-- one must be created. Another process may have made it while this one waited for the
+-- lock, and this session's catalog cache may not show it yet: a table that already
+-- exists is what was wanted.
 -- (CREATE OR REPLACE resets what 0004 set: SECURITY DEFINER, for callers who own no tables.)
 CREATE OR REPLACE FUNCTION pgscorer.ensure_partitions(from_ts timestamptz, to_ts timestamptz) RETURNS int
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pgscorer, pg_temp AS $$
@@ -2019,10 +2021,14 @@ BEGIN
                 locked := true;
             END IF;
             IF to_regclass('pgscorer.' || name) IS NULL THEN
-                EXECUTE format(
-                    'CREATE TABLE pgscorer.%I PARTITION OF pgscorer.%I FOR VALUES FROM (%L) TO (%L)',
-                    name, parent, month, (month AT TIME ZONE 'UTC' + interval '1 month') AT TIME ZONE 'UTC');
-                created := created + 1;
+                BEGIN
+                    EXECUTE format(
+                        'CREATE TABLE pgscorer.%I PARTITION OF pgscorer.%I FOR VALUES FROM (%L) TO (%L)',
+                        name, parent, month, (month AT TIME ZONE 'UTC' + interval '1 month') AT TIME ZONE 'UTC');
+                    created := created + 1;
+                EXCEPTION WHEN duplicate_table THEN
+                    NULL;
+                END;
             END IF;
         END LOOP;
         month := (month AT TIME ZONE 'UTC' + interval '1 month') AT TIME ZONE 'UTC';

@@ -3,7 +3,9 @@ import Logging
 
 /// PgScorer's own private PostgreSQL cluster, used when no database is configured, for
 /// trying PgScorer out: listening only on a unix socket in its home, started on first
-/// use and reused afterwards. Starting is serialised by a file lock, so several
+/// use and reused afterwards. Private to the account it runs as (and root): its home,
+/// data and socket folders are mode 700, the socket 700 and the log 600, so another
+/// local account can neither connect (authentication is `trust`) nor read its files. Starting is serialised by a file lock, so several
 /// processes can share it.
 ///
 /// Its home is found the way git finds a repository: `$PGSCORER_HOME`, else the nearest
@@ -70,7 +72,8 @@ package struct EmbeddedCluster: Sendable {
         guard geteuid() == 0, !postgresCanReach(directory) else { return EmbeddedCluster(home: marker, marker: marker) }
         let home = fallbackRoot.appendingPathComponent(fallbackName(for: directory))
         try FileManager.default.createDirectory(at: fallbackRoot, withIntermediateDirectories: true)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: fallbackRoot.path)
+        // Others may pass through (postgres must reach its home) but not list the projects.
+        try FileManager.default.setAttributes([.posixPermissions: 0o711], ofItemAtPath: fallbackRoot.path)
         try FileManager.default.createDirectory(at: marker, withIntermediateDirectories: true)
         try (home.path + "\n").write(to: marker.appendingPathComponent(locationFileName), atomically: true, encoding: .utf8)
         logger.notice(
@@ -155,7 +158,7 @@ package struct EmbeddedCluster: Sendable {
                     bin.appendingPathComponent("pg_ctl").path,
                     [
                         "-D", dataDirectory.path, "-l", logFile.path, "-w", "-t", "60", "-o",
-                        "-c listen_addresses='' -k \(socketDirectory.path) -p \(Self.port)", "start",
+                        "-c listen_addresses='' -c unix_socket_permissions=0700 -k \(socketDirectory.path) -p \(Self.port)", "start",
                     ])
                 let connect = ["-h", socketDirectory.path, "-p", "\(Self.port)", "-U", "postgres"]
                 let exists = try run(
@@ -222,26 +225,28 @@ package struct EmbeddedCluster: Sendable {
 
     private var runningAsRoot: Bool { geteuid() == 0 }
 
-    /// As root, the data and socket folders belong to `postgres`, who must reach them.
+    /// The home, data and socket folders for the cluster's account alone (mode 700), and
+    /// its log (600); as root they belong to `postgres`, who runs the cluster. Run before
+    /// every start, so a cluster made before they were private becomes so.
     private func prepareDirectories() throws {
         for directory in [dataDirectory, socketDirectory] {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         }
-        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: dataDirectory.path)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: socketDirectory.path)
+        if !FileManager.default.fileExists(atPath: logFile.path) {
+            _ = FileManager.default.createFile(atPath: logFile.path, contents: nil, attributes: [.posixPermissions: 0o600])
+        }
+        for (path, mode) in [(home.path, 0o700), (dataDirectory.path, 0o700), (socketDirectory.path, 0o700), (logFile.path, 0o600)] {
+            try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+        }
         guard runningAsRoot else { return }
         guard let owner = getpwnam("postgres") else {
             throw Failure(description: "running as root, but there is no 'postgres' account to run the embedded cluster as")
         }
-        for path in [home.path, dataDirectory.path, socketDirectory.path] {
+        for path in [home.path, dataDirectory.path, socketDirectory.path, logFile.path] {
             guard chown(path, owner.pointee.pw_uid, owner.pointee.pw_gid) == 0 else {
                 throw Failure(description: "cannot give \(path) to the postgres account (errno \(errno))")
             }
         }
-        if !FileManager.default.fileExists(atPath: logFile.path) {
-            _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        }
-        _ = chown(logFile.path, owner.pointee.pw_uid, owner.pointee.pw_gid)
         // postgres must be able to walk down to the folder.
         if (try? run("/usr/sbin/runuser", ["-u", "postgres", "--", "test", "-w", dataDirectory.path], asOwner: false)) == nil {
             throw Failure(description: "the postgres account cannot write \(dataDirectory.path) (a parent folder is closed to it); set PGSCORER_HOME to a folder it can reach, e.g. /var/lib/pgscorer/mine")
@@ -250,7 +255,7 @@ package struct EmbeddedCluster: Sendable {
 
     private func withLock<T>(_ body: () throws -> T) throws -> T {
         let path = home.appendingPathComponent("lock").path
-        let descriptor = open(path, O_CREAT | O_RDWR, 0o644)
+        let descriptor = open(path, O_CREAT | O_RDWR, 0o600)
         guard descriptor >= 0 else { throw Failure(description: "cannot open \(path) (errno \(errno))") }
         defer { close(descriptor) }
         guard flock(descriptor, LOCK_EX) == 0 else { throw Failure(description: "cannot lock \(path) (errno \(errno))") }
