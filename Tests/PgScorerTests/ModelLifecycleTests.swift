@@ -90,19 +90,32 @@ struct ModelLifecycleTests {
             try await fixture.connection.execute("UPDATE pgscorer.models SET health = 'fail', health_reasons = '[\"flags every probe\"]' WHERE model_id = $1", challenger)
             let health = 1
             let strict = try await PgScorerProcess.run(
-                ["models", "promote", "--min-agreement", "1", "--max-rate-change", "0", "--force"], database: fixture.database)
+                ["models", "promote", "--min-agreement", "1", "--max-rate-change", "0", "--force", "--yes"], database: fixture.database)
             let agreement = try #require(try await ModelLifecycle(connection: fixture.connection).compare(.all).first?.agreement)
             if agreement < 1 {
                 #expect(strict.status == 1 && strict.output.contains("left pump-1/temp: agreement"), "\(strict.output)")
                 #expect(try await fixture.count("SELECT count(*) FROM pgscorer.models WHERE model_id = $1 AND active", champion) == 1)
             }
             #expect(health == 1)
-            let gated = try await PgScorerProcess.run(["models", "promote"], database: fixture.database)
+            let gated = try await PgScorerProcess.run(["models", "promote", "--device", "pump-1"], database: fixture.database)
             #expect(gated.status == 1 && gated.output.contains("left pump-1/temp: its health check failed"), "\(gated.output)")
+            // The whole fleet without --yes, at no terminal, and any --dry-run: shown, not done.
+            let asked = try await PgScorerProcess.run(["models", "promote", "--force", "--min-agreement", "0"], database: fixture.database)
+            #expect(asked.status == 0 && asked.output.contains("would promote 1 series: pump-1/temp"), "\(asked.output)")
+            #expect(asked.output.contains("nothing was promoted: a fleet-wide promotion needs --yes"), "\(asked.output)")
+            let dry = try await PgScorerProcess.run(["models", "promote", "--device", "pump-1", "--force", "--min-agreement", "0", "--dry-run"], database: fixture.database)
+            #expect(dry.status == 0 && dry.output.contains("would promote 1 series: pump-1/temp"), "\(dry.output)")
+            let guarded = try await PgScorerProcess.run(["models", "promote", "--device", "pump-1", "--force", "--min-readings", "100000"], database: fixture.database)
+            #expect(guarded.status == 1 && guarded.output.contains("(--min-readings 100000)"), "\(guarded.output)")
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.models WHERE model_id = $1 AND challenger", challenger) == 1, "still the challenger")
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.deployments WHERE action = 'promote'") == 0, "a dry run records nothing")
+            let help = try await PgScorerProcess.run(["models", "promote", "--help"], database: fixture.database)
+            #expect(help.output.contains("(default: 0.95)") && help.output.contains("(default: 100)") && help.output.contains("--dry-run"), "\(help.output)")
             #expect(try await fixture.count("SELECT count(*) FROM pgscorer.models WHERE model_id = $1 AND challenger", challenger) == 1)
             // A job still queued when the champion changes moves to the new one.
             let queued = try await fixture.enqueue(.utc("2026-11-23T00:00:00Z"), .utc("2026-11-23T01:00:00Z"))
-            let promoted = try await PgScorerProcess.run(["models", "promote", "--force", "--reason", "retrained on November"], database: fixture.database)
+            let promoted = try await PgScorerProcess.run(
+                ["models", "promote", "--force", "--min-agreement", "0", "--yes", "--reason", "retrained on November"], database: fixture.database)
             #expect(try await fixture.count("SELECT count(*) FROM pgscorer.jobs WHERE job_id = $1 AND model_id = $2", queued[0], challenger) == 1)
             #expect(promoted.status == 0 && promoted.output.contains("promoted 1 series: pump-1/temp"), "\(promoted.output)")
             #expect(try await fixture.count("SELECT count(*) FROM pgscorer.models WHERE model_id = $1 AND active AND NOT challenger", challenger) == 1)
@@ -119,6 +132,9 @@ struct ModelLifecycleTests {
             #expect(try await fixture.count("SELECT count(*) FROM pgscorer.jobs WHERE model_id = $1 AND state = 'completed'", challenger) == 2,
                     "the job queued before the promotion and the one after")
 
+            let dryBack = try await PgScorerProcess.run(["models", "rollback", "--device", "pump-1", "--dry-run"], database: fixture.database)
+            #expect(dryBack.status == 0 && dryBack.output.contains("would roll back 1 series"), "\(dryBack.output)")
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.models WHERE model_id = $1 AND active", challenger) == 1, "a dry run changes nothing")
             let back = try await PgScorerProcess.run(["models", "rollback", "--device", "pump-1", "--reason", "too many flags"], database: fixture.database)
             #expect(back.status == 0 && back.output.contains("rolled back 1 series"), "\(back.output)")
             #expect(try await fixture.count("SELECT count(*) FROM pgscorer.models WHERE model_id = $1 AND active", champion) == 1)

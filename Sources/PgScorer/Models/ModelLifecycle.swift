@@ -103,8 +103,12 @@ package struct ModelLifecycle: Sendable {
     }
 
     /// Promotes the challengers of the selected series that meet `conditions`, each in
-    /// its own transaction. Returns what became of each series with a challenger.
-    package func promote(_ selector: SeriesSelector, conditions: Conditions, reason: String?, by user: String) async throws -> [Change] {
+    /// its own transaction. Returns what became of each series with a challenger. With
+    /// `dryRun`, each promotion is made and rolled back, so that what it says is what the
+    /// database would do.
+    package func promote(
+        _ selector: SeriesSelector, conditions: Conditions, reason: String?, by user: String, dryRun: Bool = false
+    ) async throws -> [Change] {
         var changes: [Change] = []
         for comparison in try await compare(selector) {
             let name = "\(comparison.device)/\(comparison.sensor)"
@@ -113,8 +117,8 @@ package struct ModelLifecycle: Sendable {
                 continue
             }
             do {
-                _ = try await connection.transaction { connection in
-                    try await connection.query(
+                try await apply(dryRun: dryRun) { connection in
+                    _ = try await connection.query(
                         DeploymentQueries.promote.bind(comparison.seriesID, reason, conditions.force, user, comparison.challengerModelID))
                 }
                 changes.append(Change(series: name, modelID: comparison.challengerModelID, version: comparison.challengerVersion, refused: nil))
@@ -125,14 +129,15 @@ package struct ModelLifecycle: Sendable {
         return changes
     }
 
-    /// Returns each selected series with a champion to the champion before it.
-    package func rollback(_ selector: SeriesSelector, reason: String?, by user: String) async throws -> [Change] {
+    /// Returns each selected series with a champion to the champion before it (with
+    /// `dryRun`: made and rolled back).
+    package func rollback(_ selector: SeriesSelector, reason: String?, by user: String, dryRun: Bool = false) async throws -> [Change] {
         var changes: [Change] = []
         for row in try await connection.query(DeploymentQueries.championedSeries.bind(selector.devicePattern, selector.sensorPattern)) {
             let seriesID: Int64 = try row.decode("series_id")
             let name = "\(try row.decode("device") as String)/\(try row.decode("sensor") as String)"
             do {
-                let modelID: Int64 = try await connection.transaction { connection in
+                let modelID: Int64 = try await apply(dryRun: dryRun) { connection in
                     try await connection.query(DeploymentQueries.rollback.bind(seriesID, reason, user)).single().decode("model_id")
                 }
                 changes.append(Change(series: name, modelID: modelID, version: nil, refused: nil))
@@ -142,6 +147,20 @@ package struct ModelLifecycle: Sendable {
         }
         return changes
     }
+
+    /// Runs `change` in a transaction that commits, or with `dryRun` in one rolled back
+    /// after `change` has done everything (its refusals included).
+    private func apply<T: Sendable>(dryRun: Bool, _ change: (PostgresConnection) async throws -> T) async throws -> T {
+        guard dryRun else { return try await connection.transaction(change) }
+        do {
+            return try await connection.transaction { connection -> T in throw RolledBack(value: try await change(connection)) }
+        } catch let rolledBack as RolledBack<T> {
+            return rolledBack.value
+        }
+    }
+
+    /// Carries a dry run's result out of the transaction it rolls back.
+    private struct RolledBack<T: Sendable>: Error { let value: T }
 
     /// One change of champion.
     package struct Deployment: Sendable, Encodable {

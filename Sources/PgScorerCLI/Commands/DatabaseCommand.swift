@@ -85,9 +85,9 @@ struct DatabaseCommand: ParsableCommand {
         func run() throws {
             let cluster = try GlobalOptions.embeddedCluster(logger: Logger(label: "pgscorer"), create: false)
             guard yes else {
-                throw PgScorerError(
-                    .invalidInput,
-                    "this deletes the embedded cluster in \(cluster.home.path) with every reading, model and prediction in it; run `pgscorer db remove --yes` to do it")
+                print("would delete the embedded cluster in \(cluster.home.path) with every reading, model and prediction in it")
+                print("nothing was deleted: run `pgscorer db remove --yes` to do it")
+                return
             }
             try cluster.remove()
             print("removed the embedded cluster in \(cluster.home.path)")

@@ -248,33 +248,53 @@ struct ModelsCommand: AsyncParsableCommand {
                 pgscorer.promote_challenger(series_id, 'reason');) and a row of pgscorer.deployments. A challenger whose \
                 health check failed is refused unless --force, and so is a challenger replaced since it was compared. Jobs \
                 already running finish with the model they claimed (the challenger shadow-scored them); jobs still queued \
-                move to the new champion, and the next ticks score with it.
+                move to the new champion, and the next ticks score with it. Without --device or --sensor it acts on the \
+                whole fleet: it shows what it would do and asks, or needs --yes. A user who gives no threshold is held to \
+                --min-agreement 0.95 and --min-readings 100. --dry-run says what would happen and changes nothing.
                 """)
         @OptionGroup var global: GlobalOptions
         @OptionGroup var selection: SelectionOptions
-        @Option(name: .customLong("min-agreement"), help: "Least share of readings both label alike, e.g. 0.99.") var minAgreement: Double?
+        @Option(name: .customLong("min-agreement"), help: "Least share of readings both label alike (0 turns the check off).")
+        var minAgreement = 0.95
         @Option(name: .customLong("max-rate-change"), help: "Largest change of anomaly rate allowed, e.g. 0.01 (one point).") var maxRateChange: Double?
-        @Option(name: .customLong("min-readings"), help: "Least readings scored by both.") var minReadings = 1
+        @Option(name: .customLong("min-readings"), help: "Least readings scored by both.") var minReadings = 100
         @Option(help: "Why, recorded with each promotion.") var reason: String?
         @Flag(help: "Promote a challenger whose health check failed.") var force = false
+        @Flag(name: .customLong("dry-run"), help: "Say what would be promoted, and what not and why; change nothing.") var dryRun = false
+        @Flag(help: "Promote across the whole fleet without asking.") var yes = false
         @Option(help: "table or json.") var format: SummaryFormat = .table
 
         func validate() throws {
-            if let minAgreement, !(0...1).contains(minAgreement) { throw ValidationError("--min-agreement must be between 0 and 1") }
+            if !(0...1).contains(minAgreement) { throw ValidationError("--min-agreement must be between 0 and 1") }
             if let maxRateChange, !(0...1).contains(maxRateChange) { throw ValidationError("--max-rate-change must be between 0 and 1") }
+            if minReadings < 0 { throw ValidationError("--min-readings must be 0 or more") }
         }
 
         func run() async throws {
             var conditions = ModelLifecycle.Conditions()
-            conditions.minAgreement = minAgreement
+            conditions.minAgreement = minAgreement > 0 ? minAgreement : nil
             conditions.maxRateChange = maxRateChange
             conditions.minReadings = minReadings
             conditions.force = force
-            let changes = try await global.withDatabase { session in
-                try await ModelLifecycle(connection: session.connection).promote(
-                    selection.selector, conditions: conditions, reason: reason, by: ProcessInfo.processInfo.userName)
+            let nothing = "no challenger among \(selection.selector)"
+            let fleetWide = selection.device == nil && selection.sensor == nil
+            try await global.withDatabase { session in
+                let lifecycle = ModelLifecycle(connection: session.connection)
+                func promote(dryRun: Bool) async throws -> [ModelLifecycle.Change] {
+                    try await lifecycle.promote(selection.selector, conditions: conditions, reason: reason, by: ProcessInfo.processInfo.userName, dryRun: dryRun)
+                }
+                if dryRun || (fleetWide && !yes) {
+                    let preview = try await promote(dryRun: true)
+                    try ModelsCommand.report(preview, done: "would promote", format: format, nothing: nothing, failOnRefusal: false)
+                    let qualifying = preview.filter { $0.refused == nil }.count
+                    guard !dryRun, qualifying > 0 else { return }
+                    guard Confirmation.ask("Promote the challengers of these \(qualifying) series, across the fleet?") else {
+                        print("nothing was promoted: a fleet-wide promotion needs --yes at no terminal (or choose series with --device/--sensor)")
+                        return
+                    }
+                }
+                try ModelsCommand.report(try await promote(dryRun: false), done: "promoted", format: format, nothing: nothing)
             }
-            try ModelsCommand.report(changes, done: "promoted", format: format, nothing: "no challenger among \(selection.selector)")
         }
     }
 
@@ -285,6 +305,7 @@ struct ModelsCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var selection: SelectionOptions
         @Option(help: "Why, recorded with each rollback.") var reason: String?
+        @Flag(name: .customLong("dry-run"), help: "Say what would be rolled back, and what not and why; change nothing.") var dryRun = false
         @Option(help: "table or json.") var format: SummaryFormat = .table
 
         func validate() throws {
@@ -296,9 +317,11 @@ struct ModelsCommand: AsyncParsableCommand {
         func run() async throws {
             let changes = try await global.withDatabase { session in
                 try await ModelLifecycle(connection: session.connection).rollback(
-                    selection.selector, reason: reason, by: ProcessInfo.processInfo.userName)
+                    selection.selector, reason: reason, by: ProcessInfo.processInfo.userName, dryRun: dryRun)
             }
-            try ModelsCommand.report(changes, done: "rolled back", format: format, nothing: "no series with a champion among \(selection.selector)")
+            try ModelsCommand.report(
+                changes, done: dryRun ? "would roll back" : "rolled back", format: format,
+                nothing: "no series with a champion among \(selection.selector)", failOnRefusal: !dryRun)
         }
     }
 
@@ -323,7 +346,9 @@ struct ModelsCommand: AsyncParsableCommand {
     }
 
     /// Prints what promote or rollback did and refused; exit 1 if something was refused.
-    static func report(_ changes: [ModelLifecycle.Change], done: String, format: SummaryFormat, nothing: String) throws {
+    /// Prints what a promote or rollback did (`done`: "promoted", "would promote", …); exit 1
+    /// when a series was left alone, unless `failOnRefusal` is false (a preview).
+    static func report(_ changes: [ModelLifecycle.Change], done: String, format: SummaryFormat, nothing: String, failOnRefusal: Bool = true) throws {
         if format == .json {
             try JSONOutput.print(changes)
         } else if changes.isEmpty {
@@ -333,6 +358,6 @@ struct ModelsCommand: AsyncParsableCommand {
             print("\(done) \(made.count) series" + (made.isEmpty ? "" : ": " + made.prefix(20).map(\.series).joined(separator: ", ")))
             for refused in changes.filter({ $0.refused != nil }).prefix(50) { print("  left \(refused.series): \(refused.refused!)") }
         }
-        if changes.contains(where: { $0.refused != nil }) { throw ExitCode(1) }
+        if failOnRefusal, changes.contains(where: { $0.refused != nil }) { throw ExitCode(1) }
     }
 }
