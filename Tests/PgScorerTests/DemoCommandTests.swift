@@ -48,6 +48,27 @@ struct DemoCommandTests {
                 """)
             #expect(unscored == 0)
             #expect(try await fixture.count("SELECT count(*) FROM pgscorer.workers") == 0, "demo workers stop and deregister")
+
+            // "Try next": each line runs as printed, in order, in a shell that has nothing
+            // but what the lines set (the long-running worker and serve are left out).
+            let block = try #require(result.output.components(separatedBy: "Try next, line by line in a shell").last)
+            let lines = block.split(separator: "\n").dropFirst().map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            #expect(lines.first?.hasPrefix("export PATH=") == true, "\(lines)")
+            #expect(lines.contains { $0.hasPrefix("psql ") && $0.contains(" -c \"SELECT ") }, "SQL inside its psql call: \(lines)")
+            let runnable = lines.filter { !$0.hasPrefix("pgscorer worker") && !$0.hasPrefix("pgscorer serve") && !$0.hasPrefix("pgscorer db remove") }
+            var environment = ProcessInfo.processInfo.environment
+            environment["PATH"] = "/usr/bin:/bin"
+            environment["DATABASE_URL"] = fixture.database.url  // what a user of their own database has set
+            let script = FileManager.default.temporaryDirectory.appendingPathComponent("try-next-\(UUID().uuidString).sh")
+            try ("set -e\n" + runnable.joined(separator: "\n") + "\n").write(to: script, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(at: script) }
+            let output = FileManager.default.temporaryDirectory.appendingPathComponent("try-next-\(UUID().uuidString).log").path
+            let child = try ChildProcess(executable: "/bin/bash", arguments: [script.path], environment: environment, outputPath: output)
+            let deadline = ContinuousClock.now + .seconds(60)
+            while child.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+            #expect(child.terminationStatus == 0, "the Try next lines failed as printed: \(runnable)\n\(text)")
+            #expect(text.contains("anomaly_rate") && text.contains("UPDATE 1"), "\(text)")
         }
     }
 

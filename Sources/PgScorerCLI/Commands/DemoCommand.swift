@@ -77,20 +77,29 @@ struct DemoCommand: AsyncParsableCommand {
                 print("schedule 'demo' disabled, so later workers leave the demo alone (--keep-schedule keeps it ticking)")
             }
             print(String(format: "demo finished in %.0f s", (ContinuousClock.now - started).seconds))
-            print(
-                """
-
-                Try next (from this folder, or any folder below it):
-                  psql "\(PostgresConnection.containsPassword(session.databaseURL) ? "<your database URL>" : session.databaseURL)"        # everything is in schema pgscorer
-                  SELECT * FROM pgscorer.anomaly_rate_daily ORDER BY anomaly_rate DESC LIMIT 5;
-                  UPDATE pgscorer.schedules SET every = '1 minute', enabled = true WHERE name = 'demo';   -- edit the schedule with SQL
-                  pgscorer status        pgscorer report        pgscorer worker   (Ctrl-C stops it gracefully)
-                  pgscorer serve         # the dashboard at http://127.0.0.1:8080/
-                """)
-            if global.usesEmbedded() {
-                print("  pgscorer db remove --yes   # when you are done: stops this embedded database and deletes it")
-            }
+            print("\nTry next, line by line in a shell (from this folder, or any folder below it):")
+            for line in Self.tryNext(databaseURL: session.databaseURL, embedded: global.usesEmbedded()) { print("  " + line) }
         }
+    }
+
+    /// Shell lines that work verbatim, in order: pgscorer onto PATH first, SQL inside the
+    /// psql call that runs it.
+    static func tryNext(databaseURL: String, embedded: Bool) -> [String] {
+        let url = PostgresConnection.containsPassword(databaseURL) ? "$DATABASE_URL" : databaseURL
+        var lines: [String] = []
+        if let binary = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            lines.append("export PATH=\"\(URL(fileURLWithPath: binary).deletingLastPathComponent().path):$PATH\"   # pgscorer on your PATH")
+        }
+        lines += [
+            "pgscorer status",
+            "pgscorer report --since 1d",
+            "psql \"\(url)\" -c \"SELECT * FROM pgscorer.anomaly_rate_daily ORDER BY anomaly_rate DESC LIMIT 5\"   # everything is in schema pgscorer",
+            "psql \"\(url)\" -c \"UPDATE pgscorer.schedules SET every = '1 minute', enabled = true WHERE name = 'demo'\"   # edit a schedule with SQL",
+            "pgscorer worker   # scores as the schedule ticks; Ctrl-C stops it gracefully",
+            "pgscorer serve    # the dashboard at http://127.0.0.1:8080/; Ctrl-C stops it",
+        ]
+        if embedded { lines.append("pgscorer db remove --yes   # when you are done: stops this embedded database and deletes it") }
+        return lines
     }
 
     static func describe(_ tally: DemoTally, scoreHours: Int) -> String {
