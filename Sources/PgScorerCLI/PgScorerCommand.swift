@@ -4,8 +4,9 @@ import PgScorer
 
 /// The `pgscorer` command: scores per-series one-class SVM models from PostgreSQL.
 ///
-/// Exit codes: 0 success; 1 a runtime failure (one line saying what, no usage text);
-/// 64 a usage error (with usage); 130 a second SIGTERM/SIGINT to a worker.
+/// Exit codes, one rule for every command: 0 done; 1 a runtime fact (one line saying
+/// what, no usage text); 64 a usage mistake: a mistyped flag, a bad value or range (with
+/// where to read the usage); 130 interrupted (a second SIGTERM/SIGINT).
 @main
 package struct PgScorerCommand: AsyncParsableCommand {
     package static let configuration = CommandConfiguration(
@@ -26,6 +27,10 @@ package struct PgScorerCommand: AsyncParsableCommand {
     package static func main() async {
         CPUCheck.run()
         setenv("PGTZ", "UTC", 1)
+        if let message = SubcommandSuggestion.message(for: Array(CommandLine.arguments.dropFirst()), root: Self.self) {
+            FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
+            exit(withError: ExitCode(64))
+        }
         do {
             var command = try parseAsRoot()
             if var command = command as? AsyncParsableCommand {
@@ -33,6 +38,11 @@ package struct PgScorerCommand: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+        } catch let error as PgScorerError where error.code == .usage {
+            // Found while running (a time that does not parse): a usage mistake all the same.
+            let path = CommandLine.arguments.dropFirst().prefix { !$0.hasPrefix("-") }.joined(separator: " ")
+            FileHandle.standardError.write(Data("Error: \(error.description)\nUsage: pgscorer \(path) --help\n".utf8))
+            exit(withError: ExitCode(64))
         } catch {
             exit(withError: error)
         }

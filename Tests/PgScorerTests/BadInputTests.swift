@@ -24,7 +24,7 @@ struct BadInputTests {
             #expect(schedule.status == 0, "\(schedule.output)")
             let export = try await PgScorerProcess.run(
                 ["export", "predictions", "--since", "2026-11-24'); DROP TABLE pgscorer.predictions; --"], database: fixture.database)
-            #expect(export.status == 1 && export.output.contains("--since") && export.output.contains("is not a time"), "\(export.output)")
+            #expect(export.status == 64 && export.output.contains("--since") && export.output.contains("is not a time"), "\(export.output)")
             for table in ["jobs", "series", "models", "readings", "predictions"] {
                 let exists: Bool = try await fixture.connection.query(
                     "SELECT to_regclass($1) IS NOT NULL", "pgscorer.\(table)").single().decode(0)

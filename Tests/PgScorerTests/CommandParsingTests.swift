@@ -108,31 +108,6 @@ struct CommandParsingTests {
 }
 
 
-@Suite("Exit codes")
-struct ExitCodeTests {
-    @Test("a missing row is a runtime failure: exit 1, one line naming it, no usage text", arguments: [
-        (["models", "show", "999999"], "no model 999999"), (["models", "activate", "999999"], "no model 999999"),
-        (["schedule", "remove", "nope"], "no schedule named nope"), (["schedule", "enable", "nope"], "no schedule named nope"),
-    ])
-    func runtimeFailure(arguments: [String], message: String) async throws {
-        try await ScorerFixture.with { fixture in
-            let result = try await PgScorerProcess.run(arguments, database: fixture.database)
-            #expect(result.status == 1, "\(result.output)")
-            let lines = result.output.split(separator: "\n")
-            #expect(lines == ["Error: \(message)"], "\(result.output)")
-        }
-    }
-
-    @Test("a mistyped flag is a usage error: exit 64 with usage")
-    func usageError() async throws {
-        try await ScorerFixture.with { fixture in
-            let result = try await PgScorerProcess.run(["models", "show", "--bogus", "3"], database: fixture.database)
-            #expect(result.status == 64, "\(result.output)")
-            #expect(result.output.contains("Usage: pgscorer models show"), "\(result.output)")
-        }
-    }
-}
-
 @Suite("Series selection")
 struct SeriesSelectionTests {
     @Test("names are exact; * and % are patterns; _ is an underscore", arguments: [
@@ -165,9 +140,9 @@ struct SeriesSelectionTests {
             #expect(none.status == 0 && none.output.contains("no model version matches --device nope"), "\(none.output)")
             let backwards = try await PgScorerProcess.run(
                 ["train", "--since", "2026-11-25", "--until", "2026-11-24"], database: fixture.database)
-            #expect(backwards.status == 1 && backwards.output.contains("must be after"), "\(backwards.output)")
+            #expect(backwards.status == 64 && backwards.output.contains("must be after"), "a usage mistake: \(backwards.output)")
             let banana = try await PgScorerProcess.run(["train", "--since", "banana"], database: fixture.database)
-            #expect(banana.status == 1 && banana.output.contains("--since 'banana' is not a time"), "\(banana.output)")
+            #expect(banana.status == 64 && banana.output.contains("--since 'banana' is not a time"), "a usage mistake: \(banana.output)")
         }
     }
 }

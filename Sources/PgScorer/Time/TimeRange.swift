@@ -12,7 +12,7 @@ package struct TimeRange: Sendable, Equatable {
     /// Checks that `since` comes before `until`.
     package init(since: PostgresTimestamp?, until: PostgresTimestamp?) throws {
         if let since, let until, since >= until {
-            throw PgScorerError(.invalidInput, "--until (\(until)) must be after --since (\(since))")
+            throw PgScorerError(.usage, "--until (\(until)) must be after --since (\(since))")
         }
         self.since = since
         self.until = until
@@ -38,7 +38,7 @@ package struct TimeRange: Sendable, Equatable {
             return try parser.parse(Substring(isPlainDate ? trimmed + "T00:00:00Z" : trimmed))
         } catch {
             throw PgScorerError(
-                .invalidInput,
+                .usage,
                 "\(option) '\(text)' is not a time: use ISO 8601 (2026-11-24T13:05:00Z; without a zone it is UTC), "
                     + "a date (2026-11-24), now, or a duration ago (6h, 7d)")
         }

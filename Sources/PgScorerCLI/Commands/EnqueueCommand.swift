@@ -12,7 +12,7 @@ struct EnqueueCommand: AsyncParsableCommand {
 
     @Option(help: "Start of the window (inclusive): ISO 8601 (no zone means UTC), a date, now, or a duration ago (6h).")
     var since: String
-    @Option(help: "End of the window (exclusive), in the same forms.") var until: String
+    @Option(help: "End of the window (exclusive), in the same forms.") var until = "now"
     @OptionGroup var selection: SelectionOptions
     @Option(help: "Priority: lower runs first.") var priority: Int16 = 0
     @Option(name: .customLong("max-attempts"), help: "Attempts before a job stays failed.") var maxAttempts: Int16 = 5

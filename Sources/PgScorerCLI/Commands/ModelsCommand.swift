@@ -48,7 +48,7 @@ struct ModelsCommand: AsyncParsableCommand {
             if let namePattern {
                 series = .fileName(try ModelFileNamePattern(namePattern))
             } else if isFolder {
-                throw PgScorerError(.invalidInput, "importing a folder needs --name-pattern")
+                throw PgScorerError(.usage, "importing a folder needs --name-pattern")
             } else {
                 series = .named(device: device!, sensor: sensor!)
             }
@@ -349,10 +349,9 @@ struct ModelsCommand: AsyncParsableCommand {
     /// Prints what a promote or rollback did (`done`: "promoted", "would promote", …); exit 1
     /// when a series was left alone, unless `failOnRefusal` is false (a preview).
     static func report(_ changes: [ModelLifecycle.Change], done: String, format: SummaryFormat, nothing: String, failOnRefusal: Bool = true) throws {
+        if changes.isEmpty { throw PgScorerError(.notFound, nothing) }  // a selector that matches nothing, as train and export say
         if format == .json {
             try JSONOutput.print(changes)
-        } else if changes.isEmpty {
-            print(nothing)
         } else {
             let made = changes.filter { $0.refused == nil }
             print("\(done) \(made.count) series" + (made.isEmpty ? "" : ": " + made.prefix(20).map(\.series).joined(separator: ", ")))

@@ -22,6 +22,20 @@ struct PruneCommand: AsyncParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Count what would go; delete nothing.") var dryRun = false
     @Option(help: "table or json.") var format: SummaryFormat = .table
 
+    func validate() throws {
+        // The database refuses these too; said here in the options' words, before connecting.
+        for (name, age) in [("--jobs", jobs), ("--runs", runs)] {
+            if let age, age.duration < .seconds(60) {
+                throw ValidationError("\(name) \(DurationText.format(age.duration)) would remove what is current: give at least 1m")
+            }
+        }
+        for (name, age) in [("--predictions", predictions), ("--readings", readings)] {
+            if let age, age.duration < .seconds(86_400) {
+                throw ValidationError("\(name) \(DurationText.format(age.duration)) would drop current partitions: give at least 1d")
+            }
+        }
+    }
+
     func run() async throws {
         var retention = Retention()
         retention.overrides[.jobs] = jobs?.duration
