@@ -299,4 +299,27 @@ struct IngestProgressTests {
         var all: [CSVIngest.Progress] = []
         func add(_ progress: CSVIngest.Progress) { all.append(progress) }
     }
+
+    @Test("ingest says which layout it read and which column is which; a misspelled column is named with the nearest one")
+    func understood() async throws {
+        try await ScorerFixture.with { fixture in
+            let long = try temporaryFile("long.csv", "TS,Device,Sensor,Value\n2026-11-24T00:00:00Z,pump-1,temp,1\n")
+            let longRun = try await PgScorerProcess.run(["ingest", long], database: fixture.database)
+            #expect(longRun.output.contains("read as the long layout, one feature per reading: ts ← TS, device ← Device, sensor ← Sensor, value ← Value"), "\(longRun.output)")
+            let wide = try temporaryFile("wide.csv", IngestCommandTests.header + "pump-2,temp,2026-11-24T00:00:00Z,1,2\n")
+            let wideRun = try await PgScorerProcess.run(["ingest", wide], database: fixture.database)
+            #expect(wideRun.output.contains("read as the wide layout: device, sensor, ts, then 2 feature(s) per reading: mean, max"), "\(wideRun.output)")
+            let single = try temporaryFile("single.csv", "2026-11-24T00:00:00Z,1\n")
+            let singleRun = try await PgScorerProcess.run(["ingest", single, "--device", "nyc", "--sensor", "taxi", "--format", "json"], database: fixture.database)
+            #expect(singleRun.output.contains("\"layout\" : \"one series nyc/taxi: a timestamp and 1 value(s) per line, no header line\""), "\(singleRun.output)")
+
+            let misspelled = try temporaryFile("misspelled.csv", "TS,Device,Sensr,Value\n2026-11-24T00:00:00Z,pump-1,temp,1\n")
+            let refused = try await PgScorerProcess.run(["ingest", misspelled], database: fixture.database)
+            #expect(refused.status == 1 && refused.output.contains("no sensor column in the header TS,Device,Sensr,Value"), "\(refused.output)")
+            #expect(refused.output.contains("the nearest is 'Sensr': if it is the sensor, say --sensor-col 'Sensr'"), "\(refused.output)")
+            #expect(!refused.output.contains("wide layout"), "one problem, not the list of every layout: \(refused.output)")
+            let named = try await PgScorerProcess.run(["ingest", misspelled, "--sensor-col", "Sensr"], database: fixture.database)
+            #expect(named.status == 0, "\(named.output)")
+        }
+    }
 }

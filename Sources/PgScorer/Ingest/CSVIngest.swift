@@ -18,6 +18,8 @@ package struct CSVIngest {
         /// Lines left out, in the reject report.
         package var rejected: Int
         package var seconds: Double
+        /// The layout and column mapping read from the first line.
+        package var layout: String
     }
 
     /// How far a load has got, for a progress line.
@@ -36,6 +38,7 @@ package struct CSVIngest {
         let started = ContinuousClock.now
         let totalBytes = path.flatMap { try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int }
         var rejects: RejectReport?
+        var understood = ""
         let makeSource = { () throws -> ProgressReporting in
             // A second pass (the careful way) starts the reject report afresh.
             try rejects?.close()
@@ -45,13 +48,14 @@ package struct CSVIngest {
             }
             let readings = try CSVReadings(
                 reader: CSVLineReader(handle: handle, delimiter: options.delimiter), options: options, rejects: rejects)
+            understood = readings.understood
             return ProgressReporting(source: readings, totalBytes: totalBytes, started: started, report: progress)
         }
         let reject: ((BadLine, String) throws -> Void)? =
             rejectPath == nil ? nil : { bad, content in rejects?.add(bad, raw: content) }
         let summary = try await store.load(policy: policy, replayable: path != nil, makeSource: makeSource, reject: reject)
         try rejects?.close()
-        return Result(summary: summary, rejected: rejects?.count ?? 0, seconds: (ContinuousClock.now - started).seconds)
+        return Result(summary: summary, rejected: rejects?.count ?? 0, seconds: (ContinuousClock.now - started).seconds, layout: understood)
     }
 }
 

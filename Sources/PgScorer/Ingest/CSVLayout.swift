@@ -41,12 +41,28 @@ package enum CSVLayout: Equatable {
             return .single(featureCount: names.count - 1, hasHeader: !isTimestamp(header[0].trimmingCharacters(in: .whitespaces)))
         }
         let wideHeader = names.count >= 4 && names[0] == "device" && names[1] == "sensor" && names[2] == "ts"
-        func column(_ candidates: [String], _ role: String) throws(HeaderError) -> Int {
+        func index(_ candidates: [String]) -> Int? {
             let wanted = candidates.map { $0.lowercased() }
-            guard let index = names.firstIndex(where: { wanted.contains($0) }) else {
-                throw HeaderError(description: "no \(role) column in the header (looked for \(candidates.joined(separator: ", ")); name it with --\(role)-col)")
+            return names.firstIndex { wanted.contains($0) }
+        }
+        let roles = [("ts", longColumns.ts), ("device", longColumns.device), ("sensor", longColumns.sensor), ("value", longColumns.value)]
+        let found = roles.map { index($0.1) }
+        /// A long header missing `role`: says so, with the nearest header name that no other role took.
+        func missing(_ role: String, _ candidates: [String]) -> HeaderError {
+            let taken = Set(found.compactMap { $0 })
+            let nearest = header.indices.filter { !taken.contains($0) }
+                .map { column in
+                    (name: header[column].trimmingCharacters(in: .whitespaces),
+                     distance: candidates.map { EditDistance.between($0.lowercased(), names[column]) }.min() ?? 99)
+                }
+                .min { $0.distance < $1.distance }
+            var text = "no \(role) column in the header \(header.joined(separator: ",")) (looked for \(candidates.joined(separator: ", ")))"
+            if let nearest, nearest.distance <= 3 {
+                text += "; the nearest is '\(nearest.name)': if it is the \(role), say --\(role)-col '\(nearest.name)'"
+            } else {
+                text += "; name it with --\(role)-col"
             }
-            return index
+            return HeaderError(description: text)
         }
         let wideError = HeaderError(
             description: "header must be device,sensor,ts followed by at least one feature column (wide layout), or name a timestamp, device, sensor and value column (long layout); "
@@ -58,13 +74,27 @@ package enum CSVLayout: Equatable {
         case .auto where wideHeader:
             return .wide(featureNames: Array(names.dropFirst(3)))
         case .long, .auto:
-            do {
-                return .long(
-                    ts: try column(longColumns.ts, "ts"), device: try column(longColumns.device, "device"),
-                    sensor: try column(longColumns.sensor, "sensor"), value: try column(longColumns.value, "value"))
-            } catch {
-                throw choice == .auto ? wideError : error
+            if let ts = found[0], let device = found[1], let sensor = found[2], let value = found[3] {
+                return .long(ts: ts, device: device, sensor: sensor, value: value)
             }
+            // Two roles found make it a long header with a column missing; fewer, no layout at all.
+            guard choice == .long || found.compactMap({ $0 }).count >= 2 else { throw wideError }
+            let role = roles[found.firstIndex { $0 == nil }!]
+            throw missing(role.0, role.1)
+        }
+    }
+
+    /// What was understood of `header`, for the user: the layout and which column is which.
+    package func description(header: [String], device: String?, sensor: String?) -> String {
+        let header = header.map { $0.trimmingCharacters(in: .whitespaces) }
+        switch self {
+        case .wide(let featureNames):
+            return "wide layout: device, sensor, ts, then \(featureNames.count) feature(s) per reading: \(featureNames.joined(separator: ", "))"
+        case .long(let ts, let device, let sensor, let value):
+            return "long layout, one feature per reading: ts ← \(header[ts]), device ← \(header[device]), sensor ← \(header[sensor]), value ← \(header[value])"
+        case .single(let featureCount, let hasHeader):
+            return "one series \(device ?? "")/\(sensor ?? ""): a timestamp and \(featureCount) value(s) per line, "
+                + (hasHeader ? "header line \(header.joined(separator: ","))" : "no header line")
         }
     }
 }

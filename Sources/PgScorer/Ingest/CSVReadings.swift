@@ -31,6 +31,8 @@ package struct CSVReadings: ReadingSource {
     private var pendingFirstLine: [Substring]?
 
     package var bytesRead: Int { reader.bytesRead }
+    /// The layout and which column is which, as understood from the first line.
+    package let understood: String
 
     /// Reads the first line to tell the layout.
     package init(reader: CSVLineReader, options: CSVOptions, rejects: RejectReport?) throws {
@@ -52,6 +54,7 @@ package struct CSVReadings: ReadingSource {
             throw BadLine(line: 1, reason: "\(error)")
         }
         names = first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        understood = layout.description(header: first.map(String.init), device: options.device, sensor: options.sensor)
         switch layout {
         case .wide(let featureNames):
             columns = (2, 0, 1, Array(3..<(3 + featureNames.count)))

@@ -94,6 +94,7 @@ struct IngestCommand: AsyncParsableCommand {
         }
         if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         if format == .json { return try JSONOutput.print(result) }
+        print("read as the \(result.layout)")
         let summary = result.summary
         var parts = ["\(summary.received) readings read", "\(summary.inserted) new", "\(summary.alreadyStored) already stored"]
         if summary.repeatedInInput > 0 { parts.append("\(summary.repeatedInInput) repeated in the file") }
