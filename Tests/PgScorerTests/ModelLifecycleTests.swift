@@ -144,6 +144,10 @@ struct ModelLifecycleTests {
             let history = try await PgScorerProcess.run(["models", "history", "--format", "csv"], database: fixture.database)
             let actions = history.output.split(separator: "\n").compactMap { line in ["rollback", "promote", "activate"].first { line.contains(",\($0),") } }
             #expect(actions == ["rollback", "promote", "activate"], "\(history.output)")
+            // Promote and rollback by the CLI record one identity: the database role and the account it ran for.
+            let byCLI: [String] = try await fixture.connection.query(
+                "SELECT DISTINCT deployed_by FROM pgscorer.deployments WHERE action IN ('promote', 'rollback')").map { try $0.decode(0) }
+            #expect(byCLI == ["\(try await fixture.connection.query("SELECT session_user::text").single().decode(0) as String) (\(ProcessInfo.processInfo.userName))"], "\(byCLI)")
 
             try await fixture.addModel(device: "pump-2", sensor: "temp", featureCount: 2)
             let nothing = try await PgScorerProcess.run(["models", "rollback", "--device", "pump-2"], database: fixture.database)

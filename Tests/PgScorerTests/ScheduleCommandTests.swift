@@ -12,10 +12,11 @@ struct ScheduleCommandTests {
     func schedules() async throws {
         try await ScorerFixture.with { fixture in
             let added = try await PgScorerProcess.run(
-                ["schedule", "add", "fleet", "--cron", "*/5 * * * *", "--window", "5m", "--device", "pump-%"], database: fixture.database)
+                ["schedule", "add", "fleet", "--cron", "*/5 * * * *", "--window", "5m", "--device", "pump_*"], database: fixture.database)
             #expect(added.status == 0, "\(added.output)")
             let list = try await PgScorerProcess.run(["schedule", "list"], database: fixture.database)
-            #expect(list.output.contains("fleet") && list.output.contains("cron */5 * * * *") && list.output.contains("pump-%"), "\(list.output)")
+            #expect(list.output.contains("fleet") && list.output.contains("cron */5 * * * *") && list.output.contains("pump_*"), "shown as typed: \(list.output)")
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.schedules WHERE device_pattern = 'pump\\_%'") == 1, "stored as a LIKE pattern")
             let invalid = try await PgScorerProcess.run(
                 ["schedule", "add", "broken", "--cron", "*/5 * * *", "--window", "5m"], database: fixture.database)
             #expect(invalid.status != 0 && invalid.output.contains("must have 5 fields"), "\(invalid.output)")

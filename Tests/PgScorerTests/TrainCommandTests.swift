@@ -33,4 +33,25 @@ struct TrainCommandTests {
             #expect(flagged > 0 && flagged < 90)
         }
     }
+
+    @Test("train --no-activate says that every new version was left inactive, in JSON too")
+    func noActivate() async throws {
+        try await ScorerFixture.with { fixture in
+            for device in 0..<2 {
+                try await fixture.loadReadings(
+                    device: "pump-\(device)", sensor: "temp", start: .utc("2026-11-20T00:00:00Z"), count: 100, featureCount: 2, seed: UInt64(device))
+            }
+            let json = try await PgScorerProcess.run(["train", "--no-activate", "--min-readings", "20", "--format", "json"], database: fixture.database)
+            #expect(json.status == 0, "\(json.output)")
+            // The output also holds log lines (stderr): the JSON is the block from its first "{".
+            let start = try #require(json.output.range(of: "\n{") ?? json.output.range(of: "{"), "\(json.output)")
+            let object = try #require(
+                try JSONSerialization.jsonObject(with: Data(json.output[start.lowerBound...].utf8)) as? [String: Any], "\(json.output)")
+            let inactive = try #require(object["not_activated"] as? [[String: Any]], "\(json.output)")
+            #expect(inactive.count == 2 && inactive.allSatisfy { ($0["reason"] as? String)?.contains("--no-activate") == true }, "\(json.output)")
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.models WHERE active") == 0)
+            let table = try await PgScorerProcess.run(["train", "--no-activate", "--min-readings", "20"], database: fixture.database)
+            #expect(table.output.contains("2 new version(s) stored without activating them, as --no-activate asked"), "\(table.output)")
+        }
+    }
 }

@@ -107,7 +107,7 @@ package struct ModelLifecycle: Sendable {
     /// `dryRun`, each promotion is made and rolled back, so that what it says is what the
     /// database would do.
     package func promote(
-        _ selector: SeriesSelector, conditions: Conditions, reason: String?, by user: String, dryRun: Bool = false
+        _ selector: SeriesSelector, conditions: Conditions, reason: String?, dryRun: Bool = false
     ) async throws -> [Change] {
         var changes: [Change] = []
         for comparison in try await compare(selector) {
@@ -119,7 +119,7 @@ package struct ModelLifecycle: Sendable {
             do {
                 try await apply(dryRun: dryRun) { connection in
                     _ = try await connection.query(
-                        DeploymentQueries.promote.bind(comparison.seriesID, reason, conditions.force, user, comparison.challengerModelID))
+                        DeploymentQueries.promote.bind(comparison.seriesID, reason, conditions.force, comparison.challengerModelID))
                 }
                 changes.append(Change(series: name, modelID: comparison.challengerModelID, version: comparison.challengerVersion, refused: nil))
             } catch let error as PostgresError where error.sqlState == SQLState.checkViolation {
@@ -131,14 +131,14 @@ package struct ModelLifecycle: Sendable {
 
     /// Returns each selected series with a champion to the champion before it (with
     /// `dryRun`: made and rolled back).
-    package func rollback(_ selector: SeriesSelector, reason: String?, by user: String, dryRun: Bool = false) async throws -> [Change] {
+    package func rollback(_ selector: SeriesSelector, reason: String?, dryRun: Bool = false) async throws -> [Change] {
         var changes: [Change] = []
         for row in try await connection.query(DeploymentQueries.championedSeries.bind(selector.devicePattern, selector.sensorPattern)) {
             let seriesID: Int64 = try row.decode("series_id")
             let name = "\(try row.decode("device") as String)/\(try row.decode("sensor") as String)"
             do {
                 let modelID: Int64 = try await apply(dryRun: dryRun) { connection in
-                    try await connection.query(DeploymentQueries.rollback.bind(seriesID, reason, user)).single().decode("model_id")
+                    try await connection.query(DeploymentQueries.rollback.bind(seriesID, reason)).single().decode("model_id")
                 }
                 changes.append(Change(series: name, modelID: modelID, version: nil, refused: nil))
             } catch let error as PostgresError where error.sqlState == SQLState.checkViolation {

@@ -27,17 +27,20 @@ package enum DeploymentQueries {
         ORDER BY device, sensor
         """)
 
-    /// Promotes series $1's challenger — model $5, as compared — with reason $2 ($3: even
-    /// one that failed its health check), recording who did it ($4): the new champion's model_id.
+    /// Promotes series $1's challenger — model $4, as compared — with reason $2 ($3: even
+    /// one that failed its health check): the new champion's model_id. Who did it is the
+    /// session's `pgscorer.deployed_by` (`identifySession`), as for every change of champion.
     package static let promote = PreparedQuery(
-        name: "deployments.promote",
-        "SELECT set_config('pgscorer.deployed_by', $4, true), pgscorer.promote_challenger($1, $2, $3, $5) AS model_id")
+        name: "deployments.promote", "SELECT pgscorer.promote_challenger($1, $2, $3, $4) AS model_id")
 
-    /// Returns series $1 to its previous champion with reason $2, recording who did it
-    /// ($3): that model_id.
+    /// Returns series $1 to its previous champion with reason $2: that model_id.
     package static let rollback = PreparedQuery(
-        name: "deployments.rollback",
-        "SELECT set_config('pgscorer.deployed_by', $3, true), pgscorer.rollback_champion($1, $2) AS model_id")
+        name: "deployments.rollback", "SELECT pgscorer.rollback_champion($1, $2) AS model_id")
+
+    /// Names who makes this session's changes of champion, for `deployments.deployed_by`:
+    /// the database role and, where known, the account $1 it runs for (`postgres (root)`).
+    package static let identifySession = PreparedQuery(
+        name: "deployments.identify_session", "SELECT set_config('pgscorer.deployed_by', session_user || ' (' || $1 || ')', false)")
 
     /// Series matching device LIKE $1 and sensor LIKE $2 that have a champion: series_id,
     /// device, sensor.

@@ -23,8 +23,8 @@ package struct ScheduleOverview: Sendable, Encodable {
         enabled = schedule.enabled
         timing = schedule.timingText
         window = DurationText.format(schedule.window)
-        devices = schedule.devicePattern
-        sensors = schedule.sensorPattern
+        devices = SeriesSelector.typed(fromLikePattern: schedule.devicePattern)
+        sensors = SeriesSelector.typed(fromLikePattern: schedule.sensorPattern)
         missedTicks =
             switch schedule.missedTicks {
             case .skip: "skip"

@@ -31,6 +31,23 @@ package struct SeriesSelector: Sendable, Equatable, CustomStringConvertible {
         return pattern
     }
 
+    /// A stored LIKE pattern as a user types it: `%` as `*`, escapes undone
+    /// (`boiler-%` → `boiler-*`, `pump\_1` → `pump_1`).
+    package static func typed(fromLikePattern pattern: String) -> String {
+        var text = "", escaped = false
+        for character in pattern {
+            if escaped {
+                text.append(character)
+                escaped = false
+            } else if character == "\\" {
+                escaped = true
+            } else {
+                text.append(character == "%" ? "*" : character)
+            }
+        }
+        return text
+    }
+
     /// The flags as typed (`--device pump-* --sensor temp`), or `all series`.
     package var description: String {
         let flags = [device.map { "--device \($0)" }, sensor.map { "--sensor \($0)" }].compactMap { $0 }

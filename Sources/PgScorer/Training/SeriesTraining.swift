@@ -48,7 +48,8 @@ package struct SeriesTraining: Sendable {
     package struct Summary: Sendable, Encodable {
         package var trained = 0
         package var skipped: [Skipped] = []
-        /// Trained, but left inactive because the health check failed.
+        /// Trained, but not the champion: its health check failed, or `--no-activate` asked
+        /// for a stored version (the reason says which).
         package var notActivated: [Skipped] = []
         package var seconds = 0.0
     }
@@ -117,6 +118,9 @@ package struct SeriesTraining: Sendable {
         return summary
     }
 
+    /// The reason of a version stored inactive because `--no-activate` asked for it.
+    package static let storedAsAsked = "stored without activating it (--no-activate)"
+
     private func train(_ target: Target, on connection: PostgresConnection) async throws -> Outcome {
         let name = "\(target.device)/\(target.sensor)"
         let rows = try await connection.query(ReadingQueries.trainingFeatures.bind(target.seriesID, range.since, range.until))
@@ -141,8 +145,9 @@ package struct SeriesTraining: Sendable {
         logger.debug(
             "trained", metadata: ["series": "\(name)", "model": "\(stored.modelID)", "rows": "\(rows.count)",
                                   "support_vectors": "\(fit.model.supportVectorCount)", "duration": "\(seconds)s"])
+        if role == .stored { return .notActivated(name, Self.storedAsAsked) }
         if role == .champion && !stored.active {
-            return .notActivated(name, health.reasons.joined(separator: "; "))
+            return .notActivated(name, "its health check failed: " + health.reasons.joined(separator: "; "))
         }
         return .trained
     }

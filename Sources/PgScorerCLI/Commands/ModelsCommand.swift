@@ -281,7 +281,7 @@ struct ModelsCommand: AsyncParsableCommand {
             try await global.withDatabase { session in
                 let lifecycle = ModelLifecycle(connection: session.connection)
                 func promote(dryRun: Bool) async throws -> [ModelLifecycle.Change] {
-                    try await lifecycle.promote(selection.selector, conditions: conditions, reason: reason, by: ProcessInfo.processInfo.userName, dryRun: dryRun)
+                    try await lifecycle.promote(selection.selector, conditions: conditions, reason: reason, dryRun: dryRun)
                 }
                 if dryRun || (fleetWide && !yes) {
                     let preview = try await promote(dryRun: true)
@@ -317,7 +317,7 @@ struct ModelsCommand: AsyncParsableCommand {
         func run() async throws {
             let changes = try await global.withDatabase { session in
                 try await ModelLifecycle(connection: session.connection).rollback(
-                    selection.selector, reason: reason, by: ProcessInfo.processInfo.userName, dryRun: dryRun)
+                    selection.selector, reason: reason, dryRun: dryRun)
             }
             try ModelsCommand.report(
                 changes, done: dryRun ? "would roll back" : "rolled back", format: format,
@@ -342,10 +342,13 @@ struct ModelsCommand: AsyncParsableCommand {
                  d.previousVersion.map { "v\($0)" } ?? "-", d.deployedBy, d.reason ?? ""]
             }
             try printTable(format, header: header, rows: rows, json: history)
+            if history.count == limit {
+                // On stderr, so that CSV and JSON stay data.
+                FileHandle.standardError.write(Data("the newest \(limit) changes shown; --limit N shows more\n".utf8))
+            }
         }
     }
 
-    /// Prints what promote or rollback did and refused; exit 1 if something was refused.
     /// Prints what a promote or rollback did (`done`: "promoted", "would promote", …); exit 1
     /// when a series was left alone, unless `failOnRefusal` is false (a preview).
     static func report(_ changes: [ModelLifecycle.Change], done: String, format: SummaryFormat, nothing: String, failOnRefusal: Bool = true) throws {

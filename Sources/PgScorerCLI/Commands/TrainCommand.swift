@@ -49,9 +49,12 @@ struct TrainCommand: AsyncParsableCommand {
         if format == .json { return try JSONOutput.print(summary) }
         print("trained \(summary.trained) model(s), skipped \(summary.skipped.count) series, in \(String(format: "%.1f", summary.seconds)) s")
         for skipped in summary.skipped.prefix(20) { print("  skipped \(skipped.series): \(skipped.reason)") }
-        if !summary.notActivated.isEmpty {
-            print("\(summary.notActivated.count) new version(s) failed their health check and were stored but not activated (--force activates them):")
-            for failed in summary.notActivated.prefix(20) { print("  \(failed.series): \(failed.reason)") }
+        let failed = summary.notActivated.filter { $0.reason != SeriesTraining.storedAsAsked }
+        if noActivate {
+            print("\(summary.notActivated.count) new version(s) stored without activating them, as --no-activate asked (pgscorer models activate ID activates one)")
+        } else if !failed.isEmpty {
+            print("\(failed.count) new version(s) failed their health check and were stored but not activated (--force activates them):")
+            for version in failed.prefix(20) { print("  \(version.series): \(version.reason)") }
         }
     }
 }

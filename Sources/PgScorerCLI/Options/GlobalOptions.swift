@@ -90,6 +90,8 @@ struct GlobalOptions: ParsableArguments {
         let connection = try await PostgresConnection.connect(url, logger: logger)
         logger.info("using \(connection.target)")
         do {
+            // Every change of champion this command makes records the same identity.
+            _ = try await connection.query(DeploymentQueries.identifySession.bind(ProcessInfo.processInfo.userName))
             if checkSchema { try await Migrator(logger: logger).requireCurrent(connection) }
             let result = try await body(DatabaseSession(connection: connection, databaseURL: url, logger: logger))
             await connection.close()
