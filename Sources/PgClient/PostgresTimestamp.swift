@@ -28,7 +28,8 @@ public struct PostgresTimestamp: Hashable, Comparable, Sendable, PostgresArrayEl
     public static var postgresArrayType: PostgresDataType { .timestamptzArray }
     @inlinable public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(microsecondsSince2000) }
 
-    /// ISO 8601 in UTC with microseconds, e.g. `2026-11-25T01:00:00.000000Z`.
+    /// ISO 8601 in UTC with the precision that is there: `2026-11-25T01:00:00Z`,
+    /// `…:00.250Z` (milliseconds), `…:00.123456Z` (microseconds).
     public var description: String {
         let micros = unixMicroseconds
         let seconds = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
@@ -36,9 +37,11 @@ public struct PostgresTimestamp: Hashable, Comparable, Sendable, PostgresArrayEl
         var time = time_t(seconds)
         var parts = tm()
         gmtime_r(&time, &parts)
+        let fractionText =
+            fraction == 0 ? "" : fraction % 1000 == 0 ? String(format: ".%03lld", fraction / 1000) : String(format: ".%06lld", fraction)
         return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
-            Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), fraction)
+            format: "%04d-%02d-%02dT%02d:%02d:%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+            Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec)) + fractionText + "Z"
     }
 }
 

@@ -26,7 +26,7 @@ struct IngestCommandTests {
             #expect(try await fixture.count("SELECT count(*) FROM pgscorer.series WHERE device = 'pump, 2' AND n_features = 2") == 1)
             let shifted: PostgresTimestamp = try await fixture.connection.query(
                 "SELECT ts FROM pgscorer.readings JOIN pgscorer.series USING (series_id) WHERE device = 'pump, 2'").single().decode(0)
-            #expect(shifted.description == "2026-11-23T23:00:00.000000Z")
+            #expect(shifted.description == "2026-11-23T23:00:00Z")
         }
     }
 
@@ -105,9 +105,9 @@ struct LongLayoutTests {
     @Test("zoneless timestamps are read in --timezone, daylight saving included")
     func timeZones() throws {
         let berlin = TimestampParser(zonelessTimeZone: TimeZone(identifier: "Europe/Berlin"))
-        #expect(try berlin.parse("2026-01-15 12:00:00").description == "2026-01-15T11:00:00.000000Z")
-        #expect(try berlin.parse("2026-07-15 12:00:00.5").description == "2026-07-15T10:00:00.500000Z")
-        #expect(try berlin.parse("2026-07-15T12:00:00Z").description == "2026-07-15T12:00:00.000000Z", "an explicit zone wins")
+        #expect(try berlin.parse("2026-01-15 12:00:00").description == "2026-01-15T11:00:00Z")
+        #expect(try berlin.parse("2026-07-15 12:00:00.5").description == "2026-07-15T10:00:00.500Z")
+        #expect(try berlin.parse("2026-07-15T12:00:00Z").description == "2026-07-15T12:00:00Z", "an explicit zone wins")
     }
 
     @Test("a long CSV loads as one-feature series, with its pitfalls handled")
@@ -129,8 +129,8 @@ struct LongLayoutTests {
             #expect(try await fixture.count("SELECT count(*) FROM pgscorer.series WHERE n_features = 1") == 3)
             let rows = try await fixture.connection.query(
                 "SELECT r.ts, r.features FROM pgscorer.readings r JOIN pgscorer.series s USING (series_id) WHERE s.device = 'pump-1' ORDER BY ts")
-            #expect(try (rows[0].decode(0) as PostgresTimestamp).description == "2026-11-24T09:00:00.000000Z")
-            #expect(try (rows[1].decode(0) as PostgresTimestamp).description == "2026-11-24T09:00:00.250000Z")
+            #expect(try (rows[0].decode(0) as PostgresTimestamp).description == "2026-11-24T09:00:00Z")
+            #expect(try (rows[1].decode(0) as PostgresTimestamp).description == "2026-11-24T09:00:00.250Z")
             #expect(try rows[1].decode(1) as [Double] == [0.8])
             // Default time zone for the long layout is UTC; a bad value names its line.
             let bad = try temporaryFile("bad-long.csv", "device,sensor,timestamp,value\npump-9,temp,2026-11-24 10:00:00,21\npump-9,temp,2026-11-24 10:05:00,hot\n")
@@ -140,7 +140,7 @@ struct LongLayoutTests {
             #expect(try await PgScorerProcess.run(["ingest", utc], database: fixture.database).status == 0)
             let stored: PostgresTimestamp = try await fixture.connection.query(
                 "SELECT ts FROM pgscorer.readings JOIN pgscorer.series USING (series_id) WHERE device = 'pump-9'").single().decode(0)
-            #expect(stored.description == "2026-11-24T10:00:00.000000Z")
+            #expect(stored.description == "2026-11-24T10:00:00Z")
         }
     }
 }
@@ -174,9 +174,9 @@ struct RealDataTests {
                 """)
             let described = try stored.map { "\(try $0.decode(0) as String) \(try $0.decode(1) as PostgresTimestamp) \(try $0.decode(2) as [Double])" }
             #expect(described == [
-                "nyc/taxi 2014-07-01T00:00:00.000000Z [10844.0]", "nyc/taxi 2014-07-01T00:30:00.000000Z [8127.0]",
-                "pump-9/rpm 2014-07-01T00:00:00.000000Z [3.0]", "pump-9/rpm 2014-07-01T00:30:00.500000Z [4.0]",
-                "pump-9/temp 2014-07-01T00:00:00.000000Z [1.5, 2.0]", "pump-9/temp 2014-07-01T00:30:00.000000Z [1.6, 2.1]",
+                "nyc/taxi 2014-07-01T00:00:00Z [10844.0]", "nyc/taxi 2014-07-01T00:30:00Z [8127.0]",
+                "pump-9/rpm 2014-07-01T00:00:00Z [3.0]", "pump-9/rpm 2014-07-01T00:30:00.500Z [4.0]",
+                "pump-9/temp 2014-07-01T00:00:00Z [1.5, 2.0]", "pump-9/temp 2014-07-01T00:30:00Z [1.6, 2.1]",
             ])
         }
     }
@@ -192,7 +192,7 @@ struct RealDataTests {
             let changed = try temporaryFile("b.csv", "timestamp,value\n2026-11-24T00:01:00Z,2.5\n2026-11-24T00:02:00Z,3\n")
             let refused = try await PgScorerProcess.run(["ingest", changed, "--device", "d", "--sensor", "s"], database: fixture.database)
             #expect(refused.status == 1, "\(refused.output)")
-            #expect(refused.output.contains("line 2: d/s at 2026-11-24T00:01:00.000000Z is stored as {2} but this line gives {2.5}"), "\(refused.output)")
+            #expect(refused.output.contains("line 2: d/s at 2026-11-24T00:01:00Z is stored as {2} but this line gives {2.5}"), "\(refused.output)")
             #expect(try await fixture.count("SELECT count(*) FROM pgscorer.readings") == 2, "nothing of the refused file was stored")
             let kept = try await PgScorerProcess.run(
                 ["ingest", changed, "--device", "d", "--sensor", "s", "--on-conflict", "keep"], database: fixture.database)
@@ -206,7 +206,7 @@ struct RealDataTests {
             // Two values for one time within a file: both lines named; the same value twice is only counted.
             let twice = try temporaryFile("c.csv", "timestamp,value\n2026-11-25T00:00:00Z,7\n2026-11-25T00:01:00Z,8\n2026-11-25T00:00:00Z,7\n2026-11-25T00:00:00Z,9\n")
             let clash = try await PgScorerProcess.run(["ingest", twice, "--device", "e", "--sensor", "s"], database: fixture.database)
-            #expect(clash.status == 1 && clash.output.contains("lines 2 and 5 give e/s at 2026-11-25T00:00:00.000000Z two different values, {7} and {9}"), "\(clash.output)")
+            #expect(clash.status == 1 && clash.output.contains("lines 2 and 5 give e/s at 2026-11-25T00:00:00Z two different values, {7} and {9}"), "\(clash.output)")
             let last = try await PgScorerProcess.run(
                 ["ingest", twice, "--device", "e", "--sensor", "s", "--on-conflict", "replace"], database: fixture.database)
             #expect(last.status == 0 && last.output.contains("4 readings read, 2 new") && last.output.contains("2 repeated in the file"), "\(last.output)")

@@ -69,7 +69,11 @@ struct ModelLifecycleTests {
             #expect(abs((comparison.challengerRate ?? -1) - Double(flaggedB) / n) < 1e-12)
             #expect(abs((comparison.scoreCorrelation ?? -2) - correlation) < 1e-9, "\(comparison.scoreCorrelation ?? .nan) vs \(correlation)")
             let cli = try await PgScorerProcess.run(["models", "compare", "--format", "csv"], database: fixture.database)
-            #expect(cli.output.contains("pump-1,temp,v1,v2,"), "\(cli.output)")
+            #expect(cli.output.contains("pump-1,temp,1,2,"), "\(cli.output)")
+            let row = try #require(cli.output.split(separator: "\n").first { $0.hasPrefix("pump-1,") }).split(separator: ",", omittingEmptySubsequences: false)
+            #expect(abs((Double(row[6]) ?? -1) - Double(agree) / n) < 1e-12, "agreement as a fraction in CSV: \(row)")
+            let table = try await PgScorerProcess.run(["models", "compare"], database: fixture.database)
+            #expect(table.output.contains(String(format: "%.2f%%", 100 * Double(agree) / n)), "a percentage for people: \(table.output)")
             // The dashboard's models page shows the same comparison.
             var configuration = DashboardServer.Configuration(databaseURL: fixture.database.url)
             configuration.port = 0

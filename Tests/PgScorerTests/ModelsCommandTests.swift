@@ -208,6 +208,14 @@ struct ModelHealthCommandTests {
                 "training statistics are kept for drift")
             let check = try await PgScorerProcess.run(["models", "check", "--all", "--format", "csv"], database: fixture.database)
             #expect(check.output.contains(",ok,300 readings,"), "\(check.output)")
+            // JSON that programs can read: params and health_reasons are JSON, not escaped strings.
+            let listed = try await PgScorerProcess.run(["models", "list", "--format", "json"], database: fixture.database)
+            let start = try #require(listed.output.range(of: "\n[") ?? listed.output.range(of: "["), "\(listed.output)")
+            let versions = try #require(try JSONSerialization.jsonObject(with: Data(listed.output[start.lowerBound...].utf8)) as? [[String: Any]])
+            let params = try #require(versions.first?["params"] as? [String: Any], "params is an object: \(listed.output)")
+            #expect(params["nu"] as? Double == 0.1, "\(params)")
+            #expect(versions.first?["health_reasons"] is [Any], "\(listed.output)")
+            #expect((versions.first?["created_at"] as? String)?.hasSuffix("Z") == true)
         }
     }
 }

@@ -24,12 +24,14 @@ struct ReportCommandTests {
             #expect(after.output.contains("completed 1"), "\(after.output)")
             let anomalies = try await fixture.count("SELECT count(*) FILTER (WHERE is_anomaly) FROM pgscorer.predictions")
             let report = try await PgScorerProcess.run(["report", "--since", "2026-11-01", "--format", "csv"], database: fixture.database)
-            #expect(report.output.hasPrefix("device,sensor,scored") && report.output.contains("\npump-1,temp,30,\(anomalies),"), "\(report.output)")
+            #expect(report.output.hasPrefix("device,sensor,scored,anomalies,anomaly_rate,min_score\n") && report.output.contains("\npump-1,temp,30,\(anomalies),"), "\(report.output)")
+            let rate = try #require(report.output.split(separator: "\n").first { $0.hasPrefix("pump-1,") }?.split(separator: ",")[4])
+            #expect(abs((Double(rate) ?? -1) - Double(anomalies) / 30) < 1e-4, "a rate is a fraction in data: \(rate)")
             let recent = try await PgScorerProcess.run(["report", "--format", "csv"], database: fixture.database)
             #expect(!recent.output.contains("pump-1"), "by default the last 24 h only: \(recent.output)")
             let hourly = try await PgScorerProcess.run(
                 ["report", "--since", "2026-11-24", "--until", "2026-11-25", "--by", "hour", "--format", "csv"], database: fixture.database)
-            #expect(hourly.output.contains("hour (UTC),device,sensor") && hourly.output.contains("\n2026-11-24T00:00,pump-1,temp,30,"), "\(hourly.output)")
+            #expect(hourly.output.contains("hour,device,sensor") && hourly.output.contains("\n2026-11-24T00:00:00Z,pump-1,temp,30,"), "\(hourly.output)")
             let json = try await PgScorerProcess.run(["report", "--since", "2026-11-01", "--format", "json"], database: fixture.database)
             #expect((try? JSONValue.parse(Array(json.output.utf8.drop { $0 != UInt8(ascii: "{") }))) != nil, "\(json.output)")
             let export = try await PgScorerProcess.run(
@@ -42,7 +44,18 @@ struct ReportCommandTests {
             try await fixture.connection.execute(PostgresQuery(SQLText(unsafeSQL: "ALTER DATABASE \(fixture.database.name) SET TimeZone = 'America/New_York'")))
             let utc = try await PgScorerProcess.run(
                 ["export", "predictions", "--since", "2026-11-24T00:10:00Z", "--until", "2026-11-24T00:11:00Z"], database: fixture.database)
-            #expect(utc.output.contains(",2026-11-24 00:10:00+00,"), "\(utc.output)")
+            #expect(utc.output.contains(",2026-11-24T00:10:00Z,"), "ISO 8601 UTC: \(utc.output)")
+            let row = try #require(utc.output.split(separator: "\n").first { $0.hasPrefix("pump-1,") }).split(separator: ",")
+            #expect(row[5] == "true" || row[5] == "false", "is_anomaly as true or false: \(row)")
+            // JSON lines: one object per line, typed values.
+            let jsonLines = try await PgScorerProcess.run(
+                ["export", "predictions", "--since", "2026-11-24T00:10:00Z", "--until", "2026-11-24T00:20:00Z", "--format", "jsonl"], database: fixture.database)
+            let objects = jsonLines.output.split(separator: "\n").filter { $0.hasPrefix("{") }.compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }
+            #expect(objects.count == 10, "\(jsonLines.output)")
+            #expect(objects.first?["ts"] as? String == "2026-11-24T00:10:00Z" && objects.first?["is_anomaly"] is Bool && objects.first?["score"] is Double,
+                    "\(objects.first ?? [:])")
         }
     }
 }

@@ -181,4 +181,35 @@ package struct ModelVersion: Sendable, Encodable {
         health = try row.decode("health")
         healthReasons = try row.decode("health_reasons")
     }
+
+    private enum CodingKeys: String, CodingKey {
+        case modelID, device, sensor, version, active, challenger, kernel, features, supportVectors, source, params, checksum, payloadBytes,
+            trainingRows, fitSeconds, createdAt, health, healthReasons
+    }
+
+    /// As its fields, with `params` and `health_reasons` as the JSON they hold, not as text.
+    package func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(modelID, forKey: .modelID)
+        try container.encode(device, forKey: .device)
+        try container.encode(sensor, forKey: .sensor)
+        try container.encode(version, forKey: .version)
+        try container.encode(active, forKey: .active)
+        try container.encode(challenger, forKey: .challenger)
+        try container.encode(kernel, forKey: .kernel)
+        try container.encode(features, forKey: .features)
+        try container.encode(supportVectors, forKey: .supportVectors)
+        try container.encode(source, forKey: .source)
+        try container.encode(Self.json(params), forKey: .params)
+        try container.encode(checksum, forKey: .checksum)
+        try container.encode(payloadBytes, forKey: .payloadBytes)
+        try container.encode(trainingRows, forKey: .trainingRows)
+        try container.encode(fitSeconds, forKey: .fitSeconds)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(health, forKey: .health)
+        try container.encode(Self.json(healthReasons), forKey: .healthReasons)
+    }
+
+    /// JSON text as its value (text that does not parse stays a string).
+    static func json(_ text: String) -> JSONValue { (try? JSONValue.parse(Array(text.utf8))) ?? .string(text) }
 }

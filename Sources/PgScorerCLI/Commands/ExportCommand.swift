@@ -9,24 +9,30 @@ struct ExportCommand: AsyncParsableCommand {
 
     struct Predictions: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write predictions in [--since, --until) as CSV to standard output.",
-            discussion: "Columns: \(PredictionExport.columns.joined(separator: ",")). Example: pgscorer export predictions --since 2026-11-24 > out.csv")
+            abstract: "Write predictions in [--since, --until) as CSV or JSON lines to standard output.",
+            discussion: """
+                Columns (CSV) or keys (JSON): \(PredictionExport.columns.joined(separator: ",")); times in ISO 8601 UTC, is_anomaly \
+                true or false. Example: pgscorer export predictions --since 2026-11-24 > out.csv
+                """)
         @OptionGroup var global: GlobalOptions
         @OptionGroup var read: ReadOptions
         @Option(help: "Start (inclusive): ISO 8601 (no zone means UTC), a date, now, or a duration ago (6h).") var since: String
         @Option(help: "End (exclusive), in the same forms; default: no end.") var until: String?
         @OptionGroup var selection: SelectionOptions
-        @Option(help: "Only csv for now.") var format = "csv"
+        @Option(help: "csv, or jsonl (also json): one JSON object per line.") var format = "csv"
+
+        var exportFormat: PredictionExport.Format? { format == "json" ? .jsonLines : PredictionExport.Format(rawValue: format) }
 
         func validate() throws {
-            guard format == "csv" else { throw ValidationError("--format: only csv is supported") }
+            guard exportFormat != nil else { throw ValidationError("--format \(format): use csv, or jsonl (json: the same, one object per line)") }
         }
 
         func run() async throws {
             let range = try TimeRange(since: since, until: until)
             let started = ContinuousClock.now
             let rows = try await global.withDatabase(readURL: read.url) { session in
-                try await PredictionExport.write(range, selection.selector, to: FileHandle.standardOutput, from: session.connection)
+                try await PredictionExport.write(
+                    range, selection.selector, as: exportFormat ?? .csv, to: FileHandle.standardOutput, from: session.connection)
             }
             // The summary goes to stderr: stdout is the CSV.
             FileHandle.standardError.write(Data(String(

@@ -230,11 +230,20 @@ struct ModelsCommand: AsyncParsableCommand {
         func run() async throws {
             let comparisons = try await global.withDatabase { try await ModelLifecycle(connection: $0.connection).compare(selection.selector) }
             if comparisons.isEmpty && format == .table { return print("no challenger among \(selection.selector)") }
-            func number(_ value: Double?) -> String { value.map { String(format: "%.4f", $0) } ?? "-" }
-            let header = ["device", "sensor", "champion", "challenger", "health", "readings", "agreement", "champion rate", "challenger rate", "score corr."]
+            // Tables are for people (shares in percent); CSV is data (fractions, snake_case headers).
+            let forPeople = format == .table
+            func share(_ value: Double?) -> String {
+                value.map { forPeople ? String(format: "%.2f%%", 100 * $0) : "\($0)" } ?? (forPeople ? "-" : "")
+            }
+            func number(_ value: Double?) -> String { value.map { forPeople ? String(format: "%.4f", $0) : "\($0)" } ?? (forPeople ? "-" : "") }
+            let header = forPeople
+                ? ["device", "sensor", "champion", "challenger", "health", "readings", "agreement", "champion rate", "challenger rate", "score corr."]
+                : ["device", "sensor", "champion_version", "challenger_version", "challenger_health", "readings", "agreement", "champion_rate",
+                   "challenger_rate", "score_correlation"]
             let rows = comparisons.map { c in
-                [c.device, c.sensor, c.championVersion.map { "v\($0)" } ?? "-", "v\(c.challengerVersion)", c.challengerHealth ?? "-", "\(c.readings)",
-                 number(c.agreement), number(c.championRate), number(c.challengerRate), number(c.scoreCorrelation)]
+                [c.device, c.sensor, c.championVersion.map { forPeople ? "v\($0)" : "\($0)" } ?? (forPeople ? "-" : ""),
+                 forPeople ? "v\(c.challengerVersion)" : "\(c.challengerVersion)", c.challengerHealth ?? (forPeople ? "-" : ""), "\(c.readings)",
+                 share(c.agreement), share(c.championRate), share(c.challengerRate), number(c.scoreCorrelation)]
             }
             try printTable(format, header: header, rows: rows, json: comparisons)
         }

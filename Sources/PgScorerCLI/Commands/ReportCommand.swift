@@ -22,39 +22,52 @@ struct ReportCommand: AsyncParsableCommand {
 
     enum Table: String, ExpressibleByArgument, CaseIterable { case series, ticks }
 
-    static let seriesHeader = ["device", "sensor", "scored", "anomalies", "rate", "min score"]
-    static let tickHeader = ["schedule", "tick (UTC)", "jobs", "completed", "failed", "pending", "readings", "anomalies", "latency s", "readings/s"]
+    /// Headers for people (tables) and for programs (CSV: snake_case).
+    static func seriesHeader(forPeople: Bool) -> [String] {
+        ["device", "sensor", "scored", "anomalies", forPeople ? "rate" : "anomaly_rate", forPeople ? "min score" : "min_score"]
+    }
+
+    static func tickHeader(forPeople: Bool) -> [String] {
+        forPeople
+            ? ["schedule", "tick (UTC)", "jobs", "completed", "failed", "pending", "readings", "anomalies", "latency s", "readings/s"]
+            : ["schedule", "tick", "jobs", "completed", "failed", "pending", "readings", "anomalies", "latency_seconds", "readings_per_second"]
+    }
 
     func run() async throws {
         let range = try TimeRange(since: since, until: until)
         let report = try await global.withDatabase(readURL: read.url) {
             try await AnomalyReport.load(from: $0.connection, range: range, selector: selection.selector, bucket: by)
         }
-        let bucketHeader = by.map { ["\($0.rawValue) (UTC)"] } ?? []
+        // Tables are for people (rates in percent, short times); CSV is data (fractions, full times).
+        let forPeople = format == .table
+        let bucketHeader = by.map { [forPeople ? "\($0.rawValue) (UTC)" : $0.rawValue] } ?? []
         let series = report.series.map { row in
-            (row.bucketStart.map { [String($0.description.prefix(by == .hour ? 16 : 10))] } ?? []) + [row.device, row.sensor, "\(row.scored)", "\(row.anomalies)", String(format: "%.2f%%", 100 * row.anomalyRate),
-             String(format: "%.4f", row.minScore ?? 0)]
+            (row.bucketStart.map { [forPeople ? String($0.description.prefix(by == .hour ? 16 : 10)) : $0.description] } ?? [])
+                + [row.device, row.sensor, "\(row.scored)", "\(row.anomalies)",
+                   forPeople ? String(format: "%.2f%%", 100 * row.anomalyRate) : "\(row.anomalyRate)",
+                   forPeople ? String(format: "%.4f", row.minScore ?? 0) : row.minScore.map { "\($0)" } ?? ""]
         }
         let ticks = report.ticks.map { tick in
             [tick.schedule, tick.tick.description, "\(tick.jobs)", "\(tick.completed)", "\(tick.failed)", "\(tick.pending)",
-             "\(tick.readings)", "\(tick.anomalies)", tick.latencySeconds.map { String(format: "%.2f", $0) } ?? "-",
-             tick.readingsPerSecond.map { String(format: "%.0f", $0) } ?? "-"]
+             "\(tick.readings)", "\(tick.anomalies)",
+             tick.latencySeconds.map { forPeople ? String(format: "%.2f", $0) : "\($0)" } ?? (forPeople ? "-" : ""),
+             tick.readingsPerSecond.map { forPeople ? String(format: "%.0f", $0) : "\($0)" } ?? (forPeople ? "-" : "")]
         }
         switch format {
         case .table:
             let scored = report.series.reduce(0) { $0 + $1.scored }
             let anomalies = report.series.reduce(0) { $0 + $1.anomalies }
             print("Anomalies per device and sensor\(by.map { " and \($0.rawValue)" } ?? "") since \(range.since!) (\(anomalies) of \(scored) scored readings, active models)")
-            print(TextTable(bucketHeader + Self.seriesHeader, rows: series).rendered)
+            print(TextTable(bucketHeader + Self.seriesHeader(forPeople: true), rows: series).rendered)
             print("Worst series (highest anomaly rate)")
             let worst = zip(report.series, series).sorted { $0.0.anomalyRate > $1.0.anomalyRate }.prefix(5).map(\.1)
-            print(TextTable(bucketHeader + Self.seriesHeader, rows: worst).rendered)
+            print(TextTable(bucketHeader + Self.seriesHeader(forPeople: true), rows: worst).rendered)
             print("Schedule ticks (latest 20): latency is tick → last job completed")
-            print(TextTable(Self.tickHeader, rows: ticks).rendered, terminator: "")
+            print(TextTable(Self.tickHeader(forPeople: true), rows: ticks).rendered, terminator: "")
         case .csv:
             switch table {
-            case .series: try printTable(.csv, header: bucketHeader + Self.seriesHeader, rows: series, json: report.series)
-            case .ticks: try printTable(.csv, header: Self.tickHeader, rows: ticks, json: report.ticks)
+            case .series: try printTable(.csv, header: bucketHeader + Self.seriesHeader(forPeople: false), rows: series, json: report.series)
+            case .ticks: try printTable(.csv, header: Self.tickHeader(forPeople: false), rows: ticks, json: report.ticks)
             }
         case .json:
             try JSONOutput.print(report)
