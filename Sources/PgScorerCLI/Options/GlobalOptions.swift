@@ -30,8 +30,9 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// Where the database is: the flag, `DATABASE_URL`, libpq's `PG*` variables, or the
-    /// project's embedded cluster (started if needed, created only if `createEmbedded`;
-    /// its use is logged as a warning unless `quietEmbedded`).
+    /// project's embedded cluster (started if needed, created only if `createEmbedded`).
+    /// The embedded cluster's use is a warning when this command starts it (its first
+    /// use since it last stopped), unless `quietEmbedded`; later commands stay quiet.
     func resolvedDatabaseURL(
         environment: [String: String] = ProcessInfo.processInfo.environment, logger: Logger, createEmbedded: Bool = false,
         quietEmbedded: Bool = false
@@ -41,9 +42,8 @@ struct GlobalOptions: ParsableArguments {
             return databaseURL ?? environment["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? ""
         }
         let cluster = try Self.embeddedCluster(environment: environment, logger: logger, create: createEmbedded)
-        if !quietEmbedded {
-            logger.warning("no database configured: using the embedded cluster in \(cluster.home.path) (for trying PgScorer; set DATABASE_URL for real use)")
-        }
+        let message: Logger.Message = "no database configured: using the embedded cluster in \(cluster.home.path) (for trying PgScorer; set DATABASE_URL for real use)"
+        if !quietEmbedded && !cluster.isRunning { logger.warning(message) } else { logger.debug(message) }
         return try cluster.ensureRunning(create: createEmbedded, logger: logger)
     }
 
@@ -88,7 +88,7 @@ struct GlobalOptions: ParsableArguments {
         let logger = bootstrapLogging()
         let url = try readURL ?? resolvedDatabaseURL(logger: logger, createEmbedded: createEmbedded, quietEmbedded: quietEmbedded)
         let connection = try await PostgresConnection.connect(url, logger: logger)
-        logger.info("using \(connection.target)")
+        logger.debug("using \(connection.target)")  // db status says it; --log-level debug shows it everywhere
         do {
             // Every change of champion this command makes records the same identity.
             _ = try await connection.query(DeploymentQueries.identifySession.bind(ProcessInfo.processInfo.userName))
