@@ -119,7 +119,7 @@ struct PostgresTypesTests {
             let nullParameter: Int? = nil
             let echoed: Int? = try await connection.query("SELECT $1::int8", nullParameter).single().decode(0)
             #expect(echoed == nil)
-            let error = await #expect(throws: PostgresError.self) {
+            let error = #expect(throws: PostgresError.self) {
                 let _: Int = try row.decode("missing")
             }
             #expect(error?.message.contains("\"missing\" is NULL") == true)
@@ -131,7 +131,7 @@ struct PostgresTypesTests {
         try await TestDatabase.with { database in
             let connection = try await database.connect()
             let row = try await connection.query("SELECT 'hello'::text AS greeting, 1.5::float8 AS ratio").single()
-            let error = await #expect(throws: PostgresError.self) {
+            let error = #expect(throws: PostgresError.self) {
                 let _: Int = try row.decode("greeting")
             }
             #expect(error?.code == .decoding)

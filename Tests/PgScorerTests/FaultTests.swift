@@ -43,7 +43,7 @@ struct FaultTests {
         try await ScorerFixture.with { fixture in
             let start = PostgresTimestamp.utc("2026-11-20T00:00:00Z")
             for device in 0..<4 {
-                try await ModelStore(connection: fixture.connection).add(
+                _ = try await ModelStore(connection: fixture.connection).add(
                     try ScorerFixture.model(featureCount: 4, supportVectors: 300), device: "pump-\(device)", sensor: "temp", source: "json", force: true)
                 try await fixture.loadReadings(device: "pump-\(device)", sensor: "temp", start: start, count: 6000, featureCount: 4)
             }
@@ -103,7 +103,7 @@ struct FaultTests {
         try await ScorerFixture.with { fixture in
             let start = PostgresTimestamp.utc("2026-11-20T00:00:00Z")
             // One heavy job: many readings against a model with many support vectors.
-            try await ModelStore(connection: fixture.connection).add(
+            _ = try await ModelStore(connection: fixture.connection).add(
                 try ScorerFixture.model(featureCount: 16, supportVectors: 400), device: "pump-1", sensor: "temp", source: "json", force: true)
             try await fixture.loadReadings(device: "pump-1", sensor: "temp", start: start, count: 15_000, step: 1, featureCount: 16)
             let jobID = try #require(try await fixture.enqueue(start, .utc("2026-11-21T00:00:00Z")).first)
@@ -161,7 +161,7 @@ struct DatabaseOutageTests {
         let fixture = ScorerFixture(database: database, connection: connection)
         let start = PostgresTimestamp.utc("2026-11-20T00:00:00Z")
         for device in 0..<4 {
-            try await ModelStore(connection: connection).add(
+            _ = try await ModelStore(connection: connection).add(
                 try ScorerFixture.model(featureCount: 4, supportVectors: 300), device: "pump-\(device)", sensor: "temp", source: "json", force: true)
             try await fixture.loadReadings(device: "pump-\(device)", sensor: "temp", start: start, count: 6000, featureCount: 4)
         }

@@ -36,8 +36,10 @@ postgres_bin_dir() {
 }
 
 # Runs a command as the unprivileged cluster owner (PostgreSQL refuses to run as root).
+# From /, with absolute paths, so that a clone in a folder the owner cannot enter (root's
+# home) makes no "could not change directory" noise.
 as_cluster_owner() {
-    if [ "$(id -u)" = 0 ]; then runuser -u "$PGSCORER_CLUSTER_OWNER" -- "$@"; else "$@"; fi
+    if [ "$(id -u)" = 0 ]; then (cd / && runuser -u "$PGSCORER_CLUSTER_OWNER" -- "$@"); else "$@"; fi
 }
 
 # Starts a cluster in a fresh temp dir listening only on a unix socket in that dir

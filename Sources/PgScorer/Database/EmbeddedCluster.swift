@@ -278,6 +278,9 @@ package struct EmbeddedCluster: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // The tools take absolute paths; from / they never complain that the postgres
+        // account cannot enter the folder we were started in (a home of mode 700).
+        posix_spawn_file_actions_addchdir_np(&actions, "/")
         Self.closeInheritedDescriptorsOnExec()
         var pid: pid_t = 0
         let spawned = withCStringArray(argv) { pointers in
