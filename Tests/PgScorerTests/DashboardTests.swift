@@ -116,6 +116,25 @@ struct DashboardTests {
         }
     }
 
+    @Test("a path that names no page gets a page saying so; an overview after scoring old readings says what its map counts")
+    func missingAndOld() async throws {
+        try await ScorerFixture.with { fixture in
+            try await fixture.addModel(device: "pump-1", sensor: "temp", featureCount: 2)
+            try await fixture.loadReadings(device: "pump-1", sensor: "temp", start: .utc("2026-01-05T00:00:00Z"), count: 60, featureCount: 2)
+            try await fixture.enqueue(.utc("2026-01-05T00:00:00Z"), .utc("2026-01-05T01:00:00Z"))
+            #expect(try await PgScorerProcess.run(["worker", "--exit-when-idle", "--no-scheduler"], database: fixture.database).status == 0)
+            let server = Self.server(fixture)
+            defer { Task { await server.shutdown() } }
+            try await server.makeApplication().test(.live) { client in
+                let (status, text) = try await Self.get(client, "/nosuchpage")
+                #expect(status == .notFound && text.contains("There is no page at /nosuchpage") && text.contains("<nav>"), "\(text.prefix(400))")
+                let (_, overview) = try await Self.get(client, "/")
+                #expect(overview.contains("1 jobs completed, 60 readings scored"), "the job ran in the last hour")
+                #expect(overview.contains("id=\"heatmap-empty\"") && overview.contains("windows of older readings (a backfill) are not on it"), "\(overview)")
+            }
+        }
+    }
+
     @Test("a read-only server refuses actions and its sessions cannot write")
     func readOnly() async throws {
         try await ScorerFixture.with { fixture in

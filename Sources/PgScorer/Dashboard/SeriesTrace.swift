@@ -27,6 +27,8 @@ package struct SeriesTrace: Sendable {
         package let modelID: Int64
         package let version: Int
         package let active: Bool
+        /// Shadow-scored beside the champion until promoted.
+        package let challenger: Bool
         package let health: String?
     }
 
@@ -108,7 +110,7 @@ package struct SeriesTrace: Sendable {
         trace.versions = try await connection.query(DashboardQueries.seriesModels.bind(seriesID)).map {
             ModelVersionMark(
                 modelID: try $0.decode("model_id"), version: try $0.decode("version"), active: try $0.decode("active"),
-                health: try $0.decode("health"))
+                challenger: try $0.decode("challenger"), health: try $0.decode("health"))
         }
         return trace
     }

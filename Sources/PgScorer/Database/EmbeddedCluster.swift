@@ -269,7 +269,10 @@ package struct EmbeddedCluster: Sendable {
     /// used directly because Foundation's Process can miss the exit of such a child.
     @discardableResult
     fileprivate func run(_ executable: String, _ arguments: [String], asOwner: Bool = true) throws -> String {
-        let argv = runningAsRoot && asOwner ? ["/usr/sbin/runuser", "-u", "postgres", "--", executable] + arguments : [executable] + arguments
+        // As postgres, from / (the paths are absolute): the tools then never complain that
+        // the account cannot enter the folder we were started in (a home of mode 700).
+        let argv = runningAsRoot && asOwner
+            ? ["/usr/bin/env", "--chdir=/", "/usr/sbin/runuser", "-u", "postgres", "--", executable] + arguments : [executable] + arguments
         let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("pgscorer-tool-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).log").path
         defer { unlink(outputPath) }
         var actions = posix_spawn_file_actions_t()
@@ -278,9 +281,6 @@ package struct EmbeddedCluster: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        // The tools take absolute paths; from / they never complain that the postgres
-        // account cannot enter the folder we were started in (a home of mode 700).
-        posix_spawn_file_actions_addchdir_np(&actions, "/")
         Self.closeInheritedDescriptorsOnExec()
         var pid: pid_t = 0
         let spawned = withCStringArray(argv) { pointers in

@@ -93,10 +93,10 @@ package enum DashboardQueries {
         ORDER BY r.ts
         """)
 
-    /// The versions of series $1: model_id, version, created_at.
+    /// The versions of series $1: model_id, version, active, challenger, health, created_at.
     package static let seriesModels = PreparedQuery(
         name: "dashboard.series_models",
-        "SELECT model_id, version, active, health, created_at FROM pgscorer.models WHERE series_id = $1 ORDER BY version")
+        "SELECT model_id, version, active, challenger, health, created_at FROM pgscorer.models WHERE series_id = $1 ORDER BY version")
 
     /// Series whose device LIKE $1 and sensor LIKE $2, by name, at most $3: device,
     /// sensor, n_features, active_version, health (of the series).

@@ -8,9 +8,33 @@ struct HeatMapChart {
     var rowHeight = 16.0
     var labelWidth = 150.0
 
+    /// The highest rate shown: the deepest red.
+    private var highest: Double { max(map.rates.flatMap { $0.compactMap { $0 } }.max() ?? 0, 0.0001) }
+
+    static func fill(rate: Double, highest: Double) -> String {
+        let strength = rate / highest
+        return "rgb(255,\(Int(245 - 200 * strength)),\(Int(240 - 210 * strength)))"
+    }
+
+    /// What the colours mean: five steps from none to the highest rate shown, and grey.
+    var legend: HTML {
+        let steps = (0...4).map { step -> HTML in
+            let rate = highest * Double(step) / 4
+            return """
+                <rect class="swatch" x="\(70 + step * 46)" y="2" width="44" height="12" fill="\(Self.fill(rate: rate, highest: highest))"/>\
+                <text x="\(70 + step * 46 + 22)" y="26" text-anchor="middle">\(HTML.percent(rate))</text>
+                """
+        }
+        return """
+            <svg class="heatmap-legend" xmlns="http://www.w3.org/2000/svg" width="480" height="30">\
+            <text x="0" y="12">anomalous</text>\(steps)\
+            <rect class="swatch" x="310" y="2" width="44" height="12" fill="#eef1f4"/><text x="360" y="12">nothing scored</text></svg>
+            """
+    }
+
     var svg: HTML {
         let width = labelWidth + cell * 24 + 10, height = rowHeight * Double(map.devices.count) + 34
-        let highest = max(map.rates.flatMap { $0.compactMap { $0 } }.max() ?? 0, 0.0001)
+        let highest = self.highest
         var cells: [HTML] = []
         for (row, device) in map.devices.enumerated() {
             let y = 4 + Double(row) * rowHeight
@@ -21,8 +45,7 @@ struct HeatMapChart {
                 let fill: String
                 var title = "\(device), \(HTML.format(unixMicroseconds: map.hours[column].unixMicroseconds, seconds: false)): "
                 if let rate = map.rates[row][column] {
-                    let strength = rate / highest
-                    fill = "rgb(255,\(Int(245 - 200 * strength)),\(Int(240 - 210 * strength)))"
+                    fill = Self.fill(rate: rate, highest: highest)
                     title += HTML.percent(rate) + " anomalous"
                 } else {
                     fill = "#eef1f4"

@@ -67,26 +67,53 @@ struct SeriesChart {
             """
     }
 
+    /// The score strip. Its scale is robust: a few very negative scores would squash the
+    /// rest against the top, so the range is the 2nd to the 99.5th percentile (and zero);
+    /// scores beyond it are drawn at the edge as small triangles (`clipped`).
     private func scoreStrip(top: Double) -> HTML {
         let value = { (index: Int) -> Double? in trace.scores[index] }
         let kept = Downsample.minMax(
             times: trace.timestamps, from: trace.from.unixMicroseconds, to: trace.to.unixMicroseconds, columns: columns, value: value)
-        let y = Scale.padded(kept.lazy.map { value($0)! }, from: top + scoreHeight, to: top, including: [0])
+        let range = Self.robustRange(trace.scores.compactMap { $0 })
+        let y = Scale.padded([range.lowerBound, range.upperBound], from: top + scoreHeight, to: top, including: [0])
+        let clamp = { (score: Double) in min(max(score, range.lowerBound), range.upperBound) }
         let x = timeScale
         var points = ""
-        for index in kept { points += px(x(Double(trace.timestamps[index]))) + "," + px(y(value(index)!)) + " " }
-        let flags = flaggedIndices().map { index -> HTML in
-            "<circle class=\"flag\" cx=\"\(HTML(raw: px(x(Double(trace.timestamps[index])))))\" cy=\"\(HTML(raw: px(y(trace.scores[index]!))))\" r=\"2.5\"/>"
+        var clipped: [HTML] = []
+        for index in kept {
+            let score = value(index)!, at = x(Double(trace.timestamps[index]))
+            points += px(at) + "," + px(y(clamp(score))) + " "
+            if score < range.lowerBound || score > range.upperBound {
+                let edge = y(clamp(score)), tip = score < range.lowerBound ? edge + 5 : edge - 5
+                clipped.append(
+                    "<path class=\"clipped\" d=\"M\(HTML(raw: px(at - 3))),\(HTML(raw: px(edge)))L\(HTML(raw: px(at + 3))),\(HTML(raw: px(edge)))L\(HTML(raw: px(at))),\(HTML(raw: px(tip)))Z\"><title>score \(score, digits: 3), beyond the scale</title></path>")
+            }
         }
+        let flags = flaggedIndices().map { index -> HTML in
+            "<circle class=\"flag\" cx=\"\(HTML(raw: px(x(Double(trace.timestamps[index])))))\" cy=\"\(HTML(raw: px(y(clamp(trace.scores[index]!)))))\" r=\"2.5\"/>"
+        }
+        // "score" goes to the bottom of the lane when the zero line runs near its top.
+        let zero = y(0)
+        let labelY = abs(zero - (top + 12)) < 16 ? top + scoreHeight - 3 : top + 12
         return """
-            <g class="scores"><rect class="lane" x="\(Int(left))" y="\(HTML(raw: px(top)))" width="\(Int(width - left - right))" \
-            height="\(Int(scoreHeight))"/><text x="4" y="\(HTML(raw: px(top + 12)))">score</text>\
-            <text x="4" y="\(HTML(raw: px(y(0) - 2)))">0</text>\
+            <g class="scores" data-clipped="\(clipped.count)" data-low="\(range.lowerBound, digits: 4)" data-high="\(range.upperBound, digits: 4)">\
+            <rect class="lane" x="\(Int(left))" y="\(HTML(raw: px(top)))" width="\(Int(width - left - right))" \
+            height="\(Int(scoreHeight))"/><text class="score-label" x="4" y="\(HTML(raw: px(labelY)))">score</text>\
+            <text class="zero-label" x="4" y="\(HTML(raw: px(zero + 4)))">0</text>\
             \(changeMarkers(top: top, height: scoreHeight))\
-            <line class="zero" x1="\(Int(left))" x2="\(Int(width - right))" y1="\(HTML(raw: px(y(0))))" y2="\(HTML(raw: px(y(0))))"/>\
+            <line class="zero" x1="\(Int(left))" x2="\(Int(width - right))" y1="\(HTML(raw: px(zero)))" y2="\(HTML(raw: px(zero)))"/>\
             <polyline class="line" fill="none" stroke="#0f766e" stroke-width="1.1" data-points="\(kept.count)" \
-            points="\(HTML(raw: points))"/>\(flags)</g>
+            points="\(HTML(raw: points))"/>\(clipped)\(flags)</g>
             """
+    }
+
+    /// The 2nd to the 99.5th percentile of `scores` (all of them when there are few).
+    static func robustRange(_ scores: [Double]) -> ClosedRange<Double> {
+        let sorted = scores.filter(\.isFinite).sorted()
+        guard let first = sorted.first, let last = sorted.last else { return 0...1 }
+        guard sorted.count >= 50 else { return first...last }
+        let low = sorted[Int(Double(sorted.count - 1) * 0.02)], high = sorted[Int(Double(sorted.count - 1) * 0.995)]
+        return low < high ? low...high : first...last
     }
 
     private func changeMarkers(top: Double, height: Double) -> HTML {
@@ -103,15 +130,29 @@ struct SeriesChart {
         return "\(markers)"
     }
 
+    /// Ticks on round times (every 5 min, 30 min, 3 h, a day…, UTC), four to eight of them.
     private func timeAxis(top: Double) -> HTML {
         let x = timeScale
         let from = trace.from.unixMicroseconds, to = trace.to.unixMicroseconds
-        let labels = (0...5).map { step -> HTML in
-            let at = from + (to - from) * Int64(step) / 5
-            let anchor = step == 0 ? "start" : step == 5 ? "end" : "middle"
-            return "<text x=\"\(HTML(raw: px(x(Double(at)))))\" y=\"\(HTML(raw: px(top + 14)))\" text-anchor=\"\(anchor)\">\(HTML.format(unixMicroseconds: at, seconds: false))</text>"
+        let step = Self.tickStep(spanMicroseconds: to - from)
+        var at = (from + step - 1) / step * step
+        var labels: [HTML] = []
+        while at <= to {
+            let text = step >= 86_400_000_000
+                ? String(HTML.format(unixMicroseconds: at, seconds: false).prefix(10))
+                : (at % 86_400_000_000 == 0 || labels.isEmpty ? HTML.format(unixMicroseconds: at, seconds: false) : String(HTML.format(unixMicroseconds: at, seconds: false).suffix(5)))
+            labels.append(
+                "<text class=\"tick\" data-at=\"\(at / 1_000_000)\" x=\"\(HTML(raw: px(x(Double(at)))))\" y=\"\(HTML(raw: px(top + 14)))\" text-anchor=\"middle\">\(text)</text>")
+            at += step
         }
-        return "\(labels)"
+        return "<g class=\"time-axis\" data-step=\"\(step / 1_000_000)\">\(labels)</g>"
+    }
+
+    /// The roundest step that puts at most eight ticks on a span.
+    static func tickStep(spanMicroseconds span: Int64) -> Int64 {
+        let minute: Int64 = 60_000_000
+        let steps = [1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080].map { $0 * minute }
+        return steps.first { span / $0 <= 8 } ?? steps.last!
     }
 
     /// The flagged readings to mark: all, or past `maxFlags` the lowest-scoring per column.

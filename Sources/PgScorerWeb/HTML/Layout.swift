@@ -47,7 +47,8 @@ enum Layout {
         .refresh{margin-left:auto;font-size:12px;color:#cfd8e3}
         main{padding:12px 20px 40px}h1{font-size:20px;margin:6px 0 12px}h2{font-size:16px;margin:22px 0 8px}
         table{border-collapse:collapse;background:#fff;font-size:13px}td,th{padding:4px 9px;border-bottom:1px solid #e3e6ea;text-align:left;vertical-align:top}
-        th{background:#eef1f4;font-weight:600}td{white-space:nowrap}td.error{white-space:pre-wrap;max-width:520px}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+        th{background:#eef1f4;font-weight:600}td{white-space:nowrap}td.error{white-space:pre-wrap;max-width:520px}td.wrap,td.reason{white-space:normal;max-width:300px}
+        .wide{max-width:100%;overflow-x:auto}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
         .cards{display:flex;flex-wrap:wrap;gap:12px}.card{background:#fff;border:1px solid #e3e6ea;border-radius:6px;padding:8px 14px;min-width:110px}
         a.card{color:inherit;text-decoration:none}a.card:hover{border-color:#2563eb}.card b{display:block;font-size:22px}.card span{color:#5b6673;font-size:12px}
         .badge{font-size:11px;padding:2px 7px;border-radius:9px;background:#e3e6ea;color:#1d232a}

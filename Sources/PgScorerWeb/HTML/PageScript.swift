@@ -3,8 +3,8 @@ import Hummingbird
 /// The pages' only script, served as a file of this server so that the Content Security
 /// Policy can forbid inline scripts (`script-src 'self'`): an injected `<script>` never
 /// runs. It auto-refreshes a page when asked to, and records how wide the browser drew
-/// each plotted line, so that scripts/browser-check can tell from the DOM that a plot was
-/// laid out, not just sent.
+/// each plotted line and the page, so that scripts/browser-check can tell from the DOM
+/// that a plot was laid out, not just sent, and that no page is wider than the window.
 enum PageScript {
     static let path = "/assets/pgscorer.js"
 
@@ -19,6 +19,7 @@ enum PageScript {
           setInterval(() => { if (box.checked) location.reload(); }, 10000);
         }
         document.querySelectorAll('svg.chart polyline').forEach(l => l.dataset.drawnWidth = Math.round(l.getBBox().width));
+        document.documentElement.dataset.scrollWidth = document.documentElement.scrollWidth;
 
         """
 

@@ -1,3 +1,4 @@
+import Foundation
 import PgClient
 import PgScorer
 
@@ -80,7 +81,8 @@ struct HealthPage {
         let shown = rows.prefix(300).map { row -> HTML in
             """
             <tr><td><a href="/series\(HTML(raw: HTML.query([("device", row.device), ("sensor", row.sensor)])))">\(HTML.series(row.device, row.sensor))</a></td>\
-            <td><span class="badge \(row.health == "ok" ? "ok" : "fail")">\(row.health)</span></td><td>\(row.newestReading)</td>\
+            <td><span class="badge \(row.health == "ok" ? "ok" : "fail")">\(row.health)</span></td>\
+            <td class="reason">\(Self.reasons(row, now: Date()))</td><td>\(row.newestReading)</td>\
             <td class="num">\(row.recentScored)</td><td class="num">\(row.recentRate.map(HTML.percent) ?? "—")</td>\
             <td class="num">\(row.baselineRate.map(HTML.percent) ?? "—")</td></tr>
             """
@@ -88,8 +90,28 @@ struct HealthPage {
         return """
             \(form)<p class="muted">\(unhealthy.count) of \(rows.count) series need a look (stale, rate_spike, score_shift, drift)\
             \(HTML(raw: health.checkedAt.map { " — as the workers last kept it, at " + HTML.escape(HTML.format($0)) + " UTC" } ?? ", checked now")).</p>
-            <table id="series-health"><tr><th>series</th><th>health</th><th>newest reading</th><th class="num">recent scored</th>\
+            <table id="series-health"><tr><th>series</th><th>health</th><th>why</th><th>newest reading</th><th class="num">recent scored</th>\
             <th class="num">recent rate</th><th class="num">baseline rate</th></tr>\(shown)</table>
             """
+    }
+
+    /// Each problem of a series in words, with the figures behind it ("" when healthy).
+    static func reasons(_ row: SeriesHealthRow, now: Date) -> String {
+        guard row.health != "ok" else { return "" }
+        return row.health.split(separator: ",").map { problem -> String in
+            switch problem {
+            case "stale":
+                guard let newest = row.newestReading else { return "stale: no reading yet" }
+                return "stale: the newest reading is \(HTML.duration(now.timeIntervalSince1970 - Double(newest.unixMicroseconds) / 1e6)) old"
+            case "rate_spike":
+                return "rate spike: \(row.recentRate.map(HTML.percent) ?? "?") anomalous lately against \(row.baselineRate.map(HTML.percent) ?? "?") before"
+            case "score_shift":
+                return String(format: "score shift: median score %.3f lately against %.3f before", row.recentMedianScore ?? .nan, row.baselineMedianScore ?? .nan)
+            case "drift":
+                return "drift: the readings moved away from those the model was trained on"
+            default:
+                return String(problem)
+            }
+        }.joined(separator: "; ")
     }
 }

@@ -1,3 +1,4 @@
+import Kernels
 import PgClient
 import PgScorer
 
@@ -17,7 +18,11 @@ struct ModelsPage {
         let scale = Scale.padded(distributions.flatMap { [$0.p05, $0.p95] }, from: 4, to: 196, including: [0])
         let rows = entries.map { entry -> HTML in
             let model = entry.version
-            let reasons = model.healthReasons == "[]" ? "" : model.healthReasons
+            // The reasons as words, not as the JSON array they are stored as.
+            let reasons = ((try? JSONValue.parse(Array(model.healthReasons.utf8))).flatMap { value -> [String]? in
+                guard case .array(let items) = value else { return nil }
+                return items.map { if case .string(let text) = $0 { text } else { $0.serialized } }
+            } ?? [model.healthReasons]).joined(separator: "; ")
             let scores: HTML = entry.scores.map { distribution in
                 "\(ScoreBox(distribution: distribution, scale: scale).svg) <span class=\"muted\">\(distribution.scored) scored, \(HTML.percent(distribution.anomalyRate)) flagged</span>"
             } ?? "<span class=\"muted\">not scored</span>"
@@ -26,8 +31,8 @@ struct ModelsPage {
             return """
                 <tr><td><a href="/series\(HTML(raw: HTML.query([("device", model.device), ("sensor", model.sensor)])))">\(HTML.series(model.device, model.sensor))</a></td>\
                 <td class="num">\(model.version)</td><td>\(model.active ? "champion" : model.challenger ? "challenger" : "")\(activate)</td>\
-                <td><span class="badge \(model.health ?? "")">\(model.health ?? "unchecked")</span> <span class="muted">\(reasons)</span></td>\
-                <td>\(model.kernel), \(model.features) feature(s), \(model.supportVectors) SV, \(model.source)</td>\
+                <td class="wrap"><span class="badge \(model.health ?? "")">\(model.health ?? "unchecked")</span> <span class="muted">\(reasons)</span></td>\
+                <td class="wrap">\(model.kernel), \(model.features) feature(s), \(model.supportVectors) SV, \(model.source)</td>\
                 <td class="num">\(model.trainingRows.map(String.init) ?? "—")</td>\
                 <td class="num">\(model.fitSeconds.map { HTML.duration($0) } ?? "—")</td><td>\(model.createdAt)</td><td>\(scores)</td></tr>
                 """
@@ -36,8 +41,8 @@ struct ModelsPage {
         let note: HTML = seriesCount >= seriesLimit ? "<p class=\"muted\">The first \(seriesLimit) series by name; narrow with device or sensor.</p>" : ""
         return """
             \(form)\(note)\(compared(comparisons))
-            <table id="models"><tr><th>series</th><th class="num">version</th><th></th><th>health</th><th>model</th>\
-            <th class="num">training rows</th><th class="num">fit</th><th>created</th><th>scores (p05–p95 box, p50, zero dashed)</th></tr>\(rows)</table>
+            <div class="wide"><table id="models"><tr><th>series</th><th class="num">version</th><th>role</th><th>health</th><th>model</th>\
+            <th class="num">training rows</th><th class="num">fit</th><th>created</th><th>scores (p05–p95 box, p50, zero dashed)</th></tr>\(rows)</table></div>
             """
     }
 

@@ -40,12 +40,17 @@ struct OverviewPage {
 
     private var heatMap: HTML {
         let map = overview.heatMap
-        guard !map.devices.isEmpty else { return "<p class=\"muted\">Nothing scored in the last 24 hours.</p>" }
+        guard !map.devices.isEmpty else {
+            return """
+                <p class="muted" id="heatmap-empty">No scored window ends in the last 24 hours. The map places each scored window \
+                at the hour its readings end, from the run log, so windows of older readings (a backfill) are not on it: see Jobs.</p>
+                """
+        }
         let note: HTML =
             map.deviceCount > map.devices.count
             ? "<p class=\"muted\">The \(map.devices.count) devices with the highest rate, of \(map.deviceCount).</p>" : ""
         return """
-            \(note)\(HeatMapChart(map: map).svg)
+            \(note)\(HeatMapChart(map: map).svg)\(HeatMapChart(map: map).legend)
             <p class="muted">As of \(map.computedAt) UTC (recomputed at most once a minute). Hours are those of the scored \
             windows' ends; the rate is anomalies over readings scored, from the run log.</p>
             """

@@ -59,7 +59,7 @@ struct SeriesPage {
             """
         let versions = trace.versions.reversed().map { version -> HTML in
             """
-            <tr><td>\(version.version)</td><td>\(version.modelID)</td><td>\(version.active ? "active" : "")</td>\
+            <tr><td>\(version.version)</td><td>\(version.modelID)</td><td>\(version.active ? "champion" : version.challenger ? "challenger" : "stored")</td>\
             <td><span class="badge \(version.health ?? "")">\(version.health ?? "unchecked")</span></td></tr>
             """
         }
@@ -68,7 +68,7 @@ struct SeriesPage {
             <p class="muted">Blue: readings (downsampled per pixel column on long ranges, extremes kept). Red dots: flagged \
             readings. Green: the score, flagged below the red zero line. Violet dashes: the scoring model changed.</p>
             <h2>Anomaly episodes</h2>\(episodeTable)
-            <h2>Model versions</h2><table><tr><th>version</th><th>model</th><th></th><th>health</th></tr>\(versions)</table>
+            <h2>Model versions</h2><table id="versions"><tr><th>version</th><th>model</th><th>role</th><th>health</th></tr>\(versions)</table>
             <p><a href="/models\(HTML(raw: HTML.query([("device", trace.device), ("sensor", trace.sensor)])))">models of this series</a> · \
             <a href="/jobs\(HTML(raw: HTML.query([("device", trace.device), ("sensor", trace.sensor)])))">jobs of this series</a></p>
             """

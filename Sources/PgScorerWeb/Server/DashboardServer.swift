@@ -91,6 +91,7 @@ package struct DashboardServer: Sendable {
     package func makeApplication(onListening: @escaping @Sendable (Int) -> Void = { _ in }) -> some ApplicationProtocol {
         let router = Router(context: DashboardRequestContext.self)
         router.add(middleware: AccessMiddleware(policy: configuration.access, hosts: HostCheck(listenHost: configuration.host), logger: logger))
+        router.add(middleware: NotFoundPage(actionsAllowed: configuration.allowActions))
         Probes.add(to: router, pool: pool, metrics: metrics, logger: logger)
         DashboardRoutes(server: self).add(to: router)
         return Application(
@@ -143,6 +144,22 @@ struct AccessMiddleware: RouterMiddleware {
         return Response(
             status: .unauthorized, headers: [.wwwAuthenticate: "Basic realm=\"PgScorer\", charset=\"UTF-8\"", .contentType: "text/plain"],
             body: .init(byteBuffer: ByteBuffer(string: "credentials required (see --auth-file)\n")))
+    }
+}
+
+/// A path that names no page gets a page that says so, with the navigation, not an
+/// empty 404.
+struct NotFoundPage: RouterMiddleware {
+    typealias Context = DashboardRequestContext
+    let actionsAllowed: Bool
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            let body: HTML = "<p class=\"error\" id=\"problem\">There is no page at \(request.uri.path). The pages are in the navigation above.</p>"
+            return html(Layout.page(title: "Not found", section: .overview, actionsAllowed: actionsAllowed, refresh: false, body), status: .notFound)
+        }
     }
 }
 
