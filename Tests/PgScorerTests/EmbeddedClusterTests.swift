@@ -96,12 +96,42 @@ struct EmbeddedClusterTests {
         #expect(owner.status == 0 && owner.output.contains("1"), "\(owner.output)")
     }
 
+    @Test("a cluster a normal user makes in their home is theirs alone: another account is refused")
+    func privateForANormalUser() async throws {
+        guard geteuid() == 0 else { return }  // making a user needs root; the modes are checked above for any user
+        let user = "pgscorer-tester"
+        _ = try await Self.runAs("root", ["/usr/sbin/userdel", "-r", user])  // a leftover of a killed run
+        let made = try await Self.runAs("root", ["/usr/sbin/useradd", "--create-home", "--shell", "/bin/sh", user])
+        #expect(made.status == 0, "\(made.output)")
+        let home = try #require(getpwnam(user).map { String(cString: $0.pointee.pw_dir) })
+        // The binary where the user can run it (a clone under root's home is closed to them).
+        let shared = FileManager.default.temporaryDirectory.appendingPathComponent("pgscorer-bin-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: shared, withIntermediateDirectories: true)
+        chmod(shared.path, 0o755)
+        let binary = shared.appendingPathComponent("pgscorer")
+        try FileManager.default.copyItem(at: try PgScorerProcess.binary, to: binary)
+        chmod(binary.path, 0o755)
+        defer { try? FileManager.default.removeItem(at: shared) }
+        let script = "mkdir -p \(home)/project && cd \(home)/project && \(binary.path) migrate"
+        let migrated = try await Self.runAs(user, ["/bin/sh", "-c", script])
+        #expect(migrated.status == 0, "\(migrated.output)")
+        let cluster = URL(fileURLWithPath: "\(home)/project/.pgscorer")
+        let psql = try EmbeddedCluster.binDirectory().appendingPathComponent("psql").path
+        let conninfo = "host=\(cluster.path)/run port=5432 user=postgres dbname=pgscorer connect_timeout=5"
+        let intruder = try await Self.runAs("nobody", [psql, "-X", "-tA", conninfo, "-c", "SELECT 1"])
+        #expect(intruder.status != 0 && intruder.output.contains("Permission denied"), "nobody connected: \(intruder.output)")
+        let owner = try await Self.runAs(user, [psql, "-X", "-tA", conninfo, "-c", "SELECT 1"])
+        #expect(owner.status == 0, "its owner connects: \(owner.output)")
+        _ = try await Self.runAs(user, ["/bin/sh", "-c", "cd \(home)/project && \(binary.path) db stop"])
+        _ = try await Self.runAs("root", ["/usr/sbin/userdel", "-r", user])
+    }
+
     /// Runs `command` as the local account `user` (the test runs as root): its exit status and output.
     static func runAs(_ user: String, _ command: [String]) async throws -> (status: Int32, output: String) {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("runas-\(UUID().uuidString).log").path
         defer { try? FileManager.default.removeItem(atPath: output) }
         let child = try ChildProcess(
-            executable: "/usr/sbin/runuser", arguments: ["-u", user, "--"] + command, environment: ["PATH": "/usr/bin:/bin"], directory: "/",
+            executable: "/usr/sbin/runuser", arguments: ["-u", user, "--"] + command, environment: ["PATH": "/usr/bin:/bin:/usr/sbin"], directory: "/",
             outputPath: output)
         let deadline = ContinuousClock.now + .seconds(30)
         while child.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
