@@ -184,6 +184,19 @@ struct ModelLifecycleTests {
                 SQLText(unsafeSQL: "SELECT pgscorer.promote_challenger(\(v3.seriesID), 'by hand', true)"))
             #expect(try await fixture.count("SELECT count(*) FROM pgscorer.models WHERE model_id = $1 AND active", v3.modelID) == 1)
             #expect(try await fixture.count("SELECT count(*) FROM pgscorer.deployments WHERE model_id = $1 AND action = 'promote' AND reason = 'by hand'", v3.modelID) == 1)
+            // activate_model: the path of models activate and the dashboard, by SQL too.
+            try await fixture.connection.execute("UPDATE pgscorer.models SET health = 'fail', health_reasons = '[\"flags every probe\"]' WHERE model_id = $1", v1.modelID)
+            try await refused(SQLText(unsafeSQL: "SELECT pgscorer.activate_model(\(v1.modelID))"), "model \(v1.modelID) failed its health check ([\"flags every probe\"])")
+            try await refused(SQLText(unsafeSQL: "SELECT pgscorer.activate_model(999999)"), "no model 999999")
+            try await fixture.connection.execute(SQLText(unsafeSQL: "SELECT pgscorer.activate_model(\(v1.modelID), force => true)"))
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.models WHERE series_id = $1 AND active", v1.seriesID) == 1)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.models WHERE model_id = $1 AND active", v1.modelID) == 1)
+            let cli = try await PgScorerProcess.run(["models", "activate", "\(v2.modelID)"], database: fixture.database)
+            #expect(cli.status == 0, "\(cli.output)")
+            try await fixture.connection.execute("UPDATE pgscorer.models SET health = 'fail' WHERE model_id = $1", v3.modelID)
+            let gated = try await PgScorerProcess.run(["models", "activate", "\(v3.modelID)"], database: fixture.database)
+            #expect(gated.status == 1 && gated.output.contains("failed its health check") && gated.output.contains("--force activates it anyway"), "\(gated.output)")
+            #expect(!gated.output.contains("23514") && !gated.output.contains("PL/pgSQL"), "\(gated.output)")
         }
     }
 

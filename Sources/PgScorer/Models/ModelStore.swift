@@ -106,18 +106,13 @@ package struct ModelStore: Sendable {
     /// Makes model `modelID` the active version of its series; one whose health check
     /// failed only when `force`d.
     package func activate(_ modelID: Int64, force: Bool = false) async throws {
-        guard let row = try await connection.query(ModelQueries.health.bind(modelID)).first else {
-            throw PgScorerError(.notFound, "no model \(modelID)")
+        do {
+            _ = try await connection.query(ModelQueries.activate.bind(modelID, force))
+        } catch let error as PostgresError where error.sqlState == SQLState.noDataFound {
+            throw PgScorerError(.notFound, error.message)
+        } catch let error as PostgresError where error.sqlState == SQLState.checkViolation {
+            throw PgScorerError(.invalidInput, error.message + "; --force activates it anyway")
         }
-        if try row.decode("health") as String? == "fail", !force {
-            throw PgScorerError(
-                .invalidInput, "model \(modelID) failed its health check (\(try row.decode("reasons") as String)); --force activates it anyway")
-        }
-        let changed = try await connection.transaction { connection in
-            try await connection.execute(ModelQueries.deactivateSiblings.bind(modelID))
-            return try await connection.execute(ModelQueries.activate.bind(modelID))
-        }
-        guard changed == 1 else { throw PgScorerError(.notFound, "no model \(modelID)") }
     }
 
     /// Versions of the selected series (only active ones if `activeOnly`), by series,

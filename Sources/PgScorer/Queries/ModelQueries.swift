@@ -10,18 +10,10 @@ package enum ModelQueries {
     package static let payloads = PreparedQuery(
         name: "models.payloads", "SELECT model_id, payload FROM pgscorer.models WHERE model_id = ANY($1::int8[])")
 
-    /// Deactivates the active version of model $1's series unless it is $1 itself.
-    package static let deactivateSiblings = PreparedQuery(
-        name: "models.deactivate_siblings",
-        """
-        UPDATE pgscorer.models SET active = false
-        WHERE active AND series_id = (SELECT series_id FROM pgscorer.models WHERE model_id = $1) AND model_id <> $1
-        """)
-
-    /// Makes model $1 active (a challenger so activated is no longer one); the row count
-    /// is 0 when there is no such model.
-    package static let activate = PreparedQuery(
-        name: "models.activate", "UPDATE pgscorer.models SET active = true, challenger = false WHERE model_id = $1")
+    /// Makes model $1 its series' champion (`pgscorer.activate_model`; $2: even one that
+    /// failed its health check): model_id. Refused in words: no such model (P0002), a
+    /// failed check (23514).
+    package static let activate = PreparedQuery(name: "models.activate", "SELECT pgscorer.activate_model($1, $2) AS model_id")
 
     /// Stores the next version of series $1's model in one statement: kernel $2, $3
     /// features, $4 support vectors, params $5, payload $6, source $7, $8 training rows,
@@ -32,10 +24,6 @@ package enum ModelQueries {
     package static let storeVersion = PreparedQuery(
         name: "models.store_version",
         "SELECT model_id, version, role FROM pgscorer.store_model_version($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)")
-
-    /// Model $1's health: health (NULL: never checked), reasons (JSON text).
-    package static let health = PreparedQuery(
-        name: "models.health", "SELECT health, health_reasons::text AS reasons FROM pgscorer.models WHERE model_id = $1")
 
     /// The models to check: ids $1 (NULL: by selector), of series matching device LIKE $2
     /// and sensor LIKE $3, after model id $4 (pages of $5): model_id, series_id, nu,
