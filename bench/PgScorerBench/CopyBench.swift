@@ -14,14 +14,14 @@ struct CopyBench: AsyncParsableCommand {
 
     func run() async throws {
         let connection = try await PostgresConnection.connect(ProcessInfo.processInfo.environment["DATABASE_URL"] ?? "")
-        try await connection.execute("DROP TABLE IF EXISTS bench_copy")
-        try await connection.execute("CREATE TABLE bench_copy (id int4, ts timestamptz, features float8[])")
+        try await connection.execute(BenchQueries.dropCopyTableIfExists)
+        try await connection.execute(BenchQueries.createCopyTable)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("bench_copy_\(getpid()).bin").path
         defer { try? FileManager.default.removeItem(atPath: file) }
 
         let copyIn = try await Measurement.run(runs) {
-            try await connection.execute("TRUNCATE bench_copy")
-            try await connection.copyFrom("COPY bench_copy FROM STDIN (FORMAT binary)") { writer in
+            try await connection.execute(BenchQueries.truncateCopyTable)
+            try await connection.copyFrom(BenchQueries.copyIn) { writer in
                 var encoder = PostgresBinaryCopyEncoder()
                 encoder.appendHeader()
                 for id in 0..<rows {
@@ -39,18 +39,18 @@ struct CopyBench: AsyncParsableCommand {
         var exportedBytes = 0
         let copyOut = try await Measurement.run(runs) {
             exportedBytes = 0
-            try await connection.copyTo("COPY bench_copy TO STDOUT (FORMAT binary)") { exportedBytes += $0.count }
+            try await connection.copyTo(BenchQueries.copyOut) { exportedBytes += $0.count }
         }
         // The same rows through psql, from and to a file in the same binary format.
         try runProcess(psql, ["-X", "-q", "-c", "\\copy bench_copy TO '\(file)' (FORMAT binary)"])
         let psqlIn = try await Measurement.run(runs) {
-            try await connection.execute("TRUNCATE bench_copy")
+            try await connection.execute(BenchQueries.truncateCopyTable)
             try runProcess(psql, ["-X", "-q", "-c", "\\copy bench_copy FROM '\(file)' (FORMAT binary)"])
         }
         let psqlOut = try await Measurement.run(runs) {
             try runProcess(psql, ["-X", "-q", "-c", "\\copy bench_copy TO '/dev/null' (FORMAT binary)"])
         }
-        try await connection.execute("DROP TABLE bench_copy")
+        try await connection.execute(BenchQueries.dropCopyTable)
 
         print("COPY of \(rows) rows (int4, timestamptz, float8[5]), binary, \(exportedBytes / 1_000_000) MB; median of \(runs) (min–max)")
         print("direction  client      rows/s       time s (min–max)    PgClient/psql")

@@ -161,11 +161,10 @@ package struct EmbeddedCluster: Sendable {
                         "-c listen_addresses='' -c unix_socket_permissions=0700 -k \(socketDirectory.path) -p \(Self.port)", "start",
                     ])
                 let connect = ["-h", socketDirectory.path, "-p", "\(Self.port)", "-U", "postgres"]
-                let exists = try run(
-                    bin.appendingPathComponent("psql").path,
-                    ["-X", "-tA", "-d", "postgres"] + connect
-                        + ["-c", ClusterQueries.databaseExists(Self.databaseName)], asOwner: false)
-                if exists.trimmingCharacters(in: .whitespacesAndNewlines) == "0" {
+                let names = try run(
+                    bin.appendingPathComponent("psql").path, ["-X", "-tA", "-d", "postgres"] + connect + ["-c", ClusterQueries.databaseNames],
+                    asOwner: false)
+                if !names.split(separator: "\n").contains(Substring(Self.databaseName)) {
                     try run(bin.appendingPathComponent("createdb").path, connect + [Self.databaseName], asOwner: false)
                 }
             }

@@ -13,6 +13,12 @@ package struct SeriesSelector: Sendable, Equatable, CustomStringConvertible {
     /// Every series.
     package static let all = SeriesSelector()
 
+    /// Whether it names one series: a device and a sensor, neither a pattern.
+    package var isExact: Bool {
+        guard let device, let sensor else { return false }
+        return ![device, sensor].contains { $0.contains("*") || $0.contains("%") }
+    }
+
     /// The SQL LIKE pattern (backslash escapes) for `devices` as typed.
     package var devicePattern: String { Self.likePattern(device) }
     package var sensorPattern: String { Self.likePattern(sensor) }

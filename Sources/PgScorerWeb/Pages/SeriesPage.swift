@@ -74,7 +74,7 @@ struct SeriesPage {
             """
     }
 
-    static func list(_ series: [(device: String, sensor: String, features: Int, activeVersion: Int?)], limit: Int) -> HTML {
+    static func list(_ series: [SeriesListing], limit: Int) -> HTML {
         guard !series.isEmpty else { return "<p class=\"muted\">No series matches.</p>" }
         let rows = series.map { item -> HTML in
             """

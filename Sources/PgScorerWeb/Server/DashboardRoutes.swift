@@ -135,8 +135,8 @@ package struct DashboardRoutes {
                 return await problem(error.description, status: .badRequest, section: .series)
             }
         }
-        let exact = device.map { !$0.contains("*") && !$0.contains("%") } == true && sensor.map { !$0.contains("*") && !$0.contains("%") } == true
-        if exact, let device, let sensor {
+        let selector = SeriesSelector(device: device, sensor: sensor)
+        if selector.isExact, let device, let sensor {
             let trace = try await server.pool.withConnection {
                 try await SeriesTrace.load(
                     device: device, sensor: sensor, from: until.map { PostgresTimestamp(unixMicroseconds: $0.unixMicroseconds - Int64(span.seconds * 1_000_000)) },
@@ -152,14 +152,8 @@ package struct DashboardRoutes {
                 device: device, sensor: sensor, range: rangeName, feature: feature, featureCount: trace.featureCount, until: query["until"])
             return await page("\(device)/\(sensor)", .series, "\(picker)\(SeriesPage.body(trace: trace, range: rangeName, feature: feature))")
         }
-        let selector = SeriesSelector(device: device, sensor: sensor)
         let limit = 200
-        let rows = try await server.pool.withConnection { connection in
-            try await connection.query(DashboardQueries.seriesList.bind(selector.devicePattern, selector.sensorPattern, limit)).map {
-                (device: try $0.decode("device") as String, sensor: try $0.decode("sensor") as String,
-                 features: Int(try $0.decode("n_features") as Int16), activeVersion: try $0.decode("active_version") as Int?)
-            }
-        }
+        let rows = try await server.pool.withConnection { try await SeriesListing.load(selector, limit: limit, from: $0) }
         let picker = SeriesPage.picker(device: device, sensor: sensor, range: rangeName, feature: nil, featureCount: nil, until: nil)
         return await page("Series", .series, "\(picker)\(SeriesPage.list(rows, limit: limit))")
     }
