@@ -50,6 +50,7 @@ let package = Package(
             ]
         ),
         .target(name: "Kernels", swiftSettings: kernelSettings),
+        .target(name: "Spawn"),
         .target(
             name: "Migrations",
             dependencies: [
@@ -62,7 +63,7 @@ let package = Package(
         .target(
             name: "PgScorer",
             dependencies: [
-                "PgClient", "Kernels", "Migrations",
+                "PgClient", "Kernels", "Migrations", "Spawn",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -95,12 +96,12 @@ let package = Package(
             swiftSettings: executableSettings
         ),
         // Fresh-database helpers shared by the database test suites.
-        .target(name: "TestSupport", dependencies: ["PgClient"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["PgClient", "Spawn"], path: "Tests/TestSupport"),
         // Benchmarks against the baselines, driven by bench/run.
         .executableTarget(
             name: "pgscorer-bench",
             dependencies: [
-                "PgClient", "Kernels",
+                "PgClient", "Kernels", "Spawn",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "bench/PgScorerBench",

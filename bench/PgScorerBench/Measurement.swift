@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Spawn
 import Kernels
 
 /// Repeated timings of one thing: median and range.
@@ -39,29 +40,25 @@ func formatRate(_ perSecond: Double) -> String {
 
 /// Runs a program and waits; throws if it fails.
 func runProcess(_ executable: String, _ arguments: [String]) throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    try process.run()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw ValidationError("\(executable) \(arguments.joined(separator: " ")) exited with \(process.terminationStatus)")
+    let status = try ChildProcess(executable: executable, arguments: arguments, environment: ProcessInfo.processInfo.environment, output: .inherit)
+        .waitUntilExit()
+    guard status == 0 else {
+        throw ValidationError("\(executable) \(arguments.joined(separator: " ")) exited with \(status)")
     }
 }
 
-/// Runs a Python baseline script from bench/ and parses the one JSON line it prints.
+/// Runs a Python baseline script from bench/ and parses the JSON line it prints last
+/// (its other output, warnings included, is passed over).
 func runPythonBaseline(_ python: String, script: String, _ arguments: [String]) throws -> JSONValue {
     let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(script).path
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [python, path] + arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let output = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0, let parsed = try? JSONValue.parse(Array(output)) else {
-        throw ValidationError("the Python baseline \(script) \(arguments.joined(separator: " ")) failed")
+    let log = FileManager.default.temporaryDirectory.appendingPathComponent("pgscorer-bench-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).log").path
+    defer { try? FileManager.default.removeItem(atPath: log) }
+    let status = try ChildProcess(
+        executable: "/usr/bin/env", arguments: [python, path] + arguments, environment: ProcessInfo.processInfo.environment, outputPath: log
+    ).waitUntilExit()
+    let lines = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n")
+    guard status == 0, let parsed = lines.reversed().lazy.compactMap({ try? JSONValue.parse(Array($0.utf8)) }).first else {
+        throw ValidationError("the Python baseline \(script) \(arguments.joined(separator: " ")) failed: \(lines.suffix(5).joined(separator: "\n"))")
     }
     return parsed
 }

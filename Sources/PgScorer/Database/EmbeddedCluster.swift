@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Spawn
 
 /// PgScorer's own private PostgreSQL cluster, used when no database is configured, for
 /// trying PgScorer out: listening only on a unix socket in its home, started on first
@@ -264,54 +265,27 @@ package struct EmbeddedCluster: Sendable {
 
     /// Runs a PostgreSQL tool (as the postgres account when we are root) and waits for
     /// it. Output goes to a temporary file, not a pipe: `pg_ctl start` leaves a server
-    /// running that would inherit a pipe and hold it open. posix_spawn and waitpid are
-    /// used directly because Foundation's Process can miss the exit of such a child.
+    /// running that would inherit a pipe and hold it open (and `ChildProcess` passes on
+    /// no descriptor beyond stderr). From /, as the paths are absolute: the tools then
+    /// never complain that postgres cannot enter the folder we were started in.
     @discardableResult
     fileprivate func run(_ executable: String, _ arguments: [String], asOwner: Bool = true) throws -> String {
-        // As postgres, from / (the paths are absolute): the tools then never complain that
-        // the account cannot enter the folder we were started in (a home of mode 700).
-        let argv = runningAsRoot && asOwner
-            ? ["/usr/bin/env", "--chdir=/", "/usr/sbin/runuser", "-u", "postgres", "--", executable] + arguments : [executable] + arguments
+        let argv = runningAsRoot && asOwner ? ["/usr/sbin/runuser", "-u", "postgres", "--", executable] + arguments : [executable] + arguments
         let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("pgscorer-tool-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).log").path
         defer { unlink(outputPath) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        Self.closeInheritedDescriptorsOnExec()
-        var pid: pid_t = 0
-        let spawned = withCStringArray(argv) { pointers in
-            posix_spawn(&pid, argv[0], &actions, nil, pointers, environ)
+        let child: ChildProcess
+        do {
+            child = try ChildProcess(
+                executable: argv[0], arguments: Array(argv.dropFirst()), environment: ProcessInfo.processInfo.environment, directory: "/",
+                outputPath: outputPath)
+        } catch {
+            throw Failure(description: "cannot run \(argv[0]): \(error)")
         }
-        guard spawned == 0 else { throw Failure(description: "cannot run \(argv[0]) (error \(spawned))") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let status = child.waitUntilExit()
         let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-        let exitedCleanly = (status & 0x7f) == 0 && ((status >> 8) & 0xff) == 0
-        guard exitedCleanly else {
+        guard status == 0 else {
             throw Failure(description: "\(URL(fileURLWithPath: executable).lastPathComponent) failed: \(output.trimmingCharacters(in: .whitespacesAndNewlines)) (server log: \(logFile.path))")
         }
         return output
     }
-}
-
-extension EmbeddedCluster {
-    /// Marks every descriptor above stderr close-on-exec, so the server that `pg_ctl`
-    /// leaves running cannot inherit (and keep open) a pipe of whoever started us.
-    static func closeInheritedDescriptorsOnExec() {
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
-        for descriptor in entries.compactMap({ Int32($0) }) where descriptor > 2 {
-            let flags = fcntl(descriptor, F_GETFD)
-            if flags >= 0 { _ = fcntl(descriptor, F_SETFD, flags | FD_CLOEXEC) }
-        }
-    }
-}
-
-/// A NULL-terminated C string array for posix_spawn, alive during `body`.
-private func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
-    let copies = strings.map { strdup($0) }
-    defer { copies.forEach { free($0) } }
-    return (copies + [nil]).withUnsafeBufferPointer { body($0.baseAddress!) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Spawn
 
 /// Turns a scikit-learn pickle into model JSON with the embedded exporter (python3 +
 /// NumPy; its restricted unpickler executes nothing from the file).
@@ -22,28 +23,22 @@ enum PickleImport {
         }
         let script = work.appendingPathComponent("export_sklearn.py")
         try EmbeddedExporter.source.write(to: script, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, input.path, output.path]
-        let errors = work.appendingPathComponent("stderr.log")
-        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: errors)
-        process.standardOutput = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            throw Failure(description: "reading pickles needs python3 with NumPy (\(error))")
-        }
-        process.waitUntilExit()
+        let log = work.appendingPathComponent("exporter.log")
+        let exporter = try ChildProcess(
+            executable: "/usr/bin/env", arguments: ["python3", script.path, input.path, output.path],
+            environment: ProcessInfo.processInfo.environment, outputPath: log.path)
+        if exporter.waitUntilExit() == 127 { throw Failure(description: "reading pickles needs python3 with NumPy (python3 was not found)") }
         // The exporter reports each failure as "failed  <index>.pkl: <reason>".
-        let log = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         var reasons: [String: String] = [:]
-        for line in log.split(separator: "\n") where line.hasPrefix("failed  ") {
+        for line in text.split(separator: "\n") where line.hasPrefix("failed  ") {
             let rest = line.dropFirst("failed  ".count)
             guard let colon = rest.firstIndex(of: ":") else { continue }
             reasons[String(rest[..<colon])] = rest[rest.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
-        let unexplained = log.split(separator: "\n").last.map(String.init) ?? "the exporter failed"
+        // Otherwise the last thing it said that is not a progress line ("ok …", "exported …").
+        let unexplained = text.split(separator: "\n").last { !$0.hasPrefix("ok ") && !$0.hasPrefix("exported ") }.map(String.init)
+            ?? "the exporter failed"
         var results: [String: Result<Data, Failure>] = [:]
         for (index, path) in paths.enumerated() {
             if let data = FileManager.default.contents(atPath: output.appendingPathComponent("\(index).json").path) {

@@ -1,6 +1,8 @@
 import Foundation
 
-/// A child process for tests, spawned with `posix_spawn` and waited for with `waitpid`.
+/// A child process, spawned with `posix_spawn` and waited for with `waitpid`: the one way
+/// PgScorer starts a program (PostgreSQL's tools, the demo's workers, the pickle
+/// exporter, benchmark baselines, and the tests' `pgscorer`).
 ///
 /// Not Foundation's `Process`: on Linux it learns of a child's exit from a socket the
 /// child inherits, so when a child spawned at the same moment inherits that socket too
@@ -14,19 +16,35 @@ public final class ChildProcess: @unchecked Sendable {
     private let lock = NSLock()
     private var exitStatus: Int32?
 
-    /// Starts `executable`; stdout and stderr go to `outputPath` (else /dev/null), stdin
-    /// reads /dev/null.
+    /// Where a child's standard output and error go.
+    public enum Output: Sendable {
+        /// /dev/null.
+        case discard
+        /// This process's own.
+        case inherit
+        /// Appended to a file (created if missing).
+        case file(String)
+    }
+
+    /// Starts `executable` in `directory` (else ours); stdout and stderr go to `output`,
+    /// stdin reads /dev/null. Descriptors above stderr are not inherited.
     public init(
-        executable: String, arguments: [String], environment: [String: String], directory: String? = nil, outputPath: String? = nil
+        executable: String, arguments: [String], environment: [String: String], directory: String? = nil, output: Output
     ) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath ?? "/dev/null", O_WRONLY | O_APPEND | O_CREAT, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        switch output {
+        case .discard, .file:
+            let path = if case .file(let path) = output { path } else { "/dev/null" }
+            posix_spawn_file_actions_addopen(&actions, 1, path, O_WRONLY | O_APPEND | O_CREAT, 0o644)
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        case .inherit:
+            break
+        }
         guard Self.addCloseFrom(&actions, 3) == 0, directory.map({ Self.addChdir(&actions, $0) == 0 }) ?? true else {
-            throw TestEnvironmentError("cannot prepare the start of \(executable)")
+            throw SpawnError(description: "cannot prepare the start of \(executable)")
         }
 
         var attributes = posix_spawnattr_t()
@@ -49,8 +67,30 @@ public final class ChildProcess: @unchecked Sendable {
         }
         var pid: pid_t = 0
         let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-        guard result == 0 else { throw TestEnvironmentError("cannot start \(executable): \(String(cString: strerror(result)))") }
+        guard result == 0 else { throw SpawnError(description: "cannot start \(executable): \(String(cString: strerror(result)))") }
         processIdentifier = pid
+    }
+
+    /// Starts `executable` with its output appended to `outputPath` (nil: discarded).
+    public convenience init(
+        executable: String, arguments: [String], environment: [String: String], directory: String? = nil, outputPath: String? = nil
+    ) throws {
+        try self.init(
+            executable: executable, arguments: arguments, environment: environment, directory: directory,
+            output: outputPath.map { .file($0) } ?? .discard)
+    }
+
+    /// Waits for the child to exit: its exit code, or 128 + the signal that ended it.
+    @discardableResult
+    public func waitUntilExit() -> Int32 {
+        lock.withLock {
+            if exitStatus == nil {
+                var status: Int32 = 0
+                while waitpid(processIdentifier, &status, 0) < 0 && errno == EINTR {}
+                exitStatus = status
+            }
+        }
+        return terminationStatus ?? -1
     }
 
     /// False once the child has exited (it is reaped then).
@@ -80,4 +120,9 @@ public final class ChildProcess: @unchecked Sendable {
     private static let addCloseFrom = unsafeBitCast(
         dlsym(nil, "posix_spawn_file_actions_addclosefrom_np")!, to: AddCloseFrom.self)
     private static let addChdir = unsafeBitCast(dlsym(nil, "posix_spawn_file_actions_addchdir_np")!, to: AddChdir.self)
+}
+
+/// A program could not be started.
+public struct SpawnError: Error, CustomStringConvertible {
+    public let description: String
 }

@@ -1,0 +1,2 @@
+// Tests start programs the way the product does.
+@_exported import Spawn
