@@ -42,7 +42,7 @@ public struct Migrator: Sendable {
         try await connection.executeScript(Self.bookkeepingDDL, name: "migrations.bootstrap")
         let pending = try await verifyApplied(connection)
         for migration in pending {
-            logger.info("applying migration", metadata: ["migration": "\(migration.fileName)"])
+            logger.debug("applying migration", metadata: ["migration": "\(migration.fileName)"])
             try await connection.transaction { connection in
                 do {
                     try await connection.executeScript(SQLText(unsafeSQL: migration.sql), name: migration.fileName)
