@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PgClient
 import PgScorer
 
 /// The `pgscorer` command: scores per-series one-class SVM models from PostgreSQL.
@@ -43,6 +44,9 @@ package struct PgScorerCommand: AsyncParsableCommand {
             let path = CommandLine.arguments.dropFirst().prefix { !$0.hasPrefix("-") }.joined(separator: " ")
             FileHandle.standardError.write(Data("Error: \(error.description)\nUsage: pgscorer \(path) --help\n".utf8))
             exit(withError: ExitCode(64))
+        } catch let error as PostgresError where error.isForTheUser {
+            FileHandle.standardError.write(Data("Error: \(error.userMessage)\n".utf8))
+            exit(withError: ExitCode(1))
         } catch {
             exit(withError: error)
         }

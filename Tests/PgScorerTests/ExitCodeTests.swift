@@ -49,6 +49,21 @@ struct ExitCodeTests {
         }
     }
 
+    @Test("what the database refuses reaches the user as its message alone: no SQLSTATE, statement name or PL/pgSQL context")
+    func databaseRefusals() async throws {
+        try await ScorerFixture.with { fixture in
+            let reader = try await SecurityTests.login(fixture, role: "pgscorer_reader")
+            try await fixture.connection.execute("INSERT INTO pgscorer.schedules (name, every, \"window\") VALUES ('s1', '5 minutes', '5 minutes')")
+            for arguments in [["jobs", "cancel", "1"], ["schedule", "disable", "s1"], ["prune", "--jobs", "7d"]] {
+                let result = try await PgScorerProcess.run(arguments, database: reader)
+                #expect(result.status == 1, "\(arguments): \(result.output)")
+                let errors = result.output.split(separator: "\n").filter { $0.hasPrefix("Error: ") }
+                #expect(errors.count == 1 && errors[0].contains("permission denied") && errors[0].contains("this login lacks the right"), "\(result.output)")
+                #expect(!result.output.contains("[42501]") && !result.output.contains("PostgreSQL server"), "\(result.output)")
+            }
+        }
+    }
+
     @Test("a mistyped subcommand is answered with the nearest one")
     func suggestion() async throws {
         try await ScorerFixture.with { fixture in
