@@ -73,16 +73,6 @@ struct PostgresConnectionTests {
         }
     }
 
-    /// Waits until the server runs a statement of backend `pid` (a loaded machine may
-    /// take a while to send it).
-    static func waitUntilRunning(_ pid: Int, seenFrom observer: PostgresConnection) async throws {
-        while try await observer.query(
-            "SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND state = 'active'", pid
-        ).single().decode(0) as Int == 0 {
-            try await Task.sleep(for: .milliseconds(20))
-        }
-    }
-
     @Test("cancelling a task cancels its running statement on the server")
     func cancellation() async throws {
         try await TestDatabase.with { database in
@@ -91,7 +81,7 @@ struct PostgresConnectionTests {
             let backendPID = connection.backendPID
             let started = ContinuousClock.now
             let task = Task { try await connection.execute("SELECT pg_sleep(30)") }
-            try await Self.waitUntilRunning(backendPID, seenFrom: observer)  // then cancel
+            try await Waiting.untilRunning(backendPID, seenFrom: observer)  // then cancel
             task.cancel()
             let error = await #expect(throws: PostgresError.self) { try await task.value }
             #expect(error?.sqlState == SQLState.queryCanceled)
@@ -110,7 +100,7 @@ struct PostgresConnectionTests {
             // Two tasks on one connection queue up behind each other (the second waits for the queue).
             let launched = ContinuousClock.now
             let ahead = Task { try await connection.execute("SELECT pg_sleep(5)") }
-            try await Self.waitUntilRunning(backendPID, seenFrom: observer)
+            try await Waiting.untilRunning(backendPID, seenFrom: observer)
             let started = ContinuousClock.now
             let behind = Task { try await connection.execute("SELECT pg_sleep(30)") }
             try await Task.sleep(for: .milliseconds(100))

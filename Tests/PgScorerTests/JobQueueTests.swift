@@ -60,12 +60,11 @@ struct JobQueueTests {
             let jobs = try await Self.fleet(fixture, series: 2)
             let survivor = try await fixture.queue("survivor")
             let dead = try await fixture.queue("dead-worker")
-            // Three seconds: long enough that a loaded machine still claims inside the lease.
-            let taken = try await dead.claim(limit: 10, lease: .seconds(3))
-            let claimed = ContinuousClock.now
+            let taken = try await dead.claim(limit: 10, lease: .seconds(60))
             #expect(taken.count == jobs.count)
             #expect(try await survivor.claim(limit: 10, lease: .seconds(60)).isEmpty, "leases still valid")
-            try await Task.sleep(until: claimed + .milliseconds(3300))
+            // The dead worker's leases run out (backdated: no test waits for a clock).
+            try await fixture.connection.execute("UPDATE pgscorer.jobs SET lease_until = now() - interval '1 second' WHERE lease_owner = 'dead-worker'")
             let reclaimed = try await survivor.claim(limit: 10, lease: .seconds(60))
             #expect(Set(reclaimed.map(\.jobID)) == Set(jobs))
             #expect(reclaimed.allSatisfy { $0.attempt == 2 })
@@ -81,9 +80,10 @@ struct JobQueueTests {
             _ = try await Self.fleet(fixture, series: 1)
             let scorer = BatchScorer()
             let zombie = try await fixture.queue("zombie")
-            let first = try #require(try await zombie.claim(limit: 1, lease: .seconds(1)).first)
+            let first = try #require(try await zombie.claim(limit: 1, lease: .seconds(60)).first)
             let zombieResult = try await scorer.score(first, on: zombie.connection)
-            try await Task.sleep(for: .milliseconds(1300))
+            // The zombie stalls past its lease (backdated).
+            try await fixture.connection.execute("UPDATE pgscorer.jobs SET lease_until = now() - interval '1 second' WHERE job_id = $1", first.jobID)
 
             let successor = try await fixture.queue("successor")
             let second = try #require(try await successor.claim(limit: 1, lease: .seconds(60)).first)
@@ -202,7 +202,7 @@ struct JobQueueTests {
                 "INSERT INTO pgscorer.predictions (series_id, ts, model_id, score, is_anomaly, job_id) VALUES ($1, $2, $3, 99, false, $4)",
                 job.seriesID, Self.start, result.modelID, job.jobID)
             let completion = Task { try await queue.complete([result]) }
-            try await Task.sleep(for: .milliseconds(300))
+            try await Waiting.untilBlocked(queue.connection.backendPID, seenFrom: fixture.connection)
             try await other.execute("COMMIT")  // the waiting COPY now meets a unique violation
             await other.close()
 
@@ -269,35 +269,6 @@ struct JobQueueTests {
             #expect(try await queue.complete(results).count == 2)
             // Once done, the window can be scored again (e.g. after new readings arrived).
             #expect(try await fixture.enqueue(Self.start, Self.end).count == 2)
-        }
-    }
-}
-
-@Suite("Model cache")
-struct ModelCacheTests {
-    @Test("the cache keeps its models within its bytes, dropping the least recently used; a model larger than it still scores")
-    func boundedByBytes() async throws {
-        try await ScorerFixture.with { fixture in
-            for device in 0..<4 { try await fixture.addModel(device: "pump-\(device)", sensor: "temp", featureCount: 8, seed: UInt64(device)) }
-            for device in 0..<4 {
-                try await fixture.loadReadings(device: "pump-\(device)", sensor: "temp", start: .utc("2026-11-24T00:00:00Z"), count: 10, featureCount: 8)
-            }
-            try await fixture.enqueue(.utc("2026-11-24T00:00:00Z"), .utc("2026-11-25T00:00:00Z"))
-            let one = OneClassSVMScorer(try ScorerFixture.model(featureCount: 8)).memoryBytes
-            let cache = ModelCache(capacityBytes: one * 2 + one / 2)
-            let queue = try await fixture.queue("w")
-            let jobs = try await queue.claim(limit: 10, lease: .seconds(60))
-            let outcome = try await BatchScorer(models: cache).score(jobs, on: queue.connection)
-            #expect(outcome.scored.count == 4 && outcome.failed.isEmpty)
-            #expect(await cache.count == 2, "two models fit")
-            #expect(await cache.bytes <= cache.capacityBytes)
-
-            let tiny = ModelCache(capacityBytes: one / 2)
-            let again = try await BatchScorer(models: tiny).score(jobs, on: queue.connection)
-            #expect(again.scored.count == 4, "models larger than the cache are used, not kept")
-            #expect(await tiny.count == 0)
-            #expect(ByteSize.parse("256MB") == 256 << 20 && ByteSize.parse("1.5GB") == 3 << 29 && ByteSize.parse("lots") == nil)
-            #expect(ByteSize.format(256 << 20) == "256MB")
         }
     }
 }

@@ -274,9 +274,9 @@ struct ModelLifecycleTests {
 
             // A worker claims them and dies: the lease expires, another worker trains.
             let queue = try await fixture.queue("dead-worker")
-            let claimed = try await queue.claim(limit: 10, lease: .seconds(1))
+            let claimed = try await queue.claim(limit: 10, lease: .seconds(60))
             #expect(claimed.count == 3 && claimed.allSatisfy(\.isTraining))
-            try await Task.sleep(for: .milliseconds(1200))
+            try await fixture.connection.execute("UPDATE pgscorer.jobs SET lease_until = now() - interval '1 second' WHERE lease_owner = 'dead-worker'")
             let worker = try await PgScorerProcess.run(["worker", "--exit-when-idle", "--no-scheduler"], database: fixture.database)
             #expect(worker.status == 0, "\(worker.output)")
             // The first claimant comes back late: the fence refuses it, no second version.
