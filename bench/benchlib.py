@@ -40,9 +40,11 @@ def scalar(statement, params=None):
 
 
 def pgscorer(*args, env=None, check=True):
-    """Runs the pgscorer binary given in $PGSCORER (release build); returns (seconds, output)."""
+    """Runs the pgscorer binary given in $PGSCORER (release build; `env` may name another);
+    returns (seconds, output)."""
+    binary = (env or {}).get("PGSCORER", os.environ["PGSCORER"])
     started = time.perf_counter()
-    done = subprocess.run([os.environ["PGSCORER"], *args], capture_output=True, text=True,
+    done = subprocess.run([binary, *args], capture_output=True, text=True,
                           env={**os.environ, "LOG_LEVEL": "warning", **(env or {})})
     elapsed = time.perf_counter() - started
     if check and done.returncode != 0:

@@ -76,62 +76,62 @@ package struct ReadingStore: Sendable {
         let featureCount: Int
     }
 
-    /// One transaction of COPY statements straight into the readings. A COPY ends where a
-    /// reading needs something first (a series not yet known, a month without partitions),
-    /// which is done between two COPYs.
+    /// A series' name, as readings give it.
+    private struct SeriesName: Hashable {
+        let device: String
+        let sensor: String
+    }
+
+    /// Readings read ahead and sent together: the series of a block are resolved in one
+    /// statement and its months' partitions in one call, then one COPY carries it.
+    package static let blockSize = 50_000
+
+    /// One transaction of COPY statements straight into the readings, a block at a time.
+    /// Before a block's COPY, the series it names that are not known yet are found or
+    /// created all at once (a fleet of 20,000 new series costs a statement per block, not
+    /// two round trips per series), and the partitions of its months are made.
     private func loadDirect<Source: ReadingSource>(
         _ source: inout Source, reject: ((BadLine, String) throws -> Void)?
     ) async throws -> LoadSummary {
         try await connection.transaction { connection in
             var summary = LoadSummary()
-            var series: [String: [String: KnownSeries]] = [:]  // by device, then sensor
+            var series: [SeriesName: KnownSeries] = [:]
             var months = Set<Int>()
-            var waiting: ParsedReading?
-            var finished = false
-            while !finished {
-                if let reading = waiting {
-                    if series[reading.device]?[reading.sensor] == nil {
-                        let row = try await connection.query(
-                            SeriesQueries.findOrCreate.bind(reading.device, reading.sensor, Int16(reading.features.count))
-                        ).first!
-                        series[reading.device, default: [:]][reading.sensor] = KnownSeries(
-                            id: try row.decode("series_id"), featureCount: try row.decode("n_features"))
-                        if try row.decode("created") as Bool { summary.newSeries += 1 }
-                    }
-                    if !months.contains(reading.ts.utcMonth) {
-                        _ = try await connection.query(ReadingQueries.ensurePartitions.bind(reading.ts, reading.ts))
-                        months.insert(reading.ts.utcMonth)
-                    }
+            var block: [ParsedReading] = []
+            block.reserveCapacity(Self.blockSize)
+            var exhausted = false
+            while !exhausted {
+                block.removeAll(keepingCapacity: true)
+                while block.count < Self.blockSize, let reading = try source.next() { block.append(reading) }
+                exhausted = block.count < Self.blockSize
+                guard !block.isEmpty else { break }
+                summary.newSeries += try await resolveSeries(of: block, into: &series, on: connection)
+                if block.contains(where: { !months.contains($0.ts.utcMonth) }) {
+                    let times = block.map(\.ts)
+                    _ = try await connection.query(ReadingQueries.ensurePartitions.bind(times.min()!, times.max()!))
+                    months.formUnion(times.map(\.utcMonth))
                 }
                 try await connection.copyFrom(ReadingQueries.copyIn, name: "readings.copy_in") { writer in
                     var encoder = PostgresBinaryCopyEncoder()
                     encoder.appendHeader()
-                    var next = waiting
-                    waiting = nil
-                    if next == nil { next = try source.next() }
-                    while let reading = next {
-                        guard let known = series[reading.device]?[reading.sensor], months.contains(reading.ts.utcMonth) else {
-                            waiting = reading
-                            break
-                        }
+                    for reading in block {
+                        let known = series[SeriesName(device: reading.device, sensor: reading.sensor)]!
                         if reading.features.count != known.featureCount {
                             let bad = BadLine(
                                 line: reading.line,
                                 reason: "\(reading.device)/\(reading.sensor) has \(known.featureCount) features per reading, but this line has \(reading.features.count)")
                             guard let reject else { throw bad }
                             try reject(bad, "\(reading.device),\(reading.sensor),\(reading.ts),\(reading.features.map { "\($0)" }.joined(separator: ","))")
-                        } else {
-                            encoder.beginRow(fieldCount: 4)
-                            encoder.append(known.id)
-                            encoder.append(reading.ts)
-                            encoder.append(Int16(known.featureCount))
-                            encoder.append(reading.features)
-                            summary.received += 1
-                            if encoder.count >= 256 * 1024 { try await writer.write(encoder.take()) }
+                            continue
                         }
-                        next = try source.next()
+                        encoder.beginRow(fieldCount: 4)
+                        encoder.append(known.id)
+                        encoder.append(reading.ts)
+                        encoder.append(Int16(known.featureCount))
+                        encoder.append(reading.features)
+                        summary.received += 1
+                        if encoder.count >= 256 * 1024 { try await writer.write(encoder.take()) }
                     }
-                    if waiting == nil { finished = true }
                     encoder.appendTrailer()
                     try await writer.write(encoder.take())
                 }
@@ -139,6 +139,30 @@ package struct ReadingStore: Sendable {
             summary.inserted = summary.received
             return summary
         }
+    }
+
+    /// Finds or creates, in one statement, the series of `block` that `known` lacks (a
+    /// new one gets the feature count of its first reading); returns how many were created.
+    private func resolveSeries(
+        of block: [ParsedReading], into known: inout [SeriesName: KnownSeries], on connection: PostgresConnection
+    ) async throws -> Int {
+        var devices: [String] = [], sensors: [String] = [], featureCounts: [Int16] = []
+        var asked = Set<SeriesName>()
+        for reading in block {
+            let name = SeriesName(device: reading.device, sensor: reading.sensor)
+            guard known[name] == nil, asked.insert(name).inserted else { continue }
+            devices.append(reading.device)
+            sensors.append(reading.sensor)
+            featureCounts.append(Int16(reading.features.count))
+        }
+        guard !devices.isEmpty else { return 0 }
+        var created = 0
+        for row in try await connection.query(SeriesQueries.findOrCreateMany.bind(devices, sensors, featureCounts)) {
+            let name = SeriesName(device: try row.decode("device"), sensor: try row.decode("sensor"))
+            known[name] = KnownSeries(id: try row.decode("series_id"), featureCount: Int(try row.decode("n_features") as Int16))
+            if try row.decode("created") as Bool { created += 1 }
+        }
+        return created
     }
 
     // MARK: The careful way

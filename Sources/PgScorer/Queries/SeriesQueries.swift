@@ -12,6 +12,18 @@ package enum SeriesQueries {
         ORDER BY device, sensor
         """)
 
+    /// The series named by devices $1 and sensors $2 (arrays, each pair once), each
+    /// created with its count in $3 if new, in one statement: series_id, device, sensor,
+    /// n_features (the stored count, which may differ), created.
+    package static let findOrCreateMany = PreparedQuery(
+        name: "series.find_or_create_many",
+        """
+        INSERT INTO pgscorer.series AS s (device, sensor, n_features)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::int2[])
+        ON CONFLICT (device, sensor) DO UPDATE SET device = EXCLUDED.device  -- returns the row even if another load just made it
+        RETURNING s.series_id, s.device, s.sensor, s.n_features, s.xmax = 0 AS created
+        """)
+
     /// The series (device $1, sensor $2), created with $3 features if new:
     /// series_id, n_features (the stored count, which may differ from $3), created.
     package static let findOrCreate = PreparedQuery(
