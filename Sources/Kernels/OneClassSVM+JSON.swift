@@ -1,5 +1,5 @@
 /// The JSON interchange format written by `tools/export_sklearn.py` and read by
-/// `pgscorer models import` (documented field by field in the README):
+/// `pgscorer models import` (documented field by field in docs/models.md):
 ///
 /// ```json
 /// {"format": "pgscorer.one_class_svm", "version": 1, "kernel": "rbf", "gamma": 0.2,

@@ -13,6 +13,6 @@ extension PostgresError {
     /// The message as a user reads it: a missing right says which role grants it.
     var userMessage: String {
         guard sqlState == SQLState.insufficientPrivilege else { return message }
-        return message + ": this login lacks the right (the roles pgscorer_worker, pgscorer_ingest and pgscorer_reader are described in the README's Reliability and security)"
+        return message + ": this login lacks the right (the roles pgscorer_worker, pgscorer_ingest and pgscorer_reader are described in docs/reliability-and-security.md)"
     }
 }
