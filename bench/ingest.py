@@ -42,9 +42,9 @@ def psql_copy(path):
     return time.perf_counter() - started
 
 
-def ingest_with(binary, path):
-    """`binary ingest path` into a fresh database; returns seconds."""
-    fresh_database("bench_ingest")
+def ingest_with(binary, path, database):
+    """`binary ingest path` into a fresh database `database`; returns seconds and output."""
+    fresh_database(database)
     env = {"PGSCORER": binary}
     pgscorer("migrate", env=env)
     seconds, output = pgscorer("ingest", str(path), env=env)
@@ -67,7 +67,7 @@ def main():
         print(f"file: {path} ({path.stat().st_size / 1e6:.0f} MB, {options.rows:,} rows, {series} series, 4 features)", flush=True)
         ours, floor, other = Samples(), Samples(), Samples()
         for run in range(1, options.runs + 1):
-            seconds, output = ingest_with(os.environ["PGSCORER"], path)
+            seconds, output = ingest_with(os.environ["PGSCORER"], path, "bench_ingest")
             stored = scalar("SELECT count(*) FROM pgscorer.readings")
             if stored != options.rows:
                 raise SystemExit(f"pgscorer stored {stored} readings, expected {options.rows}:\n{output}")
@@ -75,7 +75,7 @@ def main():
             line = f"run {run}: pgscorer ingest {seconds:.2f} s ({options.rows / seconds:,.0f} rows/s)"
             records.append({"series": series, "run": run, "contender": "pgscorer ingest", "seconds": seconds})
             if options.compare:
-                compared, _ = ingest_with(options.compare, path)
+                compared, _ = ingest_with(options.compare, path, "bench_ingest_compared")
                 other.add(compared)
                 line += f", compared build {compared:.2f} s"
                 records.append({"series": series, "run": run, "contender": "compared build", "seconds": compared})
