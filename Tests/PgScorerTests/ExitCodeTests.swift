@@ -7,7 +7,7 @@ import PgScorer
 /// One rule for every command, as the README states it: 0 done, 1 a runtime fact (one
 /// line, no usage), 64 a usage mistake (a mistyped command or flag, a bad value or
 /// range), 130 interrupted (tested with the worker's signals in WorkerTests).
-@Suite("Exit codes")
+@Suite("Exit codes", .serialized)  // one process at a time: forty at once would load the machine the timing tests share
 struct ExitCodeTests {
     /// A usage mistake for each command (and a mistyped subcommand, answered with the nearest one).
     static let usageMistakes: [[String]] = [

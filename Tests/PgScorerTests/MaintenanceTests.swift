@@ -30,6 +30,10 @@ struct MaintenanceTests {
             }
             // A second worker runs the reaper, once per lease of 2 s.
             let reaper = try PgScorerProcess(["worker", "--no-scheduler", "--lease", "2s", "--poll", "100ms"], database: fixture.database)
+            // Killed right after a heartbeat: on a loaded machine the last one may otherwise
+            // be seconds old already, and "alive" below would measure the load, not the rule.
+            let fresh = "SELECT count(*) FROM pgscorer.workers WHERE worker_id LIKE $1 AND heartbeat_at > now() - interval '300 milliseconds'"
+            try await Waiting.until("a fresh heartbeat of the victim") { try await fixture.count(SQLText(unsafeSQL: fresh), "%:\(pid):%") == 1 }
             victim.signal(SIGKILL)
             let killed = ContinuousClock.now
             try await Task.sleep(for: .milliseconds(2500))

@@ -105,7 +105,8 @@ package struct ReadingStore: Sendable {
                 while block.count < Self.blockSize, let reading = try source.next() { block.append(reading) }
                 exhausted = block.count < Self.blockSize
                 guard !block.isEmpty else { break }
-                summary.newSeries += try await resolveSeries(of: block, into: &series, on: connection)
+                let (resolved, created) = try await resolveSeries(of: block, into: &series, on: connection)
+                summary.newSeries += created
                 if block.contains(where: { !months.contains($0.ts.utcMonth) }) {
                     let times = block.map(\.ts)
                     _ = try await connection.query(ReadingQueries.ensurePartitions.bind(times.min()!, times.max()!))
@@ -114,8 +115,8 @@ package struct ReadingStore: Sendable {
                 try await connection.copyFrom(ReadingQueries.copyIn, name: "readings.copy_in") { writer in
                     var encoder = PostgresBinaryCopyEncoder()
                     encoder.appendHeader()
-                    for reading in block {
-                        let known = series[SeriesName(device: reading.device, sensor: reading.sensor)]!
+                    for (reading, found) in zip(block, resolved) {
+                        let known = found!  // every name is resolved above: found or created
                         if reading.features.count != known.featureCount {
                             let bad = BadLine(
                                 line: reading.line,
@@ -141,28 +142,41 @@ package struct ReadingStore: Sendable {
         }
     }
 
-    /// Finds or creates, in one statement, the series of `block` that `known` lacks (a
-    /// new one gets the feature count of its first reading); returns how many were created.
+    /// The series of each reading of `block`, in order: looked up once per run of readings
+    /// of one series, and those `known` lacks found or created in one statement (a new one
+    /// gets the feature count of its first reading). Also returns how many were created.
     private func resolveSeries(
         of block: [ParsedReading], into known: inout [SeriesName: KnownSeries], on connection: PostgresConnection
-    ) async throws -> Int {
+    ) async throws -> (resolved: [KnownSeries?], created: Int) {
+        var resolved = [KnownSeries?](repeating: nil, count: block.count)
         var devices: [String] = [], sensors: [String] = [], featureCounts: [Int16] = []
         var asked = Set<SeriesName>()
-        for reading in block {
+        var previous: (device: String, sensor: String, series: KnownSeries?)?
+        for (index, reading) in block.enumerated() {
+            if let previous, previous.device == reading.device, previous.sensor == reading.sensor, let series = previous.series {
+                resolved[index] = series
+                continue
+            }
             let name = SeriesName(device: reading.device, sensor: reading.sensor)
-            guard known[name] == nil, asked.insert(name).inserted else { continue }
-            devices.append(reading.device)
-            sensors.append(reading.sensor)
-            featureCounts.append(Int16(reading.features.count))
+            resolved[index] = known[name]
+            previous = (reading.device, reading.sensor, resolved[index])
+            if resolved[index] == nil, asked.insert(name).inserted {
+                devices.append(reading.device)
+                sensors.append(reading.sensor)
+                featureCounts.append(Int16(reading.features.count))
+            }
         }
-        guard !devices.isEmpty else { return 0 }
+        guard !devices.isEmpty else { return (resolved, 0) }
         var created = 0
         for row in try await connection.query(SeriesQueries.findOrCreateMany.bind(devices, sensors, featureCounts)) {
             let name = SeriesName(device: try row.decode("device"), sensor: try row.decode("sensor"))
             known[name] = KnownSeries(id: try row.decode("series_id"), featureCount: Int(try row.decode("n_features") as Int16))
             if try row.decode("created") as Bool { created += 1 }
         }
-        return created
+        for index in resolved.indices where resolved[index] == nil {
+            resolved[index] = known[SeriesName(device: block[index].device, sensor: block[index].sensor)]
+        }
+        return (resolved, created)
     }
 
     // MARK: The careful way
