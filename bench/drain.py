@@ -66,7 +66,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--series", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--worker-args", default="", help="more worker flags, e.g. '--batch 128'")
     options = parser.parse_args()
+    extra = options.worker_args.split()
     cache = RESULTS / "cache"
     cache.mkdir(parents=True, exist_ok=True)
     path = cache / f"drain-{options.series}.csv"
@@ -84,7 +86,7 @@ def main():
     records, phases_total = [], {}
     for run in range(1, options.runs + 1):
         queue_jobs()
-        seconds, _ = pgscorer("worker", "--exit-when-idle", "--no-scheduler", "--no-maintenance")
+        seconds, _ = pgscorer("worker", "--exit-when-idle", "--no-scheduler", "--no-maintenance", *extra)
         done = scalar("SELECT count(*) FROM pgscorer.jobs WHERE state = 'completed'")
         if done != options.series:
             raise SystemExit(f"exit-when-idle completed {done} of {options.series} jobs")
@@ -94,7 +96,7 @@ def main():
         port = free_port()
         env = dict(os.environ, LOG_LEVEL="warning")
         worker = subprocess.Popen([os.environ["PGSCORER"], "worker", "--no-scheduler", "--no-maintenance", "--metrics-listen",
-                                   f"127.0.0.1:{port}"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                   f"127.0.0.1:{port}", *extra], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             execute("TRUNCATE pgscorer.predictions, pgscorer.job_runs, pgscorer.jobs")
             for _ in range(200):
