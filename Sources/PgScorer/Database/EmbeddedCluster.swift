@@ -6,8 +6,8 @@ import Spawn
 /// trying PgScorer out: listening only on a unix socket in its home, started on first
 /// use and reused afterwards. Private to the account it runs as (and root): its home,
 /// data and socket folders are mode 700, the socket 700 and the log 600, so another
-/// local account can neither connect (authentication is `trust`) nor read its files. Starting is serialised by a file lock, so several
-/// processes can share it.
+/// local account can neither connect (authentication is `trust`) nor read its files.
+/// Starting is serialised by a file lock, so several processes can share it.
 ///
 /// Its home is found the way git finds a repository: `$PGSCORER_HOME`, else the nearest
 /// `.pgscorer` folder in the current directory or a parent. PostgreSQL refuses to run

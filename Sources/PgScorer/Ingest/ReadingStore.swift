@@ -76,8 +76,8 @@ package struct ReadingStore: Sendable {
         let featureCount: Int
     }
 
-    /// A series' name, as readings give it.
-    private struct SeriesName: Hashable {
+    /// A series by its names, as readings give it.
+    private struct SeriesKey: Hashable {
         let device: String
         let sensor: String
     }
@@ -95,7 +95,7 @@ package struct ReadingStore: Sendable {
     ) async throws -> LoadSummary {
         try await connection.transaction { connection in
             var summary = LoadSummary()
-            var series: [SeriesName: KnownSeries] = [:]
+            var series: [SeriesKey: KnownSeries] = [:]
             var months = Set<Int>()
             var block: [ParsedReading] = []
             block.reserveCapacity(Self.blockSize)
@@ -142,39 +142,30 @@ package struct ReadingStore: Sendable {
         }
     }
 
-    /// The series of each reading of `block`, in order: looked up once per run of readings
-    /// of one series, and those `known` lacks found or created in one statement (a new one
-    /// gets the feature count of its first reading). Also returns how many were created.
+    /// The series of each reading of `block`, in order: those `known` lacks are found or
+    /// created in one statement (a new one gets the feature count of its first reading).
+    /// Also returns how many were created.
     private func resolveSeries(
-        of block: [ParsedReading], into known: inout [SeriesName: KnownSeries], on connection: PostgresConnection
+        of block: [ParsedReading], into known: inout [SeriesKey: KnownSeries], on connection: PostgresConnection
     ) async throws -> (resolved: [KnownSeries?], created: Int) {
-        var resolved = [KnownSeries?](repeating: nil, count: block.count)
+        var resolved = block.map { known[SeriesKey(device: $0.device, sensor: $0.sensor)] }
         var devices: [String] = [], sensors: [String] = [], featureCounts: [Int16] = []
-        var asked = Set<SeriesName>()
-        var previous: (device: String, sensor: String, series: KnownSeries?)?
-        for (index, reading) in block.enumerated() {
-            if let previous, previous.device == reading.device, previous.sensor == reading.sensor, let series = previous.series {
-                resolved[index] = series
-                continue
-            }
-            let name = SeriesName(device: reading.device, sensor: reading.sensor)
-            resolved[index] = known[name]
-            previous = (reading.device, reading.sensor, resolved[index])
-            if resolved[index] == nil, asked.insert(name).inserted {
-                devices.append(reading.device)
-                sensors.append(reading.sensor)
-                featureCounts.append(Int16(reading.features.count))
-            }
+        var asked = Set<SeriesKey>()
+        for (index, reading) in block.enumerated() where resolved[index] == nil {
+            guard asked.insert(SeriesKey(device: reading.device, sensor: reading.sensor)).inserted else { continue }
+            devices.append(reading.device)
+            sensors.append(reading.sensor)
+            featureCounts.append(Int16(reading.features.count))
         }
         guard !devices.isEmpty else { return (resolved, 0) }
         var created = 0
         for row in try await connection.query(SeriesQueries.findOrCreateMany.bind(devices, sensors, featureCounts)) {
-            let name = SeriesName(device: try row.decode("device"), sensor: try row.decode("sensor"))
+            let name = SeriesKey(device: try row.decode("device"), sensor: try row.decode("sensor"))
             known[name] = KnownSeries(id: try row.decode("series_id"), featureCount: Int(try row.decode("n_features") as Int16))
             if try row.decode("created") as Bool { created += 1 }
         }
         for index in resolved.indices where resolved[index] == nil {
-            resolved[index] = known[SeriesName(device: block[index].device, sensor: block[index].sensor)]
+            resolved[index] = known[SeriesKey(device: block[index].device, sensor: block[index].sensor)]
         }
         return (resolved, created)
     }

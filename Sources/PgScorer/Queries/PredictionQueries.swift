@@ -18,7 +18,7 @@ package enum PredictionQueries {
         "COPY pgscorer.predictions (series_id, ts, model_id, score, is_anomaly, job_id) FROM STDIN (FORMAT binary)"
 
     /// Predictions with their series' names in `range`, of the series `seriesIDs` (nil:
-    /// all), as CSV with a header. COPY takes no parameters: the bounds are rendered from
+    /// all), as CSV with a header or as one JSON object per line. COPY takes no parameters: the bounds are rendered from
     /// parsed timestamps (ISO 8601 text that cannot carry SQL) and the series as numbers,
     /// never from user text.
     package static func export(_ range: TimeRange, seriesIDs: [Int64]?, as format: PredictionExport.Format) -> SQLText {

@@ -107,7 +107,7 @@ actor QueueGauges {
     private func holdLease(on connection: PostgresConnection) async throws -> Bool {
         do {
             return try await connection.query(DashboardQueries.holdGaugeLease.bind(holder)).single().decode("held")
-        } catch let error as PostgresError where error.sqlState == "42501" {
+        } catch let error as PostgresError where error.sqlState == SQLState.insufficientPrivilege {
             if !refusalLogged {
                 refusalLogged = true
                 logger.notice("this login may not export the queue gauges (a reader); a worker or an owner's login exports them")

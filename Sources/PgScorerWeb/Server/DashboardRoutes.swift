@@ -74,7 +74,7 @@ package struct DashboardRoutes {
     /// so the origin must name the request's `Host` (host and port). `null` never passes.
     func sameSite(origin: String, authority: String) -> Bool {
         if server.configuration.access.isOpen {
-            return HostCheck(listenHost: server.configuration.host).acceptsOrigin(origin, authority: authority)
+            return server.hosts.acceptsOrigin(origin, authority: authority)
         }
         return Self.originNamesHost(origin: origin, authority: authority)
     }

@@ -10,9 +10,10 @@ import ServiceLifecycle
 /// `pgscorer serve`: the dashboard's pages, `/metrics`, `/healthz` and `/readyz` over
 /// one small pool of connections. Read-only unless `allowActions`: its connections then
 /// log in as the reader login `readerURL` names, or else take the role `pgscorer_reader`,
-/// in read-only transactions, so no page can change anything. Actions (retry/cancel a job, enable/disable a
-/// schedule, activate a model) call the same library functions as the CLI, and only
-/// for a POST carrying the process's CSRF token from a page of this server.
+/// in read-only transactions, so no page can change anything. Actions (retry/cancel a
+/// job, enable/disable a schedule, activate a model) call the same library functions as
+/// the CLI, and only for a POST carrying the process's CSRF token from a page of this
+/// server.
 package struct DashboardServer: Sendable {
     package struct Configuration: Sendable {
         package var host = "127.0.0.1"
@@ -32,6 +33,8 @@ package struct DashboardServer: Sendable {
     }
 
     package let configuration: Configuration
+    /// The `Host` and `Origin` names it answers without credentials.
+    var hosts: HostCheck { HostCheck(listenHost: configuration.host) }
     let pool: PostgresConnectionPool
     let metrics: MetricsExport
     let logger: Logger
@@ -90,7 +93,7 @@ package struct DashboardServer: Sendable {
     /// one when asked for port 0).
     package func makeApplication(onListening: @escaping @Sendable (Int) -> Void = { _ in }) -> some ApplicationProtocol {
         let router = Router(context: DashboardRequestContext.self)
-        router.add(middleware: AccessMiddleware(policy: configuration.access, hosts: HostCheck(listenHost: configuration.host), logger: logger))
+        router.add(middleware: AccessMiddleware(policy: configuration.access, hosts: hosts, logger: logger))
         router.add(middleware: NotFoundPage(actionsAllowed: configuration.allowActions))
         Probes.add(to: router, pool: pool, metrics: metrics, logger: logger)
         DashboardRoutes(server: self).add(to: router)
