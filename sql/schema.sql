@@ -552,11 +552,13 @@ CREATE FUNCTION pgscorer.readings_check_series() RETURNS trigger
 DECLARE
     bad record;
 BEGIN
-    -- As the foreign key did: the series stay until this transaction ends.
-    PERFORM 1 FROM pgscorer.series WHERE series_id IN (SELECT DISTINCT series_id FROM new_readings) FOR KEY SHARE;
-    SELECT n.series_id, n.n_features, s.n_features AS series_features INTO bad
-    FROM new_readings n LEFT JOIN pgscorer.series s ON s.series_id = n.series_id
-    WHERE s.series_id IS NULL OR s.n_features <> n.n_features
+    -- As the foreign key did: the series stay until this transaction ends (the lock).
+    SELECT given.series_id, given.n_features, stored.n_features AS series_features INTO bad
+    FROM (SELECT DISTINCT n.series_id, n.n_features FROM new_readings n) given
+    LEFT JOIN LATERAL (
+        SELECT s.n_features FROM pgscorer.series s WHERE s.series_id = given.series_id FOR KEY SHARE
+    ) stored ON true
+    WHERE stored.n_features IS DISTINCT FROM given.n_features
     LIMIT 1;
     IF FOUND THEN
         IF bad.series_features IS NULL THEN

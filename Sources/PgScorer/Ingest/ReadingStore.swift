@@ -52,9 +52,8 @@ package struct ReadingStore: Sendable {
         reject: ((BadLine, String) throws -> Void)? = nil
     ) async throws -> LoadSummary {
         if replayable {
-            var source = try makeSource()
             do {
-                return try await loadDirect(&source, reject: reject)
+                return try await loadDirect(try makeSource(), reject: reject)
             } catch let error as PostgresError where error.sqlState == SQLState.uniqueViolation {
                 // A key is stored already or repeats: settle it the careful way.
             }
@@ -89,22 +88,18 @@ package struct ReadingStore: Sendable {
     /// One transaction of COPY statements straight into the readings, a block at a time.
     /// Before a block's COPY, the series it names that are not known yet are found or
     /// created all at once (a fleet of 20,000 new series costs a statement per block, not
-    /// two round trips per series), and the partitions of its months are made.
+    /// two round trips per series), and the partitions of its months are made. While the
+    /// database stores a block, the next one is parsed.
     private func loadDirect<Source: ReadingSource>(
-        _ source: inout Source, reject: ((BadLine, String) throws -> Void)?
+        _ source: consuming Source, reject: ((BadLine, String) throws -> Void)?
     ) async throws -> LoadSummary {
-        try await connection.transaction { connection in
+        let reader = BlockReadAhead(source, blockSize: Self.blockSize)
+        return try await connection.transaction { connection in
             var summary = LoadSummary()
             var series: [SeriesKey: KnownSeries] = [:]
             var months = Set<Int>()
-            var block: [ParsedReading] = []
-            block.reserveCapacity(Self.blockSize)
-            var exhausted = false
-            while !exhausted {
-                block.removeAll(keepingCapacity: true)
-                while block.count < Self.blockSize, let reading = try source.next() { block.append(reading) }
-                exhausted = block.count < Self.blockSize
-                guard !block.isEmpty else { break }
+            var block = try await reader.next()
+            while !block.isEmpty {
                 let (resolved, created) = try await resolveSeries(of: block, into: &series, on: connection)
                 summary.newSeries += created
                 if block.contains(where: { !months.contains($0.ts.utcMonth) }) {
@@ -112,19 +107,30 @@ package struct ReadingStore: Sendable {
                     _ = try await connection.query(ReadingQueries.ensurePartitions.bind(times.min()!, times.max()!))
                     months.formUnion(times.map(\.utcMonth))
                 }
+                // Lines that do not fit their series are settled before the next block is
+                // read, as the parser shares the reject report.
+                var fitting: [KnownSeries?] = []
+                fitting.reserveCapacity(block.count)
+                for (reading, found) in zip(block, resolved) {
+                    let known = found!  // every name is resolved above: found or created
+                    guard reading.features.count == known.featureCount else {
+                        let bad = BadLine(
+                            line: reading.line,
+                            reason: "\(reading.device)/\(reading.sensor) has \(known.featureCount) features per reading, but this line has \(reading.features.count)")
+                        guard let reject else { throw bad }
+                        try reject(bad, "\(reading.device),\(reading.sensor),\(reading.ts),\(reading.features.map { "\($0)" }.joined(separator: ","))")
+                        fitting.append(nil)
+                        continue
+                    }
+                    fitting.append(known)
+                }
+                let last = block.count < Self.blockSize
+                async let upcoming = last ? [] : reader.next()
                 try await connection.copyFrom(ReadingQueries.copyIn, name: "readings.copy_in") { writer in
                     var encoder = PostgresBinaryCopyEncoder()
                     encoder.appendHeader()
-                    for (reading, found) in zip(block, resolved) {
-                        let known = found!  // every name is resolved above: found or created
-                        if reading.features.count != known.featureCount {
-                            let bad = BadLine(
-                                line: reading.line,
-                                reason: "\(reading.device)/\(reading.sensor) has \(known.featureCount) features per reading, but this line has \(reading.features.count)")
-                            guard let reject else { throw bad }
-                            try reject(bad, "\(reading.device),\(reading.sensor),\(reading.ts),\(reading.features.map { "\($0)" }.joined(separator: ","))")
-                            continue
-                        }
+                    for (reading, fits) in zip(block, fitting) {
+                        guard let known = fits else { continue }
                         encoder.beginRow(fieldCount: 4)
                         encoder.append(known.id)
                         encoder.append(reading.ts)
@@ -136,6 +142,7 @@ package struct ReadingStore: Sendable {
                     encoder.appendTrailer()
                     try await writer.write(encoder.take())
                 }
+                block = try await upcoming
             }
             summary.inserted = summary.received
             return summary
