@@ -9,7 +9,9 @@ jobs are queued again on emptied predictions and run logs, and timed twice:
                    completed"; its /metrics then say where the time went per phase of a
                    batch (claim, read, score, complete)
 
-Medians of --runs with min–max, and the phase shares of the running worker's time."""
+Medians of --runs with min–max, and the phase shares of the running worker's time.
+Repeat --worker-args to time several variants (e.g. '--batch 32' and '--batch auto'),
+interleaved within each run."""
 import argparse
 import datetime
 import os
@@ -62,13 +64,50 @@ def phase_sums(port):
     return sums
 
 
+def label(variant):
+    return f" [{variant}]" if variant else ""
+
+
+def drain_once(series, extra):
+    """One drain by `worker --exit-when-idle` and one by a running worker, with `extra`
+    flags: seconds of each and the running worker's phase sums."""
+    queue_jobs()
+    seconds, _ = pgscorer("worker", "--exit-when-idle", "--no-scheduler", "--no-maintenance", *extra)
+    done = scalar("SELECT count(*) FROM pgscorer.jobs WHERE state = 'completed'")
+    if done != series:
+        raise SystemExit(f"exit-when-idle completed {done} of {series} jobs")
+
+    port = free_port()
+    env = dict(os.environ, LOG_LEVEL="warning")
+    worker = subprocess.Popen([os.environ["PGSCORER"], "worker", "--no-scheduler", "--no-maintenance", "--metrics-listen",
+                               f"127.0.0.1:{port}", *extra], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        execute("TRUNCATE pgscorer.predictions, pgscorer.job_runs, pgscorer.jobs")
+        for _ in range(200):
+            if scalar("SELECT count(*) FROM pgscorer.workers") > 0:
+                break
+            time.sleep(0.05)
+        before = phase_sums(port)
+        started = time.perf_counter()
+        until = (START + datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        pgscorer("enqueue", "--since", START.strftime("%Y-%m-%dT%H:%M:%SZ"), "--until", until)
+        while scalar("SELECT count(*) FROM pgscorer.jobs WHERE state = 'completed'") < series:
+            time.sleep(0.02)
+        elapsed = time.perf_counter() - started
+        after = phase_sums(port)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=60)
+    return seconds, elapsed, {phase: after.get(phase, 0) - before.get(phase, 0) for phase in after}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--series", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--worker-args", default="", help="more worker flags, e.g. '--batch 128'")
+    parser.add_argument("--worker-args", action="append",
+                        help="more worker flags, e.g. '--batch 128'; repeat it to time several variants in the same runs")
     options = parser.parse_args()
-    extra = options.worker_args.split()
     cache = RESULTS / "cache"
     cache.mkdir(parents=True, exist_ok=True)
     path = cache / f"drain-{options.series}.csv"
@@ -82,54 +121,36 @@ def main():
     models = scalar("SELECT count(*) FROM pgscorer.models WHERE active")
     print(f"{options.series:,} series × 12 readings (4 features) in the hour scored, {models:,} active models", flush=True)
 
-    idle, running = Samples(), Samples()
-    records, phases_total = [], {}
+    variants = options.worker_args or [""]
+    idle = {variant: Samples() for variant in variants}
+    running = {variant: Samples() for variant in variants}
+    records, phases_total = [], {variant: {} for variant in variants}
     for run in range(1, options.runs + 1):
-        queue_jobs()
-        seconds, _ = pgscorer("worker", "--exit-when-idle", "--no-scheduler", "--no-maintenance", *extra)
-        done = scalar("SELECT count(*) FROM pgscorer.jobs WHERE state = 'completed'")
-        if done != options.series:
-            raise SystemExit(f"exit-when-idle completed {done} of {options.series} jobs")
-        idle.add(seconds)
-        records.append({"run": run, "mode": "exit-when-idle", "seconds": seconds})
-
-        port = free_port()
-        env = dict(os.environ, LOG_LEVEL="warning")
-        worker = subprocess.Popen([os.environ["PGSCORER"], "worker", "--no-scheduler", "--no-maintenance", "--metrics-listen",
-                                   f"127.0.0.1:{port}", *extra], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            execute("TRUNCATE pgscorer.predictions, pgscorer.job_runs, pgscorer.jobs")
-            for _ in range(200):
-                if scalar("SELECT count(*) FROM pgscorer.workers") > 0:
-                    break
-                time.sleep(0.05)
-            before = phase_sums(port)
-            started = time.perf_counter()
-            until = (START + datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-            pgscorer("enqueue", "--since", START.strftime("%Y-%m-%dT%H:%M:%SZ"), "--until", until)
-            while scalar("SELECT count(*) FROM pgscorer.jobs WHERE state = 'completed'") < options.series:
-                time.sleep(0.02)
-            elapsed = time.perf_counter() - started
-            after = phase_sums(port)
-        finally:
-            worker.send_signal(signal.SIGTERM)
-            worker.wait(timeout=60)
-        running.add(elapsed)
-        phases = {phase: after.get(phase, 0) - before.get(phase, 0) for phase in after}
-        for phase, value in phases.items():
-            phases_total.setdefault(phase, []).append(value)
-        records.append({"run": run, "mode": "running worker", "seconds": elapsed, **{f"phase_{k}": v for k, v in phases.items()}})
-        print(f"run {run}: exit-when-idle {seconds:.2f} s, running worker {elapsed:.2f} s ("
-              + ", ".join(f"{k} {v:.2f} s" for k, v in sorted(phases.items())) + ")", flush=True)
+        for variant in variants:  # interleaved, so each run times every variant on the same machine state
+            seconds, elapsed, phases = drain_once(options.series, variant.split())
+            idle[variant].add(seconds)
+            running[variant].add(elapsed)
+            for phase, value in phases.items():
+                phases_total[variant].setdefault(phase, []).append(value)
+            records.append({"run": run, "worker_args": variant, "mode": "exit-when-idle", "seconds": seconds})
+            records.append({"run": run, "worker_args": variant, "mode": "running worker", "seconds": elapsed,
+                            **{f"phase_{k}": v for k, v in phases.items()}})
+            print(f"run {run}{label(variant)}: exit-when-idle {seconds:.2f} s, running worker {elapsed:.2f} s ("
+                  + ", ".join(f"{k} {v:.2f} s" for k, v in sorted(phases.items())) + ")", flush=True)
 
     print()
-    rows = [["exit-when-idle (process start to exit)", idle.describe("{:.2f}"), f"{options.series / idle.median:,.0f}"],
-            ["running worker (queued to completed)", running.describe("{:.2f}"), f"{options.series / running.median:,.0f}"]]
+    rows = []
+    for variant in variants:
+        rows += [[f"exit-when-idle (process start to exit){label(variant)}", idle[variant].describe("{:.2f}"),
+                  f"{options.series / idle[variant].median:,.0f}"],
+                 [f"running worker (queued to completed){label(variant)}", running[variant].describe("{:.2f}"),
+                  f"{options.series / running[variant].median:,.0f}"]]
     print_table(["drain of the hourly tick", "seconds", "jobs/s"], rows)
-    total = sum(sorted(v)[len(v) // 2] for v in phases_total.values())
-    print("\nwhere a running worker's batch time goes (medians): " + ", ".join(
-        f"{phase} {sorted(v)[len(v) // 2]:.2f} s ({100 * sorted(v)[len(v) // 2] / max(total, 1e-9):.0f} %)"
-        for phase, v in sorted(phases_total.items())))
+    for variant in variants:
+        medians = {phase: sorted(v)[len(v) // 2] for phase, v in phases_total[variant].items()}
+        total = sum(medians.values())
+        print(f"\nwhere a running worker's batch time goes{label(variant)} (medians): " + ", ".join(
+            f"{phase} {value:.2f} s ({100 * value / max(total, 1e-9):.0f} %)" for phase, value in sorted(medians.items())))
     save_results("fleet", records, vars(options))
 
 

@@ -18,7 +18,7 @@ struct CommandParsingTests {
         ["schedule", "add", "fleet", "--every", "30s", "--window", "1h"], ["schedule", "list"], ["schedule", "disable", "fleet"],
         ["enqueue", "--since", "2026-11-24T00:00:00Z", "--until", "2026-11-25T00:00:00Z"],
         ["worker", "--concurrency", "4", "--batch", "16", "--lease", "2m", "--poll", "250ms", "--no-scheduler", "--exit-when-idle"],
-        ["worker", "--max-jobs", "1000"],
+        ["worker", "--max-jobs", "1000"], ["worker", "--batch", "auto"],
         ["status", "--json"], ["report", "--since", "2026-11-24", "--format", "csv"],
         ["export", "predictions", "--since", "2026-11-24"], ["db", "status"], ["db", "stop"],
     ])
@@ -30,6 +30,8 @@ struct CommandParsingTests {
         (["schedule", "add", "x", "--window", "5m"], "exactly one of --cron and --every"),
         (["schedule", "add", "x", "--every", "soon", "--window", "5m"], "--every"),
         (["worker", "--batch", "0"], "--batch"),
+        (["worker", "--batch", "1001"], "--batch"),
+        (["worker", "--batch", "lots"], "--batch"),
         (["worker", "--max-jobs", "0"], "--max-jobs"),
         (["worker", "--lease", "soon"], "lease"),
         (["train", "--nu", "1.5"], "--nu"),

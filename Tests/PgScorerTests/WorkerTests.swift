@@ -123,6 +123,32 @@ struct WorkerTests {
         }
     }
 
+    @Test("--batch auto claims small jobs by the hundred after a first claim of 32; --batch N never claims more than N")
+    func claimSizes() async throws {
+        for (batch, expected) in [("auto", [32, 268]), ("40", [40, 40, 40, 40, 40, 40, 40, 20])] {
+            try await ScorerFixture.with { fixture in
+                let start = PostgresTimestamp.utc("2026-11-20T00:00:00Z")
+                try await fixture.addModel(device: "dev-0", sensor: "temp", featureCount: 2)
+                try await fixture.loadReadings(device: "dev-0", sensor: "temp", start: start, count: 300, featureCount: 2)
+                // 300 jobs of one reading each: one per minute.
+                try await fixture.connection.execute(
+                    """
+                    INSERT INTO pgscorer.jobs (series_id, model_id, window_start, window_end)
+                    SELECT m.series_id, m.model_id, $1::timestamptz + i * interval '1 minute', $1::timestamptz + (i + 1) * interval '1 minute'
+                    FROM pgscorer.models m, generate_series(0, 299) i
+                    """, start)
+                let (status, output) = try await PgScorerProcess.run(
+                    ["worker", "--exit-when-idle", "--no-scheduler", "--concurrency", "1", "--batch", batch], database: fixture.database)
+                #expect(status == 0, "\(output)")
+                // A batch completes in one transaction: its jobs share finished_at (the transaction's now()).
+                let batches: [Int] = try await fixture.connection.query(
+                    "SELECT count(*)::int8 FROM pgscorer.jobs GROUP BY finished_at ORDER BY finished_at").map { try $0.decode(0) }
+                #expect(batches == expected, "--batch \(batch)")
+                #expect(try await fixture.count("SELECT count(*) FROM pgscorer.predictions") == 300)
+            }
+        }
+    }
+
     @Test("a job made urgent behind a slot's claim position is claimed at the next front claim, not after the backlog")
     func urgentJobBehindTheResumePosition() async throws {
         try await ScorerFixture.with { fixture in

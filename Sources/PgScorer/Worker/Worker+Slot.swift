@@ -11,6 +11,7 @@ extension Worker {
         var connection: PostgresConnection?
         var failures = 0
         var claims = SlotClaims(lease: configuration.lease, frontClaimInterval: configuration.frontClaimInterval)
+        var claimSize = ClaimSize.Tracker(configuration.claimSize)
         while !stopping {
             do {
                 let current: PostgresConnection
@@ -21,7 +22,7 @@ extension Worker {
                 }
                 connection = current
                 let queue = JobQueue(connection: current, workerID: configuration.workerID)
-                let allowed = budget.reserve(upTo: configuration.batchSize)
+                let allowed = budget.reserve(upTo: claimSize.next)
                 guard allowed > 0 else {
                     logger.debug("--max-jobs reached; slot exits")
                     break
@@ -49,7 +50,8 @@ extension Worker {
                 }
                 leases.add(jobs)
                 defer { leases.remove(jobs) }
-                try await process(jobs, queue: queue, logger: logger)
+                let readings = try await process(jobs, queue: queue, logger: logger)
+                claimSize.finished(jobs: jobs.count(where: { !$0.isTraining }), readings: readings)
             } catch let error as PostgresError where error.isConnectionLoss {
                 failures += 1
                 ScorerMetrics.reconnects.increment()

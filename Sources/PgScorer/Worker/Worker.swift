@@ -66,7 +66,7 @@ package final class Worker: Service, Sendable {
         logger.info(
             "worker started",
             metadata: [
-                "concurrency": "\(configuration.concurrency)", "batch.size": "\(configuration.batchSize)",
+                "concurrency": "\(configuration.concurrency)", "batch": "\(configuration.claimSize)",
                 "lease": "\(DurationText.format(configuration.lease))", "scheduler": "\(configuration.runScheduler)",
             ])
         await withTaskGroup(of: Void.self) { background in

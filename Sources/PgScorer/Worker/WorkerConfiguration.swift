@@ -8,7 +8,7 @@ package struct WorkerConfiguration: Sendable {
     /// Scoring slots, each with its own connection.
     package var concurrency: Int = WorkerConfiguration.defaultConcurrency
     /// Jobs claimed per statement (and completed per transaction).
-    package var batchSize: Int = 32
+    package var claimSize = ClaimSize.byReadings
     package var lease: Duration = .seconds(60)
     /// How long an idle slot waits for a wake-up before claiming again.
     package var poll: Duration = .seconds(1)
