@@ -26,10 +26,10 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Scoring slots, each with its own connection. Default: twice the cores, at most 16.")
     var concurrency: Int = WorkerConfiguration.defaultConcurrency
 
-    @Option(help: """
+    @Option(help: ArgumentHelp("""
         Jobs per claim (claimed by one statement, read by one query, completed in one transaction): a number \
         from 1 to \(ClaimSize.maximum), or auto: 32, and more when jobs are small, as many as hold about 12,000 readings.
-        """)
+        """, valueName: "auto|jobs"))
     var batch: ClaimSizeArgument = ClaimSizeArgument(.byReadings)
 
     @Option(help: "Lease per claimed job (renewed every third of it while the job runs), e.g. 60s or 2m.")
@@ -77,6 +77,7 @@ struct WorkerCommand: AsyncParsableCommand {
     func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
         if metricsAuthFile != nil && metricsListen == nil { throw ValidationError("--metrics-auth-file needs --metrics-listen") }
+        guard batch.isValid else { throw ValidationError("--batch must be auto or a number from 1 to \(ClaimSize.maximum)") }
         guard lease.duration >= .seconds(1) else { throw ValidationError("--lease must be at least 1s") }
         guard poll.duration > .zero else { throw ValidationError("--poll must be positive") }
         if let maxJobs, maxJobs < 1 { throw ValidationError("--max-jobs must be at least 1") }

@@ -28,22 +28,3 @@ struct ByteSizeArgument: ExpressibleByArgument, Sendable {
 
     var defaultValueDescription: String { ByteSize.format(bytes) }
 }
-
-/// `--batch`: `auto` or a number of jobs.
-struct ClaimSizeArgument: ExpressibleByArgument, Sendable {
-    let size: ClaimSize
-
-    init(_ size: ClaimSize) { self.size = size }
-
-    init?(argument: String) {
-        if argument == "auto" {
-            size = .byReadings
-        } else if let jobs = Int(argument), (1...ClaimSize.maximum).contains(jobs) {
-            size = .fixed(jobs)
-        } else {
-            return nil
-        }
-    }
-
-    var defaultValueDescription: String { size.description }
-}
