@@ -61,8 +61,11 @@ struct PostgresCopyTests {
             #expect(bytesOut > 100_000_000)
             #expect(chunks > 100)
             #expect(largestChunk < 1_000_000)
+            // Holding the output (or the input, as large) at once would add at least its
+            // size to the peak. The peak is the whole test process's, which runs other
+            // suites meanwhile, so the bound is that size, not a tighter figure.
             let growth = Self.peakResidentBytes() - peakBefore
-            #expect(growth < 80_000_000, "peak memory grew by \(growth / 1_000_000) MB while streaming \(bytesOut / 1_000_000) MB")
+            #expect(growth < bytesOut, "peak memory grew by \(growth / 1_000_000) MB while streaming \(bytesOut / 1_000_000) MB")
         }
     }
 
