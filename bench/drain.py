@@ -68,6 +68,15 @@ def label(variant):
     return f" [{variant}]" if variant else ""
 
 
+def report_other_outcomes(mode, seconds):
+    """Says when a drain logged attempts that did not complete (a retry, a lost lease):
+    they explain a drain that took far longer than the others."""
+    other = scalar("SELECT count(*) FROM pgscorer.job_runs WHERE outcome <> 'completed'")
+    if other:
+        first = scalar("SELECT outcome || ': ' || coalesce(error, '') FROM pgscorer.job_runs WHERE outcome <> 'completed' ORDER BY run_id LIMIT 1")
+        print(f"  note: the {mode} drain ({seconds:.2f} s) logged {other} attempt(s) that did not complete; the first: {first}", flush=True)
+
+
 def drain_once(series, extra):
     """One drain by `worker --exit-when-idle` and one by a running worker, with `extra`
     flags: seconds of each and the running worker's phase sums."""
@@ -76,6 +85,7 @@ def drain_once(series, extra):
     done = scalar("SELECT count(*) FROM pgscorer.jobs WHERE state = 'completed'")
     if done != series:
         raise SystemExit(f"exit-when-idle completed {done} of {series} jobs")
+    report_other_outcomes("exit-when-idle", seconds)
 
     port = free_port()
     env = dict(os.environ, LOG_LEVEL="warning")
@@ -95,6 +105,7 @@ def drain_once(series, extra):
             time.sleep(0.02)
         elapsed = time.perf_counter() - started
         after = phase_sums(port)
+        report_other_outcomes("running worker", elapsed)
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=60)
