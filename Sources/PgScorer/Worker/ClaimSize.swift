@@ -31,7 +31,7 @@ package enum ClaimSize: Sendable, Equatable, CustomStringConvertible {
             if case .fixed(let jobs) = size { next = jobs } else { next = ClaimSize.initial }
         }
 
-        /// Takes in a batch that held `jobs` scoring jobs with `readings` readings between them.
+        /// Takes in a batch in which `jobs` jobs scored `readings` readings between them.
         mutating func finished(jobs: Int, readings: Int) {
             guard size == .byReadings, jobs > 0 else { return }
             let perJob = max(1, readings / jobs)

@@ -7,9 +7,8 @@ import PgClient
 extension Worker {
     /// Scores a claimed batch and completes what scored in one transaction; records the
     /// failures, logs the attempts found lost, and on shutdown releases the unstarted rest.
-    /// Returns the readings the scoring jobs read.
-    @discardableResult
-    func process(_ claimed: [ClaimedJob], queue: JobQueue, logger: Logger) async throws -> Int {
+    /// Returns how many jobs scored and the readings they read (what sizes the next claim).
+    func process(_ claimed: [ClaimedJob], queue: JobQueue, logger: Logger) async throws -> (scored: Int, readings: Int) {
         let started = ContinuousClock.now
         defer { tally.batchFinished(after: ContinuousClock.now - started) }
         let jobs = claimed.filter { !$0.isTraining }
@@ -23,10 +22,10 @@ extension Worker {
             }
             try await train(job, queue: queue, logger: logger)
         }
-        guard !jobs.isEmpty else { return 0 }
+        guard !jobs.isEmpty else { return (0, 0) }
         let outcome = try await scorer.score(
             jobs, on: queue.connection, isLost: { self.leases.isLost($0) }, shouldStop: { self.stopping })
-        let readings = outcome.scored.reduce(0) { $0 + $1.scores.count }
+        let read = (scored: outcome.scored.count, readings: outcome.scored.reduce(0) { $0 + $1.scores.count })
         if !outcome.unstarted.isEmpty {
             let released = try await queue.release(outcome.unstarted)
             logger.info("shutting down: released unstarted jobs", metadata: ["jobs": "\(released)"])
@@ -48,7 +47,7 @@ extension Worker {
                     durationMilliseconds: result.durationMilliseconds)
                 try await record(failure, queue: queue, logger: logger)
             }
-            return readings
+            return read
         }
         let landed = outcome.scored.filter { completed.contains($0.job.jobID) }
         tally.completed(landed)
@@ -73,7 +72,7 @@ extension Worker {
                 logger.warning("lease lost before completion; result discarded by the fence", metadata: details)
             }
         }
-        return readings
+        return read
     }
 
     /// Runs one training job: a model stored in its completion, or a recorded failure.

@@ -50,8 +50,8 @@ extension Worker {
                 }
                 leases.add(jobs)
                 defer { leases.remove(jobs) }
-                let readings = try await process(jobs, queue: queue, logger: logger)
-                claimSize.finished(jobs: jobs.count(where: { !$0.isTraining }), readings: readings)
+                let read = try await process(jobs, queue: queue, logger: logger)
+                claimSize.finished(jobs: read.scored, readings: read.readings)
             } catch let error as PostgresError where error.isConnectionLoss {
                 failures += 1
                 ScorerMetrics.reconnects.increment()
