@@ -28,6 +28,13 @@ struct PostgresConnectionPoolTests {
                     group.addTask {
                         try await pool.withConnection { connection in
                             seen.inUse.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
+                            // Hold the connection until both are seen in use at once (or 10 s
+                            // pass): on a loaded machine the tasks may otherwise take turns,
+                            // and a pool that lends only one would never get there.
+                            let deadline = ContinuousClock.now + .seconds(10)
+                            while seen.inUse.withLock({ $0.most }) < 2, ContinuousClock.now < deadline {
+                                try await Task.sleep(for: .milliseconds(5))
+                            }
                             let name: String = try await connection.query("SELECT pg_sleep(0.02)::text, current_setting('application_name') AS name")
                                 .single().decode("name")
                             #expect(name == "pooled")
