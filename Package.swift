@@ -42,6 +42,13 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
         ),
+        // libmosquitto, the MQTT client of the mosquitto project (Debian: libmosquitto-dev),
+        // for the gateway's MQTT input.
+        .systemLibrary(
+            name: "CMosquitto",
+            pkgConfig: "libmosquitto",
+            providers: [.apt(["libmosquitto-dev"]), .brew(["mosquitto"])]
+        ),
         .target(
             name: "PgClient",
             dependencies: [
@@ -63,7 +70,7 @@ let package = Package(
         .target(
             name: "PgScorer",
             dependencies: [
-                "PgClient", "Kernels", "Migrations", "Spawn",
+                "PgClient", "Kernels", "Migrations", "Spawn", "CMosquitto",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),

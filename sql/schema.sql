@@ -533,6 +533,14 @@ BEGIN
             SELECT r.schedule_id, r.scheduled_for FROM pgscorer.schedule_runs r WHERE r.scheduled_for < now() - older_than
               AND r.scheduled_for < (SELECT max(n.scheduled_for) FROM pgscorer.schedule_runs n WHERE n.schedule_id = r.schedule_id)
             ORDER BY r.scheduled_for LIMIT batch_size FOR UPDATE SKIP LOCKED);
+    ELSIF kind = 'rejected_readings' THEN
+        IF dry_run THEN
+            SELECT count(*) INTO removed FROM pgscorer.rejected_readings WHERE received_at < now() - older_than;
+            RETURN removed;
+        END IF;
+        DELETE FROM pgscorer.rejected_readings WHERE rejected_id IN (
+            SELECT rejected_id FROM pgscorer.rejected_readings WHERE received_at < now() - older_than
+            ORDER BY received_at LIMIT batch_size FOR UPDATE SKIP LOCKED);
     ELSE
         RAISE EXCEPTION 'prune: unknown kind %', kind;
     END IF;
@@ -805,7 +813,7 @@ CREATE FUNCTION pgscorer.settings_validate() RETURNS trigger
     AS $_$
 DECLARE
     known text[] := ARRAY['retention.jobs', 'retention.job_runs', 'retention.schedule_runs', 'retention.predictions',
-                          'retention.readings', 'quarantine.after'];
+                          'retention.readings', 'retention.rejected_readings', 'quarantine.after'];
     duration interval;
 BEGIN
     IF TG_OP = 'DELETE' THEN
@@ -1094,6 +1102,66 @@ ALTER TABLE pgscorer.deployments ALTER COLUMN deployment_id ADD GENERATED ALWAYS
     CACHE 1
 );
 
+CREATE TABLE pgscorer.device_tokens (
+    token_id bigint NOT NULL,
+    device text NOT NULL,
+    sensor_pattern text DEFAULT '%'::text NOT NULL,
+    token_sha256 bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by text DEFAULT CURRENT_USER NOT NULL,
+    expires_at timestamp with time zone,
+    revoked_at timestamp with time zone,
+    CONSTRAINT device_tokens_device_check CHECK (((device <> ''::text) AND (length(device) <= 200))),
+    CONSTRAINT device_tokens_token_sha256_check CHECK ((length(token_sha256) = 32))
+);
+
+COMMENT ON TABLE pgscorer.device_tokens IS 'HTTP credentials of devices: a token writes its own device''s sensors that match sensor_pattern, until it expires or is revoked; only its SHA-256 is stored';
+
+ALTER TABLE pgscorer.device_tokens ALTER COLUMN token_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME pgscorer.device_tokens_token_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE pgscorer.gateways (
+    gateway_id text NOT NULL,
+    hostname text NOT NULL,
+    pid integer NOT NULL,
+    version text NOT NULL,
+    inputs text NOT NULL,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    heartbeat_at timestamp with time zone DEFAULT now() NOT NULL,
+    heartbeat_seconds double precision NOT NULL,
+    received bigint DEFAULT 0 NOT NULL,
+    stored bigint DEFAULT 0 NOT NULL,
+    duplicates bigint DEFAULT 0 NOT NULL,
+    rejected bigint DEFAULT 0 NOT NULL,
+    last_stored_at timestamp with time zone,
+    CONSTRAINT gateways_heartbeat_seconds_check CHECK ((heartbeat_seconds > (0)::double precision))
+)
+WITH (fillfactor='50');
+
+CREATE VIEW pgscorer.gateway_health AS
+ SELECT g.gateway_id,
+    g.hostname,
+    g.pid,
+    g.version,
+    g.inputs,
+    g.started_at,
+    g.heartbeat_at,
+    g.heartbeat_seconds,
+    g.received,
+    g.stored,
+    g.duplicates,
+    g.rejected,
+    g.last_stored_at,
+    (now() - g.heartbeat_at) AS heartbeat_age,
+    (g.heartbeat_at >= (now() - make_interval(secs => ((3)::double precision * g.heartbeat_seconds)))) AS alive
+   FROM pgscorer.gateways g;
+
 CREATE TABLE pgscorer.series_failures (
     series_id bigint NOT NULL,
     consecutive integer NOT NULL,
@@ -1316,6 +1384,30 @@ CREATE VIEW pgscorer.recent_failures AS
    FROM (pgscorer.job_runs jr
      JOIN pgscorer.series s USING (series_id))
   WHERE (jr.outcome = ANY (ARRAY['retry'::pgscorer.run_outcome, 'failed'::pgscorer.run_outcome, 'abandoned'::pgscorer.run_outcome, 'lease_lost'::pgscorer.run_outcome]));
+
+CREATE TABLE pgscorer.rejected_readings (
+    rejected_id bigint NOT NULL,
+    received_at timestamp with time zone DEFAULT now() NOT NULL,
+    source text NOT NULL,
+    device text,
+    sensor text,
+    ts timestamp with time zone,
+    payload text NOT NULL,
+    reason text NOT NULL,
+    detail text NOT NULL,
+    CONSTRAINT rejected_readings_reason_check CHECK ((reason = ANY (ARRAY['conflict'::text, 'malformed'::text, 'topic'::text, 'features'::text, 'time'::text, 'name'::text])))
+);
+
+COMMENT ON TABLE pgscorer.rejected_readings IS 'What a gateway received and did not store, and why: a different value for a stored (series, time), a message that cannot be decoded, an unknown topic, a wrong feature count, a time out of range';
+
+ALTER TABLE pgscorer.rejected_readings ALTER COLUMN rejected_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME pgscorer.rejected_readings_rejected_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 CREATE TABLE pgscorer.schedule_runs (
     schedule_id bigint NOT NULL,
@@ -1650,6 +1742,15 @@ ALTER TABLE ONLY pgscorer.alerts
 ALTER TABLE ONLY pgscorer.deployments
     ADD CONSTRAINT deployments_pkey PRIMARY KEY (deployment_id);
 
+ALTER TABLE ONLY pgscorer.device_tokens
+    ADD CONSTRAINT device_tokens_pkey PRIMARY KEY (token_id);
+
+ALTER TABLE ONLY pgscorer.device_tokens
+    ADD CONSTRAINT device_tokens_token_sha256_key UNIQUE (token_sha256);
+
+ALTER TABLE ONLY pgscorer.gateways
+    ADD CONSTRAINT gateways_pkey PRIMARY KEY (gateway_id);
+
 ALTER TABLE ONLY pgscorer.job_runs
     ADD CONSTRAINT job_runs_job_id_attempt_key UNIQUE (job_id, attempt);
 
@@ -1673,6 +1774,9 @@ ALTER TABLE ONLY pgscorer.predictions
 
 ALTER TABLE ONLY pgscorer.readings
     ADD CONSTRAINT readings_pkey PRIMARY KEY (series_id, ts);
+
+ALTER TABLE ONLY pgscorer.rejected_readings
+    ADD CONSTRAINT rejected_readings_pkey PRIMARY KEY (rejected_id);
 
 ALTER TABLE ONLY pgscorer.schedule_runs
     ADD CONSTRAINT schedule_runs_pkey PRIMARY KEY (schedule_id, scheduled_for);
@@ -1739,6 +1843,8 @@ CREATE UNIQUE INDEX models_one_active_per_series ON pgscorer.models USING btree 
 CREATE UNIQUE INDEX models_one_challenger_per_series ON pgscorer.models USING btree (series_id) WHERE challenger;
 
 CREATE INDEX predictions_flagged ON ONLY pgscorer.predictions USING btree (ts) WHERE is_anomaly;
+
+CREATE INDEX rejected_readings_received_at ON pgscorer.rejected_readings USING btree (received_at);
 
 CREATE INDEX schedule_runs_scheduled_for ON pgscorer.schedule_runs USING btree (scheduled_for);
 
@@ -1912,6 +2018,28 @@ GRANT SELECT ON TABLE pgscorer.anomaly_rate_daily TO pgscorer_reader;
 
 GRANT SELECT ON TABLE pgscorer.deployments TO pgscorer_reader;
 
+GRANT SELECT ON TABLE pgscorer.device_tokens TO pgscorer_ingest;
+
+GRANT SELECT(token_id) ON TABLE pgscorer.device_tokens TO pgscorer_reader;
+
+GRANT SELECT(device) ON TABLE pgscorer.device_tokens TO pgscorer_reader;
+
+GRANT SELECT(sensor_pattern) ON TABLE pgscorer.device_tokens TO pgscorer_reader;
+
+GRANT SELECT(created_at) ON TABLE pgscorer.device_tokens TO pgscorer_reader;
+
+GRANT SELECT(created_by) ON TABLE pgscorer.device_tokens TO pgscorer_reader;
+
+GRANT SELECT(expires_at) ON TABLE pgscorer.device_tokens TO pgscorer_reader;
+
+GRANT SELECT(revoked_at) ON TABLE pgscorer.device_tokens TO pgscorer_reader;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE pgscorer.gateways TO pgscorer_ingest;
+GRANT SELECT ON TABLE pgscorer.gateways TO pgscorer_reader;
+
+GRANT SELECT ON TABLE pgscorer.gateway_health TO pgscorer_ingest;
+GRANT SELECT ON TABLE pgscorer.gateway_health TO pgscorer_reader;
+
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE pgscorer.series_failures TO pgscorer_worker;
 GRANT SELECT ON TABLE pgscorer.series_failures TO pgscorer_reader;
 
@@ -1949,6 +2077,9 @@ GRANT SELECT(ts) ON TABLE pgscorer.readings TO pgscorer_ingest;
 GRANT UPDATE(features) ON TABLE pgscorer.readings TO pgscorer_ingest;
 
 GRANT SELECT ON TABLE pgscorer.recent_failures TO pgscorer_reader;
+
+GRANT SELECT,INSERT ON TABLE pgscorer.rejected_readings TO pgscorer_ingest;
+GRANT SELECT ON TABLE pgscorer.rejected_readings TO pgscorer_reader;
 
 GRANT SELECT,INSERT,UPDATE ON TABLE pgscorer.schedule_runs TO pgscorer_worker;
 GRANT SELECT ON TABLE pgscorer.schedule_runs TO pgscorer_reader;

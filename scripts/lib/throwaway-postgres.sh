@@ -2,7 +2,8 @@
 # private, throwaway PostgreSQL cluster that is removed again when the script exits.
 # Source it, then call `ensure_tools` and `start_throwaway_postgres`.
 
-# Installs PostgreSQL, libpq-dev and pkg-config with apt when missing (as root),
+# Installs PostgreSQL, libpq-dev, pkg-config and mosquitto (broker, clients, library)
+# with apt when missing (as root),
 # or says what to install otherwise.
 ensure_tools() {
     local missing=()
@@ -10,6 +11,10 @@ ensure_tools() {
     pkg-config --exists libpq 2>/dev/null || missing+=(libpq-dev)
     command -v pkg-config >/dev/null || missing+=(pkg-config)
     command -v openssl >/dev/null || missing+=(openssl)
+    # The gateway's MQTT client library, and the broker and clients its tests run.
+    pkg-config --exists libmosquitto 2>/dev/null || missing+=(libmosquitto-dev)
+    command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
+    command -v mosquitto_pub >/dev/null || missing+=(mosquitto-clients)
     if [ ${#missing[@]} -gt 0 ]; then
         if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
             echo "installing ${missing[*]} with apt-get" >&2

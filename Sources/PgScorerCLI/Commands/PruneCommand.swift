@@ -8,7 +8,7 @@ struct PruneCommand: AsyncParsableCommand {
         abstract: "Delete what retention says is old enough, now, and print what went (or, with --dry-run, would go).",
         discussion: """
             Ages default to the rows of pgscorer.settings (retention.jobs 7 days, retention.job_runs and \
-            retention.schedule_runs 30 days, readings and predictions kept until set), which workers also apply \
+            retention.schedule_runs and retention.rejected_readings 30 days, readings and predictions kept until set), which workers also apply \
             continuously. Jobs are finished jobs (completed, failed, cancelled); their predictions always stay. \
             Readings and predictions go by whole monthly partitions once a month lies wholly past the age. \
             Edit the defaults with SQL: UPDATE pgscorer.settings SET value = '14 days' WHERE key = 'retention.jobs';
@@ -17,6 +17,7 @@ struct PruneCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Option(help: "Finished jobs older than this (e.g. 7d).") var jobs: DurationArgument?
     @Option(help: "Attempt logs and fired ticks older than this (e.g. 30d).") var runs: DurationArgument?
+    @Option(help: "Rejected readings (the gateway's dead letters) received longer ago than this (e.g. 30d).") var rejected: DurationArgument?
     @Option(help: "Prediction partitions wholly older than this (e.g. 365d).") var predictions: DurationArgument?
     @Option(help: "Reading partitions wholly older than this (e.g. 365d).") var readings: DurationArgument?
     @Flag(name: .customLong("dry-run"), help: "Count what would go; delete nothing.") var dryRun = false
@@ -24,7 +25,7 @@ struct PruneCommand: AsyncParsableCommand {
 
     func validate() throws {
         // The database refuses these too; said here in the options' words, before connecting.
-        for (name, age) in [("--jobs", jobs), ("--runs", runs)] {
+        for (name, age) in [("--jobs", jobs), ("--runs", runs), ("--rejected", rejected)] {
             if let age, age.duration < .seconds(60) {
                 throw ValidationError("\(name) \(DurationText.format(age.duration)) would remove what is current: give at least 1m")
             }
@@ -41,6 +42,7 @@ struct PruneCommand: AsyncParsableCommand {
         retention.overrides[.jobs] = jobs?.duration
         retention.overrides[.jobRuns] = runs?.duration
         retention.overrides[.scheduleRuns] = runs?.duration
+        retention.overrides[.rejectedReadings] = rejected?.duration
         retention.overrides[.predictions] = predictions?.duration
         retention.overrides[.readings] = readings?.duration
         let outcome = try await global.withDatabase { try await retention.run(on: $0.connection, dryRun: dryRun) }

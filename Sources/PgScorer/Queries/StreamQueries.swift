@@ -1,0 +1,86 @@
+import PgClient
+
+/// Every statement of the gateway: its stage, its dead letters, its tokens, its row.
+package enum StreamQueries {
+    /// The session's stage for a batch that holds keys already stored: arrival order,
+    /// series, time, features. Emptied by each commit.
+    package static let createStage: SQLText = """
+        CREATE TEMP TABLE IF NOT EXISTS pgscorer_stream_stage (
+            position int4 NOT NULL, series_id int8 NOT NULL, ts timestamptz NOT NULL,
+            n_features int2 NOT NULL, features float8[] NOT NULL
+        ) ON COMMIT DELETE ROWS
+        """
+
+    package static let copyIntoStage: SQLText =
+        "COPY pgscorer_stream_stage (position, series_id, ts, n_features, features) FROM STDIN (FORMAT binary)"
+
+    /// Stores the staged readings whose key is new: series_id, ts of each one stored.
+    package static let insertNewFromStage: SQLText = """
+        INSERT INTO pgscorer.readings (series_id, ts, n_features, features)
+        SELECT series_id, ts, n_features, features FROM pgscorer_stream_stage
+        ON CONFLICT (series_id, ts) DO NOTHING
+        RETURNING series_id, ts
+        """
+
+    /// The staged readings whose key is stored with other features (a concurrent
+    /// writer's included, as this statement sees what committed before it): position,
+    /// stored.
+    package static let stagedConflicts: SQLText = """
+        SELECT s.position, r.features AS stored
+        FROM pgscorer_stream_stage s
+        JOIN pgscorer.readings r ON r.series_id = s.series_id AND r.ts = s.ts
+        WHERE r.features <> s.features
+        """
+
+    /// Makes the monthly partitions of the distinct months in $1 (times).
+    package static let ensureMonths = PreparedQuery(
+        name: "stream.ensure_months",
+        """
+        SELECT coalesce(sum(pgscorer.ensure_partitions(m, m)), 0) AS created
+        FROM (SELECT DISTINCT date_trunc('month', t AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS m FROM unnest($1::timestamptz[]) t) months
+        """)
+
+    package static let copyRejected: SQLText = """
+        COPY pgscorer.rejected_readings (received_at, source, device, sensor, ts, payload, reason, detail)
+        FROM STDIN (FORMAT binary)
+        """
+
+    /// The token whose SHA-256 is that of $1, if it may write now: token_id, device,
+    /// sensor_pattern.
+    package static let validToken = PreparedQuery(
+        name: "stream.valid_token",
+        """
+        SELECT token_id, device, sensor_pattern FROM pgscorer.device_tokens
+        WHERE token_sha256 = sha256(convert_to($1, 'UTF8'))
+          AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+        """)
+
+    /// Whether device $1's sensor $2 matches LIKE pattern $3.
+    package static let sensorMatches = PreparedQuery(
+        name: "stream.sensor_matches", "SELECT $1::text LIKE $2::text AS matches")
+
+    /// Registers gateway $1 (hostname $2, pid $3, version $4, inputs $5, heartbeat
+    /// seconds $6).
+    package static let register = PreparedQuery(
+        name: "stream.register",
+        """
+        INSERT INTO pgscorer.gateways (gateway_id, hostname, pid, version, inputs, heartbeat_seconds)
+        VALUES ($1, $2, $3, $4, $5, $6)
+        ON CONFLICT (gateway_id) DO UPDATE SET hostname = EXCLUDED.hostname, pid = EXCLUDED.pid, version = EXCLUDED.version,
+            inputs = EXCLUDED.inputs, heartbeat_seconds = EXCLUDED.heartbeat_seconds, started_at = now(), heartbeat_at = now(),
+            received = 0, stored = 0, duplicates = 0, rejected = 0, last_stored_at = NULL
+        """)
+
+    /// Gateway $1's heartbeat with its counts: received $2, stored $3, duplicates $4,
+    /// rejected $5, last stored at $6.
+    package static let heartbeat = PreparedQuery(
+        name: "stream.heartbeat",
+        """
+        UPDATE pgscorer.gateways SET heartbeat_at = now(), received = $2, stored = $3, duplicates = $4, rejected = $5,
+            last_stored_at = $6
+        WHERE gateway_id = $1
+        """)
+
+    package static let unregister = PreparedQuery(
+        name: "stream.unregister", "DELETE FROM pgscorer.gateways WHERE gateway_id = $1")
+}

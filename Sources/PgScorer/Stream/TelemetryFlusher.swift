@@ -1,0 +1,161 @@
+import Foundation
+import Logging
+import PgClient
+import ServiceLifecycle
+import Synchronization
+
+/// What a gateway has done since it started: what `gateways` and the log show.
+package final class GatewayTally: Sendable {
+    package struct Counts: Sendable, Encodable, Equatable {
+        package var received = 0
+        package var stored = 0
+        package var duplicates = 0
+        package var rejected = 0
+        package var lastStoredAt: PostgresTimestamp?
+    }
+
+    private let counts = Mutex(Counts())
+
+    package init() {}
+
+    package var snapshot: Counts { counts.withLock { $0 } }
+
+    func record(_ item: TelemetryBatchItem, _ outcome: StoreOutcome, at time: PostgresTimestamp) {
+        counts.withLock {
+            $0.received += item.decoded.count
+            $0.stored += outcome.stored
+            $0.duplicates += outcome.duplicates
+            $0.rejected += outcome.rejections.count
+            if outcome.stored > 0 { $0.lastStoredAt = time }
+        }
+        GatewayMetrics.received(item.source).increment(by: item.decoded.count)
+        GatewayMetrics.stored(item.source).increment(by: outcome.stored)
+        GatewayMetrics.duplicates(item.source).increment(by: outcome.duplicates)
+        for rejection in outcome.rejections { GatewayMetrics.rejected(item.source, rejection.reason).increment() }
+    }
+}
+
+/// Moves the buffer into the database: a batch at least every `flushEvery` (sooner when
+/// `batchSize` readings wait), one transaction each, committed before any HTTP request of
+/// it is answered. While the database is away it keeps the batch and tries again, with
+/// the buffer filling up behind it; once it is back everything flows, with no restart.
+/// On shutdown it stores what is left, for at most `drainTimeout`; HTTP requests still
+/// waiting then are refused, and MQTT readings still held are logged as lost.
+package struct TelemetryFlusher: Service {
+    package struct Configuration: Sendable {
+        package var databaseURL: String
+        package var flushEvery: Duration = .milliseconds(100)
+        package var batchSize = 20_000
+        package var drainTimeout: Duration = .seconds(30)
+
+        package init(databaseURL: String) { self.databaseURL = databaseURL }
+    }
+
+    package let configuration: Configuration
+    package let buffer: TelemetryBuffer
+    package let tally: GatewayTally
+    let logger: Logger
+
+    /// Run it first in its service group: the group stops services in reverse, so the
+    /// inputs have stopped taking when it drains.
+    package init(configuration: Configuration, buffer: TelemetryBuffer, tally: GatewayTally, logger: Logger) {
+        self.configuration = configuration
+        self.buffer = buffer
+        self.tally = tally
+        self.logger = logger
+    }
+
+    package func run() async throws {
+        var session = Session(flusher: self)
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let started = ContinuousClock.now
+            let stored = await session.flushOnce()
+            if stored > 0, buffer.wantsFlush(batchSize: configuration.batchSize) { continue }
+            // Wait out the interval, unless a full batch gathers sooner.
+            let deadline = started + configuration.flushEvery
+            while !Task.isShuttingDownGracefully, ContinuousClock.now < deadline, !buffer.wantsFlush(batchSize: configuration.batchSize) {
+                try? await Task.sleep(for: min(.milliseconds(5), deadline - ContinuousClock.now))
+            }
+        }
+        // Shutting down: the inputs have stopped; what they took is stored.
+        buffer.close()
+        let giveUp = ContinuousClock.now + configuration.drainTimeout
+        while buffer.count > 0, ContinuousClock.now < giveUp {
+            if await session.flushOnce() == 0, buffer.count > 0 { try? await Task.sleep(for: .milliseconds(200)) }
+        }
+        let left = buffer.drain()
+        if !left.isEmpty {
+            var lost = 0
+            for entry in left {
+                if let waiter = entry.waiter { waiter.resume(throwing: TelemetryBuffer.Refusal.stopping) } else { lost += entry.item.decoded.count }
+            }
+            logger.error(
+                "stopping with readings not stored: the database did not take them within the drain timeout",
+                metadata: ["http_requests_refused": "\(left.filter { $0.waiter != nil }.count)", "mqtt_readings_lost": "\(lost)"])
+        }
+        await session.close()
+    }
+
+    /// The flusher's connection and writer, made again after the database was away.
+    private struct Session {
+        let flusher: TelemetryFlusher
+        var connection: PostgresConnection?
+        var writer: TelemetryWriter?
+        var failures = 0
+
+        init(flusher: TelemetryFlusher) { self.flusher = flusher }
+
+        /// Takes a batch and stores it; returns the readings stored (0 if none waited or
+        /// the database was away, the batch then put back).
+        mutating func flushOnce() async -> Int {
+            let batch = flusher.buffer.take(maximum: flusher.configuration.batchSize)
+            guard !batch.isEmpty else { return 0 }
+            do {
+                if writer == nil {
+                    let connection = try await PostgresConnection.connect(
+                        flusher.configuration.databaseURL, applicationName: "pgscorer stream", logger: flusher.logger)
+                    self.connection = connection
+                    writer = TelemetryWriter(connection: connection, logger: flusher.logger)
+                }
+                let started = ContinuousClock.now
+                let outcomes = try await writer!.store(batch.map(\.item))
+                GatewayMetrics.flushSeconds.recordInterval(since: started)
+                let now = PostgresTimestamp(Date())
+                var readings = 0
+                for (entry, outcome) in zip(batch, outcomes) {
+                    flusher.tally.record(entry.item, outcome, at: now)
+                    entry.waiter?.resume(returning: outcome)
+                    readings += entry.item.decoded.count
+                }
+                flusher.buffer.committed(batch)
+                GatewayMetrics.batchReadings.record(readings)
+                if failures > 0 { flusher.logger.info("the database takes readings again", metadata: ["after_failures": "\(failures)"]) }
+                failures = 0
+                flusher.buffer.setDatabaseUp(true)
+                return readings
+            } catch {
+                // Kept, in order, for the next try; the HTTP requests of it go on waiting.
+                flusher.buffer.putBack(batch)
+                if let error = error as? PostgresError, error.isConnectionLoss {
+                    writer = nil
+                    connection = nil
+                    flusher.buffer.setDatabaseUp(false)
+                } else {
+                    writer?.forgetSeries()
+                }
+                failures += 1
+                if failures == 1 || failures % 20 == 0 {
+                    flusher.logger.error("cannot store readings; trying again", metadata: ["error": "\(error)", "failures": "\(failures)"])
+                }
+                try? await Task.sleep(for: .milliseconds(min(100 * (1 << min(failures, 5)), 2_000)))
+                return 0
+            }
+        }
+
+        mutating func close() async {
+            await connection?.close()
+            connection = nil
+            writer = nil
+        }
+    }
+}
