@@ -70,6 +70,12 @@ package struct DeviceGrant: Sendable, Equatable {
     /// A LIKE pattern of the sensors.
     package let sensorPattern: String
 
+    package init(tokenID: Int64, device: String, sensorPattern: String) {
+        self.tokenID = tokenID
+        self.device = device
+        self.sensorPattern = sensorPattern
+    }
+
     /// Whether it may write `device`'s `sensor`.
     package func allows(device: String, sensor: String) -> Bool {
         device == self.device && LikePattern.matches(sensor, sensorPattern)

@@ -55,7 +55,7 @@ package struct TopicTemplate: Sendable, Equatable, CustomStringConvertible {
     /// The device and sensor `topic` names, or nil if it does not have this shape.
     package func match(_ topic: String) -> (device: String, sensor: String)? {
         let parts = topic.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == levels.count || (trailingAnything && parts.count > levels.count) else { return nil }
+        guard parts.count == levels.count || (trailingAnything && parts.count >= levels.count) else { return nil }  // `#` also matches its parent level
         var device = "", sensor = ""
         for (level, part) in zip(levels, parts) {
             switch level {
