@@ -1184,6 +1184,14 @@ CREATE VIEW pgscorer.held_series AS
      JOIN pgscorer.series s USING (series_id))
   WHERE (f.held_since IS NOT NULL);
 
+CREATE TABLE pgscorer.ingest_minutes (
+    minute timestamp with time zone NOT NULL,
+    received bigint DEFAULT 0 NOT NULL,
+    stored bigint DEFAULT 0 NOT NULL,
+    duplicates bigint DEFAULT 0 NOT NULL,
+    rejected bigint DEFAULT 0 NOT NULL
+);
+
 CREATE TABLE pgscorer.job_runs (
     run_id bigint NOT NULL,
     job_id bigint NOT NULL,
@@ -1751,6 +1759,9 @@ ALTER TABLE ONLY pgscorer.device_tokens
 ALTER TABLE ONLY pgscorer.gateways
     ADD CONSTRAINT gateways_pkey PRIMARY KEY (gateway_id);
 
+ALTER TABLE ONLY pgscorer.ingest_minutes
+    ADD CONSTRAINT ingest_minutes_pkey PRIMARY KEY (minute);
+
 ALTER TABLE ONLY pgscorer.job_runs
     ADD CONSTRAINT job_runs_job_id_attempt_key UNIQUE (job_id, attempt);
 
@@ -2044,6 +2055,9 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE pgscorer.series_failures TO pgscorer_
 GRANT SELECT ON TABLE pgscorer.series_failures TO pgscorer_reader;
 
 GRANT SELECT ON TABLE pgscorer.held_series TO pgscorer_reader;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE pgscorer.ingest_minutes TO pgscorer_ingest;
+GRANT SELECT ON TABLE pgscorer.ingest_minutes TO pgscorer_reader;
 
 GRANT INSERT ON TABLE pgscorer.job_runs TO pgscorer_worker;
 GRANT SELECT ON TABLE pgscorer.job_runs TO pgscorer_reader;

@@ -116,6 +116,40 @@ struct DashboardTests {
         }
     }
 
+    @Test("the ingest page shows the gateways, readings per minute and the latest rejected readings, escaped")
+    func ingestPage() async throws {
+        try await ScorerFixture.with { fixture in
+            try await fixture.connection.execute(
+                """
+                INSERT INTO pgscorer.gateways (gateway_id, hostname, pid, version, inputs, heartbeat_seconds, received, stored, duplicates, rejected)
+                VALUES ('gw-1:42', 'gw-1', 42, '0.1.0', 'mqtt mqtt://broker:1883 plant/{device}/{sensor}', 5, 120, 100, 15, 5)
+                """)
+            try await fixture.connection.execute(
+                """
+                INSERT INTO pgscorer.ingest_minutes (minute, received, stored, duplicates, rejected)
+                SELECT date_trunc('minute', now()) - make_interval(mins => m), 60, 50 + m, 8, 2 FROM generate_series(0, 9) m
+                """)
+            try await fixture.connection.execute(
+                """
+                INSERT INTO pgscorer.rejected_readings (source, device, sensor, ts, payload, reason, detail)
+                VALUES ('mqtt', 'pump-1', 'temp', now(), '{"ts":"<script>","value":1}', 'time', 'the time ''<script>'' cannot be read')
+                """)
+            let server = Self.server(fixture)
+            defer { Task { await server.shutdown() } }
+            try await server.makeApplication().test(.live) { client in
+                let (status, page) = try await Self.get(client, "/ingest")
+                #expect(status == .ok)
+                #expect(page.contains("<b>1</b><span>gateways alive</span>"), "\(page.prefix(3000))")
+                #expect(page.contains("<b>545</b><span>readings stored in the last hour</span>"))
+                #expect(page.contains("<b>1</b><span>rejected in the last hour</span>"))
+                #expect(page.contains("mqtt mqtt://broker:1883 plant/{device}/{sensor}"))
+                #expect(Self.occurrences(of: "class=\"stored\"", in: page) == 10)
+                #expect(page.contains("&lt;script&gt;") && !page.contains("<script>\""), "payloads are escaped")
+                #expect(page.contains("class=\"here\" href=\"/ingest\""))
+            }
+        }
+    }
+
     @Test("a path that names no page gets a page saying so; an overview after scoring old readings says what its map counts")
     func missingAndOld() async throws {
         try await ScorerFixture.with { fixture in

@@ -94,6 +94,13 @@ struct StreamGatewayTests {
             #expect(metrics.contains("pgscorer_gateway_mqtt_connected 1"))
             let registered = try await fixture.count("SELECT count(*) FROM pgscorer.gateway_health WHERE alive AND inputs LIKE '%plant/{device}/{sensor}%'")
             #expect(registered == 1)
+            try await Waiting.until("a heartbeat with the counts") {
+                try await fixture.count("SELECT duplicates FROM pgscorer.gateways") == 300
+            }
+            let status = try await PgScorerProcess.run(["status"], database: fixture.database)
+            #expect(status.output.contains("gateways: 1\n"), "\(status.output)")
+            #expect(status.output.contains("received 607, stored 301, duplicates 300, rejected 6"), "\(status.output)")
+            #expect(status.output.contains("rejected readings in the last hour: conflict 1, features 1, malformed 1, time 2, topic 1"), "\(status.output)")
             _ = try await gateway.stop()
             #expect(try await fixture.count("SELECT count(*) FROM pgscorer.gateways") == 0, "a stopped gateway leaves")
         }

@@ -119,6 +119,16 @@ def check_health(page):
     return f"series health of {len([1 for t, a in page.elements if t == 'tr']) - 1} rows in {len(tables)} table(s)"
 
 
+def check_ingest(page):
+    check_width(page)
+    check_table(page, "gateways")
+    check_table(page, "rejected")
+    bars = page.find("rect", **{"class": "stored"})
+    assert bars, "a bar of readings stored per minute"
+    assert any(float(b["height"]) > 0 for b in bars), "a bar with height"
+    return f"{len(bars)} minute bar(s), gateways and rejected readings"
+
+
 def check_missing(page):
     text = " ".join(page.text)
     assert "Not found" in text and "There is no page at /nosuchpage" in text, "a page that says the path names no page"
@@ -132,6 +142,7 @@ checks = {
     "jobs": lambda page: check_table(page, "jobs"),
     "models": check_models,
     "schedules": check_schedules,
+    "ingest": check_ingest,
     "health": check_health,
 }
 folder = pathlib.Path(sys.argv[1])

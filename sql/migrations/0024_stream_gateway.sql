@@ -2,6 +2,7 @@
 --   rejected_readings  what it received and could not store, with the reason (a dead letter)
 --   device_tokens      the credentials devices post with over HTTP (SHA-256 of the token only)
 --   gateways           the running gateways and what they have done, as workers register
+--   ingest_minutes     what they took per minute
 
 CREATE TABLE pgscorer.rejected_readings (
     rejected_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -54,6 +55,16 @@ CREATE TABLE pgscorer.gateways (
     rejected bigint NOT NULL DEFAULT 0,
     last_stored_at timestamptz
 ) WITH (fillfactor = 50);
+
+-- What the gateways took, per minute (their heartbeats add to it), for the dashboard's
+-- readings per minute; a week is kept.
+CREATE TABLE pgscorer.ingest_minutes (
+    minute timestamptz PRIMARY KEY,
+    received bigint NOT NULL DEFAULT 0,
+    stored bigint NOT NULL DEFAULT 0,
+    duplicates bigint NOT NULL DEFAULT 0,
+    rejected bigint NOT NULL DEFAULT 0
+);
 
 CREATE VIEW pgscorer.gateway_health AS
 SELECT g.*, now() - g.heartbeat_at AS heartbeat_age,
@@ -162,12 +173,12 @@ BEGIN
     IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'pgscorer_ingest') THEN
         GRANT SELECT, INSERT ON pgscorer.rejected_readings TO pgscorer_ingest;
         GRANT SELECT ON pgscorer.device_tokens TO pgscorer_ingest;
-        GRANT SELECT, INSERT, UPDATE, DELETE ON pgscorer.gateways TO pgscorer_ingest;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON pgscorer.gateways, pgscorer.ingest_minutes TO pgscorer_ingest;
         GRANT SELECT ON pgscorer.gateway_health TO pgscorer_ingest;
     END IF;
     -- The reader sees everything but the tokens' hashes.
     IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'pgscorer_reader') THEN
-        GRANT SELECT ON pgscorer.rejected_readings, pgscorer.gateways, pgscorer.gateway_health TO pgscorer_reader;
+        GRANT SELECT ON pgscorer.rejected_readings, pgscorer.gateways, pgscorer.gateway_health, pgscorer.ingest_minutes TO pgscorer_reader;
         GRANT SELECT (token_id, device, sensor_pattern, created_at, created_by, expires_at, revoked_at)
             ON pgscorer.device_tokens TO pgscorer_reader;
     END IF;

@@ -4,6 +4,34 @@ import PgClient
 /// reports do not already have. Each is bounded (a LIMIT, a time range or one series)
 /// so that a page stays fast on a fleet of 10,000 series and 10,000,000 predictions.
 package enum DashboardQueries {
+    /// What the gateways took per minute in the last hour: minute, received, stored, rejected.
+    package static let ingestMinutes: SQLText = """
+        SELECT minute, received::int, stored::int, rejected::int FROM pgscorer.ingest_minutes
+        WHERE minute > now() - interval '1 hour' ORDER BY minute
+        """
+
+    /// The 10 devices whose newest reading is oldest, as series health last saw them:
+    /// device, newest_reading, silent_seconds.
+    package static let silentDevices: SQLText = """
+        SELECT s.device, max(h.newest_reading) AS newest_reading, extract(epoch FROM now() - max(h.newest_reading))::float8 AS silent_seconds
+        FROM pgscorer.series_health_current h JOIN pgscorer.series s USING (series_id)
+        WHERE h.newest_reading IS NOT NULL
+        GROUP BY s.device ORDER BY max(h.newest_reading), s.device LIMIT 10
+        """
+
+    /// When series health was last kept: at (NULL: never).
+    package static let seriesHealthKeptAt: SQLText = "SELECT max(checked_at) AS at FROM pgscorer.series_health_current"
+
+    /// The 20 latest rejected readings.
+    package static let recentRejections: SQLText = """
+        SELECT received_at, source, device, sensor, reason, detail, left(payload, 200) AS payload
+        FROM pgscorer.rejected_readings ORDER BY rejected_id DESC LIMIT 20
+        """
+
+    /// Readings rejected in the last hour: n.
+    package static let rejectedLastHour: SQLText =
+        "SELECT count(*)::int AS n FROM pgscorer.rejected_readings WHERE received_at > now() - interval '1 hour'"
+
     /// Attempts per minute of the last hour: minute, completed, failed (retry or
     /// failed), readings scored.
     package static let throughput = PreparedQuery(

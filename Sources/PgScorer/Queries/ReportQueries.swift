@@ -21,6 +21,20 @@ package enum ReportQueries {
         FROM pgscorer.worker_health ORDER BY worker_id
         """)
 
+    /// The gateways (`pgscorer stream`): gateway_id, inputs, heartbeat_age_seconds, alive,
+    /// received, stored, duplicates, rejected, last_stored_at.
+    package static let gatewayHealth: SQLText = """
+        SELECT gateway_id, inputs, extract(epoch FROM heartbeat_age)::float8 AS heartbeat_age_seconds, alive,
+               received, stored, duplicates, rejected, last_stored_at
+        FROM pgscorer.gateway_health ORDER BY gateway_id
+        """
+
+    /// Readings the gateways refused in the last hour, per reason: reason, readings.
+    package static let recentRejections: SQLText = """
+        SELECT reason, count(*)::int AS readings FROM pgscorer.rejected_readings
+        WHERE received_at > now() - interval '1 hour' GROUP BY reason ORDER BY reason
+        """
+
     /// The $1 most recent failed attempts: finished_at, job_id, device, sensor, attempt, outcome, error.
     package static let recentFailures = PreparedQuery(
         name: "reports.recent_failures",

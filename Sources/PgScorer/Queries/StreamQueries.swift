@@ -60,10 +60,11 @@ package enum StreamQueries {
         name: "stream.sensor_matches", "SELECT $1::text LIKE $2::text AS matches")
 
     /// Registers gateway $1 (hostname $2, pid $3, version $4, inputs $5, heartbeat
-    /// seconds $6).
+    /// seconds $6), and forgets gateways silent for an hour (killed, never to return).
     package static let register = PreparedQuery(
         name: "stream.register",
         """
+        WITH gone AS (DELETE FROM pgscorer.gateways WHERE heartbeat_at < now() - interval '1 hour')
         INSERT INTO pgscorer.gateways (gateway_id, hostname, pid, version, inputs, heartbeat_seconds)
         VALUES ($1, $2, $3, $4, $5, $6)
         ON CONFLICT (gateway_id) DO UPDATE SET hostname = EXCLUDED.hostname, pid = EXCLUDED.pid, version = EXCLUDED.version,
@@ -79,6 +80,18 @@ package enum StreamQueries {
         UPDATE pgscorer.gateways SET heartbeat_at = now(), received = $2, stored = $3, duplicates = $4, rejected = $5,
             last_stored_at = $6
         WHERE gateway_id = $1
+        """)
+
+    /// Adds what a gateway took since its last heartbeat to the current minute: received
+    /// $1, stored $2, duplicates $3, rejected $4; forgets minutes older than a week.
+    package static let addToMinute = PreparedQuery(
+        name: "stream.add_to_minute",
+        """
+        WITH old AS (DELETE FROM pgscorer.ingest_minutes WHERE minute < now() - interval '7 days')
+        INSERT INTO pgscorer.ingest_minutes AS m (minute, received, stored, duplicates, rejected)
+        VALUES (date_trunc('minute', now()), $1, $2, $3, $4)
+        ON CONFLICT (minute) DO UPDATE SET received = m.received + EXCLUDED.received, stored = m.stored + EXCLUDED.stored,
+            duplicates = m.duplicates + EXCLUDED.duplicates, rejected = m.rejected + EXCLUDED.rejected
         """)
 
     package static let unregister = PreparedQuery(

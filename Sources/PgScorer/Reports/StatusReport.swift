@@ -7,6 +7,10 @@ package struct StatusReport: Sendable, Encodable {
     /// How long the oldest due job has waited.
     package let oldestWaitSeconds: Double
     package let workers: [WorkerStatus]
+    /// The gateways that take telemetry in (`pgscorer stream`), alive or not.
+    package let gateways: [GatewayStatus]
+    /// Readings the gateways refused in the last hour, per reason (`pgscorer.rejected_readings`).
+    package let rejectedLastHour: [String: Int]
     package let schedules: [ScheduleOverview]
     package let recentFailures: [FailedAttempt]
     /// Series held after failing permanently again and again (`pgscorer.held_series`).
@@ -97,6 +101,31 @@ package struct StatusReport: Sendable, Encodable {
         }
     }
 
+    package struct GatewayStatus: Sendable, Encodable {
+        package let gatewayID: String
+        package let inputs: String
+        package let heartbeatAgeSeconds: Double
+        /// False once the heartbeat is older than 3 intervals.
+        package let alive: Bool
+        package let received: Int
+        package let stored: Int
+        package let duplicates: Int
+        package let rejected: Int
+        package let lastStoredAt: PostgresTimestamp?
+
+        init(row: PostgresRow) throws {
+            gatewayID = try row.decode("gateway_id")
+            inputs = try row.decode("inputs")
+            heartbeatAgeSeconds = try row.decode("heartbeat_age_seconds")
+            alive = try row.decode("alive")
+            received = try row.decode("received")
+            stored = try row.decode("stored")
+            duplicates = try row.decode("duplicates")
+            rejected = try row.decode("rejected")
+            lastStoredAt = try row.decode("last_stored_at")
+        }
+    }
+
     package struct FailedAttempt: Sendable, Encodable {
         package let finishedAt: PostgresTimestamp
         package let jobID: Int64
@@ -124,6 +153,10 @@ package struct StatusReport: Sendable, Encodable {
         return StatusReport(
             queue: queue, oldestWaitSeconds: queue.map(\.oldestWaitSeconds).max() ?? 0,
             workers: try await connection.query(ReportQueries.workerHealth.bind()).map(WorkerStatus.init(row:)),
+            gateways: try await connection.query(PostgresQuery(ReportQueries.gatewayHealth)).map(GatewayStatus.init(row:)),
+            rejectedLastHour: Dictionary(uniqueKeysWithValues: try await connection.query(PostgresQuery(ReportQueries.recentRejections)).map {
+                (try $0.decode("reason") as String, try $0.decode("readings") as Int)
+            }),
             schedules: try await ScheduleOverview.all(on: connection),
             recentFailures: try await connection.query(ReportQueries.recentFailures.bind(failureLimit)).map(FailedAttempt.init(row:)),
             heldSeries: try await connection.query(PostgresQuery(ReportQueries.heldSeries)).map(HeldSeries.init(row:)),

@@ -6,7 +6,7 @@ import PgScorer
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Queue depth by state, oldest waiting job, workers (alive or not), schedule ticks and recent failures.")
+        abstract: "Queue depth by state, oldest waiting job, workers and gateways (alive or not), rejected readings, schedule ticks and recent failures.")
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var read: ReadOptions
@@ -24,6 +24,19 @@ struct StatusCommand: AsyncParsableCommand {
             print(String(
                 format: "  %@  heartbeat %.1f s ago, %d running%@", worker.workerID, worker.heartbeatAgeSeconds, worker.runningJobs,
                 worker.alive ? "" : "  NOT ALIVE"))
+        }
+        if !status.gateways.isEmpty {
+            print("gateways: \(status.gateways.count)\(status.gateways.contains { !$0.alive } ? " (\(status.gateways.filter { !$0.alive }.count) not alive)" : "")")
+            for gateway in status.gateways {
+                print(String(format: "  %@  heartbeat %.1f s ago%@", gateway.gatewayID, gateway.heartbeatAgeSeconds, gateway.alive ? "" : "  NOT ALIVE")
+                    + ": received \(gateway.received), stored \(gateway.stored), duplicates \(gateway.duplicates), rejected \(gateway.rejected)"
+                    + (gateway.lastStoredAt.map { ", last stored \($0)" } ?? "") + " — \(gateway.inputs)")
+            }
+        }
+        let rejected = status.rejectedLastHour.sorted { $0.key < $1.key }
+        if !rejected.isEmpty {
+            print("rejected readings in the last hour: " + rejected.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                + " — SELECT * FROM pgscorer.rejected_readings ORDER BY rejected_id DESC LIMIT 20;")
         }
         print("schedules:")
         for schedule in status.schedules {

@@ -3,6 +3,7 @@ import Foundation
 import PgScorer
 import PgScorerWeb
 import ServiceLifecycle
+import Synchronization
 
 /// `pgscorer stream`: the gateway from MQTT and HTTP into the readings.
 struct StreamCommand: AsyncParsableCommand {
@@ -98,19 +99,20 @@ struct StreamCommand: AsyncParsableCommand {
         flusherConfiguration.drainTimeout = drainTimeout.duration
         // Services stop in reverse: the inputs first, the flusher last (it stores what they took).
         var services: [any Service] = [TelemetryFlusher(configuration: flusherConfiguration, buffer: telemetry, tally: tally, logger: logger)]
-        var inputs: [String] = []
+        let inputs = Mutex<[String]>([])
         var closeHTTP: (@Sendable () async -> Void)?
         if let listen {
             var configuration = GatewayServer.Configuration(host: listen.host, port: listen.port, databaseURL: url)
             configuration.allowAnonymous = allowAnonymous
             configuration.rules = rules
+            let host = listen.host.contains(":") ? "[\(listen.host)]" : listen.host
+            inputs.withLock { $0.append("http \(host):\(listen.port)") }
             let (app, close) = GatewayServer.application(configuration, buffer: telemetry, logger: logger) { port in
-                let host = listen.host.contains(":") ? "[\(listen.host)]" : listen.host
+                inputs.withLock { $0[0] = "http \(host):\(port)" }
                 FileHandle.standardOutput.write(Data("gateway listening at http://\(host):\(port)/ (POST /write, POST /ingest; metrics at /metrics)\n".utf8))
             }
             services.append(app)
             closeHTTP = close
-            inputs.append("http \(listen.host):\(listen.port)")
         }
         if let mqtt {
             let address = try MQTTAddress(mqtt)
@@ -119,10 +121,10 @@ struct StreamCommand: AsyncParsableCommand {
             configuration.caFile = mqttCA
             configuration.rules = rules
             services.append(MQTTSubscriber(configuration: configuration, buffer: telemetry, logger: logger))
-            inputs.append("mqtt \(address) \(topic.joined(separator: " ")) as \(configuration.clientID)")
+            inputs.withLock { $0.append("mqtt \(address) \(topic.joined(separator: " ")) as \(configuration.clientID)") }
             FileHandle.standardOutput.write(Data("gateway subscribing at \(address) to \(try topic.map { try TopicTemplate($0).filter }.joined(separator: ", ")) as \(configuration.clientID)\n".utf8))
         }
-        services.insert(GatewayHeartbeat(databaseURL: url, inputs: inputs.joined(separator: "; "), tally: tally, logger: logger), at: 1)
+        services.insert(GatewayHeartbeat(databaseURL: url, inputs: { inputs.withLock { $0.joined(separator: "; ") } }, tally: tally, logger: logger), at: 1)
         try await ServiceRunner.run(services, grace: drainTimeout.duration + .seconds(15), logger: logger)
         await closeHTTP?()
         let counts = tally.snapshot

@@ -2,7 +2,7 @@
 /// (`PageScript`, served by the same server). Nothing from elsewhere: the pages work offline.
 enum Layout {
     enum Section: String, CaseIterable {
-        case overview = "Overview", series = "Series", jobs = "Jobs", models = "Models", schedules = "Schedules", health = "Health"
+        case overview = "Overview", series = "Series", jobs = "Jobs", models = "Models", schedules = "Schedules", ingest = "Ingest", health = "Health"
 
         var path: String {
             switch self {
@@ -11,6 +11,7 @@ enum Layout {
             case .jobs: "/jobs"
             case .models: "/models"
             case .schedules: "/schedules"
+            case .ingest: "/ingest"
             case .health: "/health"
             }
         }

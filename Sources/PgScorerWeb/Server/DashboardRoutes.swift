@@ -23,6 +23,7 @@ package struct DashboardRoutes {
         router.get("/models") { request, _ in await guarded(request, .models) { try await models(Self.parameters(request)) } }
         router.get("/schedules") { request, _ in await guarded(request, .schedules) { try await schedules() } }
         router.get("/health") { request, _ in await guarded(request, .health) { try await health(Self.parameters(request)) } }
+        router.get("/ingest") { request, _ in await guarded(request, .ingest) { try await ingest() } }
         router.post("/jobs/:id/:action") { request, context in
             try await act(request, context: context) { connection in
                 guard let id = Int64(context.parameters.get("id") ?? "") else { throw PgScorerError(.invalidInput, "no such job") }
@@ -190,6 +191,11 @@ package struct DashboardRoutes {
         }
         return await page(
             "Models", .models, ModelsPage(actions: actions).body(entries, comparisons: comparisons, selector: selector, seriesLimit: limit))
+    }
+
+    private func ingest() async throws -> Response {
+        let activity = try await server.pool.withConnection { try await IngestActivity.load(from: $0) }
+        return await page("Ingest", .ingest, IngestPage(activity: activity).body)
     }
 
     private func health(_ query: [String: String]) async throws -> Response {
