@@ -72,6 +72,24 @@ struct DemoCommandTests {
         }
     }
 
+    @Test("demo --live: every reading published over MQTT to a broker it starts, stored once by a gateway, scored as before")
+    func live() async throws {
+        try await ScorerFixture.with { fixture in
+            let arguments = ["demo", "--device-count", "3", "--sensor-count", "2", "--hours", "4", "--score-hours", "2", "--workers", "1", "--seconds", "5"]
+            let result = try await PgScorerProcess.run(arguments + ["--live"], database: fixture.database, timeout: .seconds(120))
+            #expect(result.status == 0, "\(result.output)")
+            let readings = 3 * 2 * 6 * 12
+            #expect(result.output.contains("a pgscorer stream gateway stored all \(readings) in"), "\(result.output)")
+            #expect(result.output.contains("(\(3 * 2 * 2 * 12) readings of 6 series, each predicted exactly once)"), "\(result.output)")
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.readings") == readings)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.rejected_readings") == 0)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.gateways") == 0, "the demo's gateway stopped")
+            #expect(try await fixture.count("SELECT sum(stored)::int FROM pgscorer.ingest_minutes") == readings, "its heartbeats counted them")
+            let misuse = try await PgScorerProcess.run(["demo", "--mqtt", "mqtt://127.0.0.1:1"], database: fixture.database)
+            #expect(misuse.status == 64 && misuse.output.contains("--mqtt is for --live"), "\(misuse.output)")
+        }
+    }
+
     @Test("the same seed makes the same fleet; another seed another one")
     func seed() async throws {
         try await ScorerFixture.with { fixture in

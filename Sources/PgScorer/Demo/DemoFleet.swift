@@ -41,9 +41,10 @@ package struct DemoFleet: Sendable {
         try await connection.executeScript(DemoQueries.reset, name: "demo.reset")
     }
 
-    /// Generates the readings up to the database's clock, loads them, and records the
-    /// injected anomalies.
-    package func generate(_ connection: PostgresConnection) async throws -> Generated {
+    /// Generates the readings up to the database's clock, loads them (or, given `live`,
+    /// publishes them over MQTT for its gateway and waits until they are stored), and
+    /// records the injected anomalies.
+    package func generate(_ connection: PostgresConnection, live: DemoLive? = nil) async throws -> Generated {
         let now: PostgresTimestamp = try await connection.query(DemoQueries.now).single().decode("now")
         let step: Int64 = 300_000_000
         let readingsPerSeries = (hours + scoreHours) * 12
@@ -84,10 +85,26 @@ package struct DemoFleet: Sendable {
                 }
             }
         }
-        let loaded = try await ReadingStore(connection: connection).load(readings)
+        let stored: Int
+        if let live {
+            try live.publish(readings)
+            // The gateway stores them in batches a moment later.
+            let deadline = ContinuousClock.now + .seconds(120)
+            var count = 0
+            while count < readings.count, ContinuousClock.now < deadline {
+                count = try await connection.query(DemoQueries.demoReadings.bind()).single().decode("readings")
+                if count < readings.count { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            guard count == readings.count else {
+                throw PgScorerError(.environment, "the gateway stored \(count) of the \(readings.count) readings published within 2 minutes")
+            }
+            stored = count
+        } else {
+            stored = try await ReadingStore(connection: connection).load(readings).inserted
+        }
         try await connection.execute(
             DemoQueries.recordInjected.bind(injected.map(\.device), injected.map(\.sensor), injected.map(\.ts), injected.map(\.kind)))
-        return Generated(readings: loaded.inserted, injected: injected.count, scoringStart: scoringStart, scoredPerSeries: scoreHours * 12)
+        return Generated(readings: stored, injected: injected.count, scoringStart: scoringStart, scoredPerSeries: scoreHours * 12)
     }
 
     /// Trains every demo series natively on its readings up to `scoringStart`.

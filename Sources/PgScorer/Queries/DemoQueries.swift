@@ -3,6 +3,11 @@ import PgClient
 /// The statements of `pgscorer demo`: its own table of injected anomalies
 /// (`pgscorer_demo.injected_anomalies`) and the tally of what the models caught.
 package enum DemoQueries {
+    /// Readings of the demo's series: readings.
+    package static let demoReadings = PreparedQuery(
+        name: "demo.readings",
+        "SELECT count(*)::int AS readings FROM pgscorer.readings r JOIN pgscorer.series s USING (series_id) WHERE s.device LIKE 'demo-%'")
+
     /// The database's clock to the second: now.
     package static let now: SQLText = "SELECT date_trunc('second', now()) AS now"
 

@@ -28,6 +28,10 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Worker processes to start.") var workers = 2
     @Option(help: "Seconds to let the schedule tick.") var seconds = 15
     @Option(help: "Seed of the generated fleet and its anomalies: the same seed, the same fleet.") var seed: UInt64 = 1
+    @Flag(help: "Send the readings as devices do: published over MQTT (to a mosquitto broker it starts, or --mqtt) and stored by a pgscorer stream gateway.")
+    var live = false
+    @Option(help: ArgumentHelp("With --live: the broker to publish through, mqtt://host:port (default: one it starts).", valueName: "url"))
+    var mqtt: String?
     @Flag(name: .customLong("keep-schedule"), help: "Leave the demo's 5-second schedule enabled at the end (by default it is disabled).")
     var keepSchedule = false
 
@@ -39,6 +43,8 @@ struct DemoCommand: AsyncParsableCommand {
         }
         guard (1...16).contains(workers) else { throw ValidationError("--workers must be between 1 and 16") }
         guard seconds >= 5 else { throw ValidationError("--seconds must be at least 5") }
+        if mqtt != nil, !live { throw ValidationError("--mqtt is for --live") }
+        if let mqtt { do { _ = try MQTTAddress(mqtt) } catch { throw ValidationError("\(error)") } }
     }
 
     func run() async throws {
@@ -54,8 +60,20 @@ struct DemoCommand: AsyncParsableCommand {
             print("1/6 database: \(connection.target)")
             try await Migrator(logger: session.logger).migrate(connection)
             try await fleet.reset(connection)
-            let generated = try await fleet.generate(connection)
+            var gateway: DemoLive?
+            if live {
+                var starting = DemoLive()
+                try await starting.start(brokerURL: mqtt, databaseURL: session.databaseURL)
+                gateway = starting
+            }
+            defer { gateway?.stop() }
+            let publishing = ContinuousClock.now
+            let generated = try await fleet.generate(connection, live: gateway)
             print("2/6 fleet: \(devices) devices × \(sensors) sensors, \(generated.readings) readings over \(hours + scoreHours) h (5-minute aggregates), \(generated.injected) anomalies injected into the last \(scoreHours) h")
+            if let address = gateway?.address {
+                let seconds = (ContinuousClock.now - publishing).seconds
+                print("    live: each reading published as an MQTT message (QoS 1) to \(address) on \(DemoLive.topic); a pgscorer stream gateway stored all \(generated.readings) in " + String(format: "%.1f s (%.0f readings/s)", seconds, Double(generated.readings) / seconds))
+            }
             let trained = try await fleet.train(
                 databaseURL: session.databaseURL, until: generated.scoringStart, on: connection, logger: session.logger)
             print("3/6 trained \(trained.trained) models natively (rbf, nu 0.01, standard scaler) on the first \(hours) h in \(String(format: "%.1f", trained.seconds)) s")

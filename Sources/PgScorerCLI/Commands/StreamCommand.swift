@@ -120,9 +120,13 @@ struct StreamCommand: AsyncParsableCommand {
                 address: address, topics: try topic.map(TopicTemplate.init), clientID: clientID ?? Self.defaultClientID(databaseURL: url))
             configuration.caFile = mqttCA
             configuration.rules = rules
+            let filters = try topic.map { try TopicTemplate($0).filter }.joined(separator: ", ")
+            let clientID = configuration.clientID
+            configuration.onSubscribed = {
+                FileHandle.standardOutput.write(Data("gateway subscribed at \(address) to \(filters) (QoS 1) as \(clientID)\n".utf8))
+            }
             services.append(MQTTSubscriber(configuration: configuration, buffer: telemetry, logger: logger))
-            inputs.withLock { $0.append("mqtt \(address) \(topic.joined(separator: " ")) as \(configuration.clientID)") }
-            FileHandle.standardOutput.write(Data("gateway subscribing at \(address) to \(try topic.map { try TopicTemplate($0).filter }.joined(separator: ", ")) as \(configuration.clientID)\n".utf8))
+            inputs.withLock { $0.append("mqtt \(address) \(topic.joined(separator: " ")) as \(clientID)") }
         }
         services.insert(GatewayHeartbeat(databaseURL: url, inputs: { inputs.withLock { $0.joined(separator: "; ") } }, tally: tally, logger: logger), at: 1)
         try await ServiceRunner.run(services, grace: drainTimeout.duration + .seconds(15), logger: logger)

@@ -22,6 +22,8 @@ package final class MQTTSubscriber: Service, @unchecked Sendable {
         package var caFile: String?
         package var keepAlive: Int32 = 30
         package var rules = TelemetryRules()
+        /// Called each time the broker confirmed every subscription (after each connect).
+        package var onSubscribed: @Sendable () -> Void = {}
 
         package init(address: MQTTAddress, topics: [TopicTemplate], clientID: String) {
             self.address = address
@@ -73,7 +75,7 @@ package final class MQTTSubscriber: Service, @unchecked Sendable {
     /// Stops taking messages (for the flusher's shutdown) and waits until the client is gone.
     package func stop() { running.store(false, ordering: .sequentiallyConsistent) }
 
-    private static let initializeLibrary: Void = { mosquitto_lib_init() }()
+    static let initializeLibrary: Void = { mosquitto_lib_init() }()
 
     private func loop() {
         let context = Unmanaged.passUnretained(self).toOpaque()
@@ -109,6 +111,10 @@ package final class MQTTSubscriber: Service, @unchecked Sendable {
             if code != 0 {
                 subscriber.logger.warning("lost the MQTT broker; reconnecting", metadata: ["reason": "\(String(cString: mosquitto_strerror(code)))"])
             }
+        }
+        mosquitto_subscribe_callback_set(client) { _, context, _, _, _ in
+            let subscriber = Unmanaged<MQTTSubscriber>.fromOpaque(context!).takeUnretainedValue()
+            subscriber.subscribed()
         }
         mosquitto_message_callback_set(client) { _, context, message in
             let subscriber = Unmanaged<MQTTSubscriber>.fromOpaque(context!).takeUnretainedValue()
@@ -159,6 +165,7 @@ package final class MQTTSubscriber: Service, @unchecked Sendable {
         }
         connected.store(true, ordering: .relaxed)
         GatewayMetrics.mqttConnected.record(1)
+        pendingSubscriptions.store(configuration.topics.count, ordering: .sequentiallyConsistent)
         for topic in configuration.topics {
             let rc = mosquitto_subscribe(client, nil, topic.filter, 1)
             if rc != MOSQ_ERR_SUCCESS.rawValue {
@@ -167,6 +174,12 @@ package final class MQTTSubscriber: Service, @unchecked Sendable {
         }
         logger.info(
             "connected to the MQTT broker", metadata: ["broker": "\(configuration.address)", "filters": "\(configuration.topics.map(\.filter))"])
+    }
+
+    private let pendingSubscriptions = Atomic<Int>(0)
+
+    private func subscribed() {
+        if pendingSubscriptions.subtract(1, ordering: .sequentiallyConsistent).newValue == 0 { configuration.onSubscribed() }
     }
 
     /// One message: decoded against the topic templates and put in the buffer (blocking
