@@ -37,7 +37,9 @@ package final class GatewayTally: Sendable {
 
 /// Moves the buffer into the database: a batch at least every `flushEvery` (sooner when
 /// `batchSize` readings wait), one transaction each, committed before any HTTP request of
-/// it is answered. While the database is away it keeps the batch and tries again, with
+/// it is answered; `connections` batches at a time. Two batches in flight together
+/// settle a key they share as two gateways would: the first to commit stores it, the
+/// other finds it stored (a duplicate, or a conflict in the dead letters). While the database is away it keeps the batch and tries again, with
 /// the buffer filling up behind it; once it is back everything flows, with no restart.
 /// On shutdown it stores what is left, for at most `drainTimeout`; HTTP requests still
 /// waiting then are refused, and MQTT readings still held are logged as lost.
@@ -45,7 +47,10 @@ package struct TelemetryFlusher: Service {
     package struct Configuration: Sendable {
         package var databaseURL: String
         package var flushEvery: Duration = .milliseconds(100)
-        package var batchSize = 20_000
+        package var batchSize = 10_000
+        /// Transactions at once, each on its own connection: one stores while the next
+        /// batch gathers and another commits.
+        package var connections = 2
         package var drainTimeout: Duration = .seconds(30)
 
         package init(databaseURL: String) { self.databaseURL = databaseURL }
@@ -66,22 +71,10 @@ package struct TelemetryFlusher: Service {
     }
 
     package func run() async throws {
-        var session = Session(flusher: self)
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let started = ContinuousClock.now
-            let stored = await session.flushOnce()
-            if stored > 0, buffer.wantsFlush(batchSize: configuration.batchSize) { continue }
-            // Wait out the interval, unless a full batch gathers sooner.
-            let deadline = started + configuration.flushEvery
-            while !Task.isShuttingDownGracefully, ContinuousClock.now < deadline, !buffer.wantsFlush(batchSize: configuration.batchSize) {
-                try? await Task.sleep(for: min(.milliseconds(5), deadline - ContinuousClock.now))
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<configuration.connections {
+                group.addTask { await runSession() }
             }
-        }
-        // Shutting down: the inputs have stopped; what they took is stored.
-        buffer.close()
-        let giveUp = ContinuousClock.now + configuration.drainTimeout
-        while buffer.count > 0, ContinuousClock.now < giveUp {
-            if await session.flushOnce() == 0, buffer.count > 0 { try? await Task.sleep(for: .milliseconds(200)) }
         }
         let left = buffer.drain()
         if !left.isEmpty {
@@ -92,6 +85,27 @@ package struct TelemetryFlusher: Service {
             logger.error(
                 "stopping with readings not stored: the database did not take them within the drain timeout",
                 metadata: ["http_requests_refused": "\(left.filter { $0.waiter != nil }.count)", "mqtt_readings_lost": "\(lost)"])
+        }
+    }
+
+    /// One connection's loop: a batch, then the rest of the interval unless a full batch
+    /// waits; on shutdown, batches until the buffer is empty or the drain timeout passed.
+    private func runSession() async {
+        var session = Session(flusher: self)
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let started = ContinuousClock.now
+            let stored = await session.flushOnce()
+            if stored > 0, buffer.wantsFlush(batchSize: configuration.batchSize) { continue }
+            let deadline = started + configuration.flushEvery
+            while !Task.isShuttingDownGracefully, ContinuousClock.now < deadline, !buffer.wantsFlush(batchSize: configuration.batchSize) {
+                try? await Task.sleep(for: min(.milliseconds(5), deadline - ContinuousClock.now))
+            }
+        }
+        // Shutting down: the inputs have stopped (the group stops them first); what they took is stored.
+        buffer.close()
+        let giveUp = ContinuousClock.now + configuration.drainTimeout
+        while buffer.count > 0, ContinuousClock.now < giveUp {
+            if await session.flushOnce() == 0, buffer.count > 0 { try? await Task.sleep(for: .milliseconds(200)) }
         }
         await session.close()
     }

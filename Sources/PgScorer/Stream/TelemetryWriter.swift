@@ -90,7 +90,7 @@ package struct TelemetryWriter {
     ) async throws {
         do {
             try await transact(units, rejections, items: items, into: &outcomes)
-        } catch let error as PostgresError where !error.isConnectionLoss {
+        } catch let error as PostgresError where !error.isConnectionLoss && !error.isTransient {
             if units.count > 1 {
                 let half = units.count / 2
                 try await settle(Array(units[..<half]), rejections, items: items, into: &outcomes)
@@ -265,4 +265,10 @@ package struct TelemetryWriter {
 
     /// Forgets the series it knows (after an error that may mean one was removed).
     package mutating func forgetSeries() { series.removeAll() }
+}
+
+extension PostgresError {
+    /// A deadlock or serialization failure with another writer: the same batch succeeds
+    /// when tried again, so it is not a reading's fault.
+    var isTransient: Bool { sqlState == SQLState.deadlockDetected || sqlState == SQLState.serializationFailure }
 }

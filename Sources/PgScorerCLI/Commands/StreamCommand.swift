@@ -50,7 +50,10 @@ struct StreamCommand: AsyncParsableCommand {
     var flushEvery = DurationArgument(.milliseconds(100))
 
     @Option(name: .customLong("batch-size"), help: "Readings per transaction, at most.")
-    var batchSize = 20_000
+    var batchSize = 10_000
+
+    @Option(help: "Transactions at once, each on its own database connection.")
+    var connections = 2
 
     @Option(help: "Readings held while the database catches up, at most (HTTP then answers 503; MQTT waits).")
     var buffer = 200_000
@@ -77,6 +80,7 @@ struct StreamCommand: AsyncParsableCommand {
                 throw ValidationError("--allow-anonymous only on loopback (--listen 127.0.0.1:PORT): beyond it, devices write with tokens (pgscorer devices token add DEVICE)")
             }
         }
+        guard (1...16).contains(connections) else { throw ValidationError("--connections must be between 1 and 16") }
         guard (1...1_000_000).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 1000000") }
         guard buffer >= batchSize else { throw ValidationError("--buffer (\(buffer)) must hold at least one batch (--batch-size \(batchSize))") }
         guard (1...buffer).contains(mqttMaxPending) else { throw ValidationError("--mqtt-max-pending must be between 1 and --buffer (\(buffer))") }
@@ -96,6 +100,7 @@ struct StreamCommand: AsyncParsableCommand {
         var flusherConfiguration = TelemetryFlusher.Configuration(databaseURL: url)
         flusherConfiguration.flushEvery = flushEvery.duration
         flusherConfiguration.batchSize = batchSize
+        flusherConfiguration.connections = connections
         flusherConfiguration.drainTimeout = drainTimeout.duration
         // Services stop in reverse: the inputs first, the flusher last (it stores what they took).
         var services: [any Service] = [TelemetryFlusher(configuration: flusherConfiguration, buffer: telemetry, tally: tally, logger: logger)]
