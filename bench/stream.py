@@ -24,6 +24,7 @@ import time
 from benchlib import RESULTS, Samples, fresh_database, pgscorer, print_table, save_results, scalar
 
 START_NS = 1_764_000_000 * 10**9  # 2025-11-24
+GATEWAY_ARGS = []
 
 
 def free_port():
@@ -82,7 +83,7 @@ def http_case(readings, runs, records, table):
     for run in range(1, runs + 1):
         fresh_database("bench_stream_http")
         pgscorer("migrate")
-        gateway = Gateway("--listen", "127.0.0.1:0", "--allow-anonymous")
+        gateway = Gateway("--listen", "127.0.0.1:0", "--allow-anonymous", *GATEWAY_ARGS)
         queue = list(bodies)
         lock = threading.Lock()
         failures = []
@@ -167,7 +168,8 @@ def mqtt_case(readings, runs, records, table):
             # The gateway, from a fresh database.
             fresh_database("bench_stream_mqtt")
             pgscorer("migrate")
-            gateway = Gateway("--mqtt", f"mqtt://127.0.0.1:{port}", "--topic", "bench/{device}/{sensor}", "--client-id", f"bench-{run}")
+            gateway = Gateway("--mqtt", f"mqtt://127.0.0.1:{port}", "--topic", "bench/{device}/{sensor}", "--client-id", f"bench-{run}",
+                              *GATEWAY_ARGS)
             started = time.perf_counter()
             running = publish()
             wait_for(lambda: scalar("SELECT count(*) FROM pgscorer.readings") >= per * publishers, "every message stored", 600)
@@ -200,7 +202,9 @@ def main():
     parser.add_argument("--mqtt-readings", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--cases", default="http,mqtt")
+    parser.add_argument("--gateway-args", default="", help="more arguments for pgscorer stream, e.g. '--connections 1'")
     options = parser.parse_args()
+    GATEWAY_ARGS.extend(options.gateway_args.split())
     (RESULTS / "cache").mkdir(parents=True, exist_ok=True)
     records, table = [], []
     if "http" in options.cases:
