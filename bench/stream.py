@@ -166,7 +166,7 @@ def mqtt_case(readings, runs, records, table):
             floor_seconds = time.perf_counter() - started
             floor.add(floor_seconds)
             # The gateway, from a fresh database.
-            fresh_database("bench_stream_mqtt")
+            fresh_database(f"bench_stream_mqtt_{run}")
             pgscorer("migrate")
             gateway = Gateway("--mqtt", f"mqtt://127.0.0.1:{port}", "--topic", "bench/{device}/{sensor}", "--client-id", f"bench-{run}",
                               *GATEWAY_ARGS)
