@@ -17,7 +17,10 @@ package final class TelemetryBuffer: @unchecked Sendable {
     package let mqttLimit: Int
     private var mqttUncommitted = 0
     private let condition = NSCondition()
+    /// Waiting entries are `entries[head...]`: taking from the front moves `head`, and the
+    /// taken prefix is dropped now and then, not at every take (MQTT adds one per message).
     private var entries: [Entry] = []
+    private var head = 0
     private var readings = 0
     private var databaseUp = true
     private var closed = false
@@ -108,18 +111,25 @@ package final class TelemetryBuffer: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         var taken = 0
-        var end = 0
+        var end = head
         while end < entries.count {
             let weight = weight(entries[end].item)
-            if end > 0 && taken + weight > maximum { break }
+            if end > head && taken + weight > maximum { break }
             taken += weight
             end += 1
         }
-        let batch = Array(entries[..<end])
-        entries.removeFirst(end)
+        let batch = Array(entries[head..<end])
+        head = end
+        if head == entries.count {
+            entries.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head > 4_096 && head > entries.count / 2 {
+            entries.removeFirst(head)
+            head = 0
+        }
         readings -= taken
         GatewayMetrics.bufferReadings.record(readings)
-        condition.broadcast()
+        if !batch.isEmpty { condition.broadcast() }
         return batch
     }
 
@@ -127,7 +137,7 @@ package final class TelemetryBuffer: @unchecked Sendable {
     func putBack(_ batch: [Entry]) {
         condition.lock()
         defer { condition.unlock() }
-        entries.insert(contentsOf: batch, at: 0)
+        entries.insert(contentsOf: batch, at: head)
         readings += batch.reduce(0) { $0 + weight($1.item) }
         GatewayMetrics.bufferReadings.record(readings)
     }
@@ -158,8 +168,9 @@ package final class TelemetryBuffer: @unchecked Sendable {
     func drain() -> [Entry] {
         condition.lock()
         defer { condition.unlock() }
-        let all = entries
+        let all = Array(entries[head...])
         entries.removeAll()
+        head = 0
         readings = 0
         condition.broadcast()
         return all

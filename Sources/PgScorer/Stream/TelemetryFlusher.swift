@@ -20,18 +20,33 @@ package final class GatewayTally: Sendable {
 
     package var snapshot: Counts { counts.withLock { $0 } }
 
-    func record(_ item: TelemetryBatchItem, _ outcome: StoreOutcome, at time: PostgresTimestamp) {
-        counts.withLock {
-            $0.received += item.decoded.count
-            $0.stored += outcome.stored
-            $0.duplicates += outcome.duplicates
-            $0.rejected += outcome.rejections.count
-            if outcome.stored > 0 { $0.lastStoredAt = time }
+    /// Counts a committed batch: its items and what became of each.
+    func record(_ items: [TelemetryBatchItem], _ outcomes: [StoreOutcome], at time: PostgresTimestamp) {
+        var batch = [TelemetrySource.mqtt: Counts(), .http: Counts()]
+        var rejected: [TelemetrySource: [Rejection.Reason: Int]] = [:]
+        for (item, outcome) in zip(items, outcomes) {
+            batch[item.source]!.received += item.decoded.count
+            batch[item.source]!.stored += outcome.stored
+            batch[item.source]!.duplicates += outcome.duplicates
+            batch[item.source]!.rejected += outcome.rejections.count
+            for rejection in outcome.rejections { rejected[item.source, default: [:]][rejection.reason, default: 0] += 1 }
         }
-        GatewayMetrics.received(item.source).increment(by: item.decoded.count)
-        GatewayMetrics.stored(item.source).increment(by: outcome.stored)
-        GatewayMetrics.duplicates(item.source).increment(by: outcome.duplicates)
-        for rejection in outcome.rejections { GatewayMetrics.rejected(item.source, rejection.reason).increment() }
+        counts.withLock { counts in
+            for part in batch.values {
+                counts.received += part.received
+                counts.stored += part.stored
+                counts.duplicates += part.duplicates
+                counts.rejected += part.rejected
+                if part.stored > 0 { counts.lastStoredAt = time }
+            }
+        }
+        for (source, part) in batch where part.received > 0 {
+            let metrics = GatewayMetrics.of(source)
+            metrics.received.increment(by: part.received)
+            metrics.stored.increment(by: part.stored)
+            metrics.duplicates.increment(by: part.duplicates)
+            for (reason, count) in rejected[source] ?? [:] { metrics.rejected[reason]!.increment(by: count) }
+        }
     }
 }
 
@@ -134,13 +149,12 @@ package struct TelemetryFlusher: Service {
                 let started = ContinuousClock.now
                 let outcomes = try await writer!.store(batch.map(\.item))
                 GatewayMetrics.flushSeconds.recordInterval(since: started)
-                let now = PostgresTimestamp(Date())
                 var readings = 0
                 for (entry, outcome) in zip(batch, outcomes) {
-                    flusher.tally.record(entry.item, outcome, at: now)
                     entry.waiter?.resume(returning: outcome)
                     readings += entry.item.decoded.count
                 }
+                flusher.tally.record(batch.map(\.item), outcomes, at: PostgresTimestamp(Date()))
                 flusher.buffer.committed(batch)
                 GatewayMetrics.batchReadings.record(readings)
                 if failures > 0 { flusher.logger.info("the database takes readings again", metadata: ["after_failures": "\(failures)"]) }
