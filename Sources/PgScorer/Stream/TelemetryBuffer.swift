@@ -16,6 +16,8 @@ package final class TelemetryBuffer: @unchecked Sendable {
     /// MQTT messages received and not yet committed, at most.
     package let mqttLimit: Int
     private var mqttUncommitted = 0
+    /// MQTT messages in the buffer, not yet taken into a batch.
+    private var mqttWaiting = 0
     private let condition = NSCondition()
     /// Waiting entries are `entries[head...]`: taking from the front moves `head`, and the
     /// taken prefix is dropped now and then, not at every take (MQTT adds one per message).
@@ -71,6 +73,7 @@ package final class TelemetryBuffer: @unchecked Sendable {
         while !closed && (!hasRoom(for: weight) || (mqttUncommitted > 0 && mqttUncommitted + 1 > mqttLimit)) { condition.wait() }
         if closed { return false }
         mqttUncommitted += 1
+        mqttWaiting += 1
         append(Entry(item: item, waiter: nil), weight: weight)
         return true
     }
@@ -89,11 +92,12 @@ package final class TelemetryBuffer: @unchecked Sendable {
     }
 
     /// Whether a batch should go now rather than at the interval: `batchSize` readings
-    /// wait, or the MQTT input waits for a commit.
+    /// wait, or half the MQTT messages allowed uncommitted (so that while one half
+    /// commits, the input goes on taking the other).
     func wantsFlush(batchSize: Int) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        return readings >= batchSize || mqttUncommitted >= mqttLimit
+        return readings >= batchSize || mqttWaiting >= max(1, mqttLimit / 2)
     }
 
     /// Marks a batch committed: its MQTT messages no longer count against `mqttLimit`.
@@ -119,6 +123,7 @@ package final class TelemetryBuffer: @unchecked Sendable {
             end += 1
         }
         let batch = Array(entries[head..<end])
+        mqttWaiting -= batch.reduce(0) { $0 + ($1.waiter == nil ? 1 : 0) }
         head = end
         if head == entries.count {
             entries.removeAll(keepingCapacity: true)
@@ -138,6 +143,7 @@ package final class TelemetryBuffer: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         entries.insert(contentsOf: batch, at: head)
+        mqttWaiting += batch.reduce(0) { $0 + ($1.waiter == nil ? 1 : 0) }
         readings += batch.reduce(0) { $0 + weight($1.item) }
         GatewayMetrics.bufferReadings.record(readings)
     }
@@ -171,6 +177,7 @@ package final class TelemetryBuffer: @unchecked Sendable {
         let all = Array(entries[head...])
         entries.removeAll()
         head = 0
+        mqttWaiting = 0
         readings = 0
         condition.broadcast()
         return all

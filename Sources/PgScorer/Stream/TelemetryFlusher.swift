@@ -113,7 +113,7 @@ package struct TelemetryFlusher: Service {
             if stored > 0, buffer.wantsFlush(batchSize: configuration.batchSize) { continue }
             let deadline = started + configuration.flushEvery
             while !Task.isShuttingDownGracefully, ContinuousClock.now < deadline, !buffer.wantsFlush(batchSize: configuration.batchSize) {
-                try? await Task.sleep(for: min(.milliseconds(5), deadline - ContinuousClock.now))
+                try? await Task.sleep(for: min(.milliseconds(2), deadline - ContinuousClock.now))
             }
         }
         // Shutting down: the inputs have stopped (the group stops them first); what they took is stored.
