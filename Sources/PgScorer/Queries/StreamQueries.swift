@@ -55,9 +55,30 @@ package enum StreamQueries {
           AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
         """)
 
-    /// Whether device $1's sensor $2 matches LIKE pattern $3.
-    package static let sensorMatches = PreparedQuery(
-        name: "stream.sensor_matches", "SELECT $1::text LIKE $2::text AS matches")
+    /// A new token for device $1, sensors LIKE $2, the token $3 (its SHA-256 is kept),
+    /// expiring after $4 (NULL: never): token_id.
+    package static let addToken = PreparedQuery(
+        name: "stream.add_token",
+        """
+        INSERT INTO pgscorer.device_tokens (device, sensor_pattern, token_sha256, expires_at)
+        VALUES ($1, $2, sha256(convert_to($3, 'UTF8')), now() + $4::interval)
+        RETURNING token_id
+        """)
+
+    /// Every token, never the token itself.
+    package static let listTokens: SQLText = """
+        SELECT token_id, device, sensor_pattern, created_at, created_by, expires_at, revoked_at
+        FROM pgscorer.device_tokens ORDER BY token_id
+        """
+
+    /// Revokes token $1 unless it was.
+    package static let revokeToken = PreparedQuery(
+        name: "stream.revoke_token", "UPDATE pgscorer.device_tokens SET revoked_at = now() WHERE token_id = $1 AND revoked_at IS NULL")
+
+    /// Where a batch's fast way (COPY straight into the readings) can be undone.
+    package static let savepoint: SQLText = "SAVEPOINT telemetry_fast"
+    package static let releaseSavepoint: SQLText = "RELEASE SAVEPOINT telemetry_fast"
+    package static let rollbackToSavepoint: SQLText = "ROLLBACK TO SAVEPOINT telemetry_fast"
 
     /// Registers gateway $1 (hostname $2, pid $3, version $4, inputs $5, heartbeat
     /// seconds $6), and forgets gateways silent for an hour (killed, never to return).

@@ -33,22 +33,12 @@ package enum DeviceTokens {
         let token = "pgs_" + (0..<24).map { _ in String(format: "%02x", generator.next() as UInt8) }.joined()
         let pattern = SeriesSelector.likePattern(sensors)
         let row = try await connection.query(
-            """
-            INSERT INTO pgscorer.device_tokens (device, sensor_pattern, token_sha256, expires_at)
-            VALUES ($1, $2, sha256(convert_to($3, 'UTF8')), now() + $4::interval)
-            RETURNING token_id
-            """, device, pattern, token, expiresIn.map(DurationText.interval)
-        ).single()
+            StreamQueries.addToken.bind(device, pattern, token, expiresIn.map(DurationText.interval))).single()
         return (try row.decode("token_id"), token)
     }
 
     package static func list(on connection: PostgresConnection) async throws -> [Entry] {
-        try await connection.query(
-            """
-            SELECT token_id, device, sensor_pattern, created_at, created_by, expires_at, revoked_at
-            FROM pgscorer.device_tokens ORDER BY token_id
-            """
-        ).map { row in
+        try await connection.query(PostgresQuery(StreamQueries.listTokens)).map { row in
             Entry(
                 tokenID: try row.decode("token_id"), device: try row.decode("device"),
                 sensors: SeriesSelector.typed(fromLikePattern: try row.decode("sensor_pattern")), createdAt: try row.decode("created_at"),
@@ -58,8 +48,7 @@ package enum DeviceTokens {
 
     /// Revokes token `id`; false if there is no such token or it was revoked already.
     package static func revoke(_ id: Int64, on connection: PostgresConnection) async throws -> Bool {
-        try await connection.execute(
-            "UPDATE pgscorer.device_tokens SET revoked_at = now() WHERE token_id = $1 AND revoked_at IS NULL", id) == 1
+        try await connection.execute(StreamQueries.revokeToken.bind(id)) == 1
     }
 }
 

@@ -133,15 +133,15 @@ package struct TelemetryWriter {
             }
             if !accepted.isEmpty {
                 _ = try await connection.query(StreamQueries.ensureMonths.bind(accepted.map(\.reading.ts)))
-                try await connection.execute("SAVEPOINT telemetry_fast")
+                try await connection.execute(PostgresQuery(StreamQueries.savepoint))
                 do {
                     try await connection.copyFrom(ReadingQueries.copyIn, name: "stream.copy_in") { writer in
                         try await writer.write(Self.encode(accepted, withPositions: false))
                     }
-                    try await connection.execute("RELEASE SAVEPOINT telemetry_fast")
+                    try await connection.execute(PostgresQuery(StreamQueries.releaseSavepoint))
                     for unit in accepted { settled[unit.item].stored += 1 }
                 } catch let error as PostgresError where error.sqlState == SQLState.uniqueViolation {
-                    try await connection.execute("ROLLBACK TO SAVEPOINT telemetry_fast")
+                    try await connection.execute(PostgresQuery(StreamQueries.rollbackToSavepoint))
                     try await storeCarefully(accepted, on: connection, settled: &settled, rejections: &rejections)
                 }
             }
