@@ -18,18 +18,41 @@ final class MosquittoBroker: @unchecked Sendable {
         return found
     }
 
-    init() throws {
+    /// Extra arguments for mosquitto_pub (credentials, CA).
+    private var publishArguments: [String] = []
+
+    /// With `secure`, the broker takes only TLS (a CA made here, `caFile`) and logins
+    /// from `users` (user → password).
+    init(secure: Bool = false, users: [String: String] = [:]) throws {
         port = try Self.freePort()
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("pgscorer-mosquitto-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         // No limit on what it queues for a gateway that is away (mosquitto's default drops past 1000).
-        let configuration = """
+        var configuration = """
             listener \(port) 127.0.0.1
-            allow_anonymous true
+            allow_anonymous \(users.isEmpty)
             max_queued_messages 0
             persistence false
 
             """
+        if secure {
+            try Self.makeCertificates(in: folder)
+            configuration += "cafile \(folder.path)/ca.crt\ncertfile \(folder.path)/server.crt\nkeyfile \(folder.path)/server.key\n"
+            publishArguments += ["--cafile", "\(folder.path)/ca.crt"]
+        }
+        if !users.isEmpty {
+            let passwords = folder.appendingPathComponent("passwords").path
+            for (user, password) in users {
+                let made = try ChildProcess(
+                    executable: try Self.executable("mosquitto_passwd"),
+                    arguments: ["-b"] + (FileManager.default.fileExists(atPath: passwords) ? [] : ["-c"]) + [passwords, user, password],
+                    environment: ProcessInfo.processInfo.environment, output: .discard)
+                guard made.waitUntilExit() == 0 else { throw TestEnvironmentError("mosquitto_passwd failed") }
+            }
+            chmod(passwords, 0o644)  // the broker reads it as its own account
+            configuration += "password_file \(passwords)\n"
+            if let (user, password) = users.first(where: { $0.key != "gateway" }) { publishArguments += ["-u", user, "-P", password] }
+        }
         let path = folder.appendingPathComponent("mosquitto.conf").path
         try configuration.write(toFile: path, atomically: true, encoding: .utf8)
         process = try ChildProcess(
@@ -50,9 +73,30 @@ final class MosquittoBroker: @unchecked Sendable {
         try (messages.joined(separator: "\n") + "\n").write(toFile: input, atomically: true, encoding: .utf8)
         let publisher = try ChildProcess(
             executable: "/bin/sh",
-            arguments: ["-c", "exec \"$0\" -h 127.0.0.1 -p \(port) -q \(qos) -t \"$1\" -l < \"$2\"", try Self.executable("mosquitto_pub"), topic, input],
+            arguments: ["-c", "publisher=$0 topic=$1 input=$2; shift 2; exec \"$publisher\" -h 127.0.0.1 -p \(port) -q \(qos) -t \"$topic\" -l \"$@\" < \"$input\"",
+                        try Self.executable("mosquitto_pub"), topic, input]
+                + publishArguments,
             environment: ProcessInfo.processInfo.environment, output: .inherit)
         return await Task.detached { publisher.waitUntilExit() }.value
+    }
+
+    var caFile: String { folder.appendingPathComponent("ca.crt").path }
+
+    /// A CA and a server certificate for 127.0.0.1 signed by it, with openssl.
+    static func makeCertificates(in folder: URL) throws {
+        let openssl = try executable("openssl")
+        let steps = [
+            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=pgscorer test CA", "-keyout", "ca.key", "-out", "ca.crt"],
+            ["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", "server.key", "-out", "server.csr"],
+            ["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "1",
+             "-extfile", "san.cnf", "-out", "server.crt"],
+        ]
+        try "subjectAltName=IP:127.0.0.1\n".write(to: folder.appendingPathComponent("san.cnf"), atomically: true, encoding: .utf8)
+        for step in steps {
+            let run = try ChildProcess(executable: openssl, arguments: step, environment: ProcessInfo.processInfo.environment, directory: folder.path, output: .discard)
+            guard run.waitUntilExit() == 0 else { throw TestEnvironmentError("openssl \(step.joined(separator: " ")) failed") }
+        }
+        chmod(folder.appendingPathComponent("server.key").path, 0o644)  // the broker reads it as its own account
     }
 
     func stop() {

@@ -44,6 +44,24 @@ struct RetentionTests {
             """))
     }
 
+    @Test("the gateway's dead letters go after retention.rejected_readings (30 days), or --rejected now")
+    func rejectedReadings() async throws {
+        try await ScorerFixture.with { fixture in
+            try await fixture.connection.execute(
+                """
+                INSERT INTO pgscorer.rejected_readings (received_at, source, payload, reason, detail)
+                SELECT now() - make_interval(days => d), 'mqtt', 'x', 'malformed', 'not JSON' FROM (VALUES (1), (10), (40), (45)) t(d)
+                """)
+            let byDefault = try await PgScorerProcess.run(["prune"], database: fixture.database)
+            #expect(byDefault.output.contains("removed 2 rejected_readings"), "\(byDefault.output)")
+            let now = try await PgScorerProcess.run(["prune", "--rejected", "5d", "--dry-run"], database: fixture.database)
+            #expect(now.output.contains("would remove 1 rejected_readings"), "\(now.output)")
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.rejected_readings") == 2)
+            let tooShort = try await PgScorerProcess.run(["prune", "--rejected", "10s"], database: fixture.database)
+            #expect(tooShort.status == 64 && tooShort.output.contains("--rejected 10s would remove what is current"), "\(tooShort.output)")
+        }
+    }
+
     @Test("prune --dry-run counts, prune removes finished jobs past their age in batches and never a prediction; runs outlive jobs")
     func prune() async throws {
         try await ScorerFixture.with { fixture in
