@@ -49,6 +49,8 @@ let package = Package(
             pkgConfig: "libmosquitto",
             providers: [.apt(["libmosquitto-dev"]), .brew(["mosquitto"])]
         ),
+        // zlib (Debian: zlib1g-dev), for request bodies the gateway receives gzipped.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "PgClient",
             dependencies: [
@@ -82,7 +84,7 @@ let package = Package(
         .target(
             name: "PgScorerWeb",
             dependencies: [
-                "PgScorer", "PgClient", "Migrations",
+                "PgScorer", "PgClient", "Migrations", "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

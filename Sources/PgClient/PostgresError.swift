@@ -79,6 +79,7 @@ public enum SQLState {
     public static let serializationFailure = "40001"
     public static let deadlockDetected = "40P01"
     public static let uniqueViolation = "23505"
+    public static let foreignKeyViolation = "23503"
     public static let checkViolation = "23514"
     public static let queryCanceled = "57014"
     public static let lockNotAvailable = "55P03"

@@ -122,7 +122,7 @@ struct DashboardTests {
             try await fixture.connection.execute(
                 """
                 INSERT INTO pgscorer.gateways (gateway_id, hostname, pid, version, inputs, heartbeat_seconds, received, stored, duplicates, rejected)
-                VALUES ('gw-1:42', 'gw-1', 42, '0.1.0', 'mqtt mqtt://broker:1883 plant/{device}/{sensor}', 5, 120, 100, 15, 5)
+                VALUES ('gw-1:42', 'gw-1', 42, '0.1.0', 'mqtt mqtt://broker:1883 plant/{device}/{sensor}', 3600, 120, 100, 15, 5)
                 """)
             try await fixture.connection.execute(
                 """

@@ -130,17 +130,41 @@ enum GatewayHTTP {
         let body: String
     }
 
+    /// `text` gzipped by the gzip program, as Telegraf sends its bodies.
+    static func gzip(_ text: String) throws -> [UInt8] {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pgscorer-gzip-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("body").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let zipped = try ChildProcess(executable: "/bin/gzip", arguments: [path], environment: ProcessInfo.processInfo.environment, output: .discard)
+        guard zipped.waitUntilExit() == 0, let data = FileManager.default.contents(atPath: path + ".gz") else { throw TestEnvironmentError("gzip failed") }
+        return [UInt8](data)
+    }
+
     static func get(port: Int, path: String) async throws -> Answer {
         try await exchange(port: port, "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n")
     }
 
     static func post(port: Int, path: String, body: String, token: String? = nil, scheme: String = "Bearer", contentType: String = "text/plain") async throws -> Answer {
-        var request = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\nContent-Type: \(contentType)\r\nContent-Length: \(body.utf8.count)\r\n"
+        try await post(port: port, path: path, bytes: Array(body.utf8), token: token, scheme: scheme, contentType: contentType)
+    }
+
+    static func post(
+        port: Int, path: String, bytes: [UInt8], token: String? = nil, scheme: String = "Bearer", contentType: String = "text/plain",
+        encoding: String? = nil
+    ) async throws -> Answer {
+        var request = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\nContent-Type: \(contentType)\r\nContent-Length: \(bytes.count)\r\n"
         if let token { request += "Authorization: \(scheme) \(token)\r\n" }
-        return try await exchange(port: port, request + "\r\n" + body)
+        if let encoding { request += "Content-Encoding: \(encoding)\r\n" }
+        return try await exchange(port: port, Array((request + "\r\n").utf8) + bytes)
     }
 
     private static func exchange(port: Int, _ request: String) async throws -> Answer {
+        try await exchange(port: port, Array(request.utf8))
+    }
+
+    private static func exchange(port: Int, _ request: [UInt8]) async throws -> Answer {
         let text = try await Task.detached { try RawHTTP.exchange(port: port, request) }.value
         guard let headEnd = text.range(of: "\r\n\r\n"), let status = Int(text.split(separator: " ").dropFirst().first ?? "") else {
             throw TestEnvironmentError("not an HTTP response: \(text.prefix(200))")

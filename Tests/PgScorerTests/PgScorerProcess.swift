@@ -55,6 +55,14 @@ final class PgScorerProcess: @unchecked Sendable {
 
     func signal(_ signal: Int32) { process.signal(signal) }
 
+    /// A test that failed before stopping its process does not leave it running.
+    deinit {
+        if process.isRunning {
+            process.signal(SIGKILL)
+            _ = process.waitUntilExit()
+        }
+    }
+
     /// Runs pgscorer to completion.
     static func run(_ arguments: [String], database: TestDatabase, timeout: Duration = .seconds(120)) async throws
         -> (status: Int32, output: String)

@@ -95,6 +95,23 @@ struct TelemetryWriterTests {
         }
     }
 
+    @Test("a series removed while the writer remembered it: the batch fails whole (no dead letters), and once forgotten it is stored anew")
+    func removedSeries() async throws {
+        try await ScorerFixture.with { fixture in
+            var writer = TelemetryWriter(connection: fixture.connection, logger: Logger(label: "test"))
+            _ = try await writer.store([Self.item([Self.reading("pump-1", "temp", minute: 0, [1])])])
+            try await fixture.connection.executeScript(
+                "DELETE FROM pgscorer.readings; DELETE FROM pgscorer.series WHERE device = 'pump-1'")
+            let again = [Self.item((1...5).map { Self.reading("pump-1", "temp", minute: $0, [Double($0)]) })]
+            await #expect(throws: PostgresError.self) { _ = try await writer.store(again) }
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.rejected_readings") == 0, "not the readings' fault")
+            writer.forgetSeries()  // as the flusher does before it tries again
+            let outcome = try await writer.store(again)
+            #expect(outcome[0].stored == 5)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.readings r JOIN pgscorer.series s USING (series_id) WHERE s.device = 'pump-1'") == 5)
+        }
+    }
+
     @Test("a reading the database refuses is found by halving the batch and becomes a dead letter; the rest is stored")
     func refusedReading() async throws {
         try await ScorerFixture.with { fixture in

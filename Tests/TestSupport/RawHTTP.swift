@@ -26,9 +26,12 @@ public struct RawHTTP {
 
     /// Sends `text` as it is; false once the server has closed the connection.
     @discardableResult
-    public func send(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
-        return bytes.withUnsafeBytes { Foundation.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == bytes.count
+    public func send(_ text: String) -> Bool { send(Array(text.utf8)) }
+
+    /// Sends `bytes` as they are (a compressed body); false once the server has closed the connection.
+    @discardableResult
+    public func send(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { Foundation.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == bytes.count
     }
 
     /// Reads until the server closes the connection or a read times out.
@@ -44,6 +47,10 @@ public struct RawHTTP {
 
     /// One request with `Connection: close`; the whole response.
     public static func exchange(port: Int, _ request: String) throws -> String {
+        try exchange(port: port, Array(request.utf8))
+    }
+
+    public static func exchange(port: Int, _ request: [UInt8]) throws -> String {
         let connection = try RawHTTP(port: port)
         defer { connection.close() }
         connection.send(request)

@@ -13,6 +13,7 @@ ensure_tools() {
     command -v openssl >/dev/null || missing+=(openssl)
     # The gateway's MQTT client library, and the broker and clients its tests run.
     pkg-config --exists libmosquitto 2>/dev/null || missing+=(libmosquitto-dev)
+    pkg-config --exists zlib 2>/dev/null || missing+=(zlib1g-dev)  # gzipped request bodies
     command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
     command -v mosquitto_pub >/dev/null || missing+=(mosquitto-clients)
     if [ ${#missing[@]} -gt 0 ]; then

@@ -111,9 +111,12 @@ package struct TelemetryFlusher: Service {
             let started = ContinuousClock.now
             let stored = await session.flushOnce()
             if stored > 0, buffer.wantsFlush(batchSize: configuration.batchSize) { continue }
+            // The rest of the interval: idle, asleep; with readings waiting, watching for a
+            // full batch every 2 ms.
             let deadline = started + configuration.flushEvery
             while !Task.isShuttingDownGracefully, ContinuousClock.now < deadline, !buffer.wantsFlush(batchSize: configuration.batchSize) {
-                try? await Task.sleep(for: min(.milliseconds(2), deadline - ContinuousClock.now))
+                let step: Duration = buffer.count == 0 ? .milliseconds(20) : .milliseconds(2)
+                try? await Task.sleep(for: min(step, deadline - ContinuousClock.now))
             }
         }
         // Shutting down: the inputs have stopped (the group stops them first); what they took is stored.
@@ -140,12 +143,7 @@ package struct TelemetryFlusher: Service {
             let batch = flusher.buffer.take(maximum: flusher.configuration.batchSize)
             guard !batch.isEmpty else { return 0 }
             do {
-                if writer == nil {
-                    let connection = try await PostgresConnection.connect(
-                        flusher.configuration.databaseURL, applicationName: "pgscorer stream", logger: flusher.logger)
-                    self.connection = connection
-                    writer = TelemetryWriter(connection: connection, logger: flusher.logger)
-                }
+                if writer == nil { try await connect() }
                 let started = ContinuousClock.now
                 let outcomes = try await writer!.store(batch.map(\.item))
                 GatewayMetrics.flushSeconds.recordInterval(since: started)
@@ -163,6 +161,8 @@ package struct TelemetryFlusher: Service {
                 return readings
             } catch {
                 // Kept, in order, for the next try; the HTTP requests of it go on waiting.
+                // (So the database is marked away only with a batch waiting, whose
+                // success marks it back.)
                 flusher.buffer.putBack(batch)
                 if let error = error as? PostgresError, error.isConnectionLoss {
                     writer = nil
@@ -178,6 +178,13 @@ package struct TelemetryFlusher: Service {
                 try? await Task.sleep(for: .milliseconds(min(100 * (1 << min(failures, 5)), 2_000)))
                 return 0
             }
+        }
+
+        private mutating func connect() async throws {
+            let connection = try await PostgresConnection.connect(
+                flusher.configuration.databaseURL, applicationName: "pgscorer stream", logger: flusher.logger)
+            self.connection = connection
+            writer = TelemetryWriter(connection: connection, logger: flusher.logger)
         }
 
         mutating func close() async {

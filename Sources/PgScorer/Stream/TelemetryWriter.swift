@@ -90,7 +90,7 @@ package struct TelemetryWriter {
     ) async throws {
         do {
             try await transact(units, rejections, items: items, into: &outcomes)
-        } catch let error as PostgresError where !error.isConnectionLoss && !error.isTransient {
+        } catch let error as PostgresError where !error.isConnectionLoss && !error.isTransient && !error.isUnknownSeries {
             if units.count > 1 {
                 let half = units.count / 2
                 try await settle(Array(units[..<half]), rejections, items: items, into: &outcomes)
@@ -268,6 +268,11 @@ package struct TelemetryWriter {
 }
 
 extension PostgresError {
+    /// The readings' trigger found no such series (or another feature count): a series
+    /// this writer remembered was removed meanwhile. The flusher forgets the series it
+    /// knows and tries the batch again, which finds or makes them anew.
+    var isUnknownSeries: Bool { sqlState == SQLState.foreignKeyViolation }
+
     /// A deadlock or serialization failure with another writer: the same batch succeeds
     /// when tried again, so it is not a reading's fault.
     var isTransient: Bool { sqlState == SQLState.deadlockDetected || sqlState == SQLState.serializationFailure }

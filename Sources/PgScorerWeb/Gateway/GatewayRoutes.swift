@@ -65,10 +65,24 @@ struct GatewayRoutes: Sendable {
         } catch {
             return text("the body is larger than \(Self.maximumBody / 1024 / 1024) MB; send it in parts\n", status: .contentTooLarge)
         }
+        var bytes = Array(body.readableBytesView)
+        switch request.headers[.contentEncoding]?.lowercased() {
+        case nil, "identity": break
+        case "gzip", "x-gzip", "deflate":
+            do {
+                bytes = try GzipBody.inflate(bytes, limit: Self.maximumBody)
+            } catch .tooLarge {
+                return text("the body inflates to more than \(Self.maximumBody / 1024 / 1024) MB; send it in parts\n", status: .contentTooLarge)
+            } catch .corrupt(let why) {
+                return text("the gzip body cannot be inflated: \(why)\n", status: .badRequest)
+            }
+        case let other?:
+            return text("Content-Encoding \(other) is not supported: send the body as it is, or gzip\n", status: .unsupportedMediaType)
+        }
         let arrival = PostgresTimestamp(Date())
         var decoded: DecodedTelemetry
         do {
-            decoded = try decode(Array(body.readableBytesView), arrival)
+            decoded = try decode(bytes, arrival)
         } catch {
             return text("\(error)\n", status: .badRequest)
         }
