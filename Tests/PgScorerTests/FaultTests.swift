@@ -154,7 +154,8 @@ struct DatabaseOutageTests {
             _ = try? cluster.stop()
             try? FileManager.default.removeItem(at: home)
         }
-        let url = try cluster.ensureRunning(create: true, logger: .init(label: "test"))
+        // initdb and pg_ctl wait: on a thread of their own, not the cooperative pool's.
+        let url = try await onOwnThread { try cluster.ensureRunning(create: true, logger: .init(label: "test")) }
         let database = TestDatabase(url: url, name: EmbeddedCluster.databaseName)
         let connection = try await database.connect()
         try await Migrator().migrate(connection)
@@ -179,9 +180,9 @@ struct DatabaseOutageTests {
             try await Task.sleep(for: .milliseconds(10))
         }
         await connection.close()
-        #expect(try cluster.stop())
+        #expect(try await onOwnThread { try cluster.stop() })
         try await Task.sleep(for: .milliseconds(500))
-        _ = try cluster.ensureRunning(create: false, logger: .init(label: "test"))
+        _ = try await onOwnThread { try cluster.ensureRunning(create: false, logger: .init(label: "test")) }
         let after = try await database.connect()
         let check = ScorerFixture(database: database, connection: after)
         let deadline = ContinuousClock.now + .seconds(90)

@@ -1,4 +1,5 @@
 import Foundation
+import PgScorer
 import Spawn
 import TestSupport
 
@@ -77,7 +78,9 @@ final class MosquittoBroker: @unchecked Sendable {
                         try Self.executable("mosquitto_pub"), topic, input]
                 + publishArguments,
             environment: ProcessInfo.processInfo.environment, output: .inherit)
-        return await Task.detached { publisher.waitUntilExit() }.value
+        // Polled, not waited for: a blocking wait would hold a thread of the cooperative pool.
+        while publisher.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        return publisher.waitUntilExit()
     }
 
     var caFile: String { folder.appendingPathComponent("ca.crt").path }
@@ -152,11 +155,12 @@ enum GatewayHTTP {
 
     static func post(
         port: Int, path: String, bytes: [UInt8], token: String? = nil, scheme: String = "Bearer", contentType: String = "text/plain",
-        encoding: String? = nil
+        encoding: String? = nil, headers: [String] = []
     ) async throws -> Answer {
         var request = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\nContent-Type: \(contentType)\r\nContent-Length: \(bytes.count)\r\n"
         if let token { request += "Authorization: \(scheme) \(token)\r\n" }
         if let encoding { request += "Content-Encoding: \(encoding)\r\n" }
+        for header in headers { request += header + "\r\n" }
         return try await exchange(port: port, Array((request + "\r\n").utf8) + bytes)
     }
 
@@ -165,7 +169,7 @@ enum GatewayHTTP {
     }
 
     private static func exchange(port: Int, _ request: [UInt8]) async throws -> Answer {
-        let text = try await Task.detached { try RawHTTP.exchange(port: port, request) }.value
+        let text = try await onOwnThread { try RawHTTP.exchange(port: port, request, timeout: .seconds(120)) }
         guard let headEnd = text.range(of: "\r\n\r\n"), let status = Int(text.split(separator: " ").dropFirst().first ?? "") else {
             throw TestEnvironmentError("not an HTTP response: \(text.prefix(200))")
         }

@@ -35,7 +35,7 @@ struct ReplicaTests {
             _ = try? primary.stop()
             try? FileManager.default.removeItem(at: root)
         }
-        let primaryURL = try primary.ensureRunning(create: true, logger: .init(label: "test"))
+        let primaryURL = try await onOwnThread { try primary.ensureRunning(create: true, logger: .init(label: "test")) }
         let database = TestDatabase(url: primaryURL, name: EmbeddedCluster.databaseName)
         let connection = try await database.connect()
         try await Migrator().migrate(connection)
@@ -50,7 +50,7 @@ struct ReplicaTests {
             bin.appendingPathComponent("pg_basebackup"),
             ["-h", primary.home.appendingPathComponent("run").path, "-p", "5432", "-U", "postgres", "-D",
              standby.dataDirectory.path, "-R", "-X", "stream", "--checkpoint=fast"])
-        let standbyURL = try standby.ensureRunning(create: false, logger: .init(label: "test"))
+        let standbyURL = try await onOwnThread { try standby.ensureRunning(create: false, logger: .init(label: "test")) }
         let replica = try await PostgresConnection.connect(standbyURL)
         #expect(try await replica.query("SELECT pg_is_in_recovery()").single().decode(0) as Bool, "a hot standby")
         await replica.close()

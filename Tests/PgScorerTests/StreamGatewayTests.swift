@@ -90,7 +90,7 @@ struct StreamGatewayTests {
                 "SELECT count(*) FROM pgscorer.readings r JOIN pgscorer.series s USING (series_id) WHERE s.device = 'pump-1' AND r.features[1] * 10 = (extract(epoch FROM r.ts - '2026-11-01') / 60)") == 300,
                 "each reading once, with its first value")
             #expect(gateway.process.process.isRunning)
-            let metrics = try await Task.detached { try RawHTTP.exchange(port: gateway.port!, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n") }.value
+            let metrics = try await GatewayHTTP.get(port: gateway.port!, path: "/metrics").body
             #expect(metrics.contains("pgscorer_gateway_duplicates_total{source=\"mqtt\"} 300"), "\(metrics)")
             #expect(metrics.contains("pgscorer_gateway_rejected_total{source=\"mqtt\",reason=\"conflict\"} 1"))
             #expect(metrics.contains("pgscorer_gateway_mqtt_connected 1"))
@@ -110,7 +110,7 @@ struct StreamGatewayTests {
 
     @Test("MQTT over TLS with a login: mqtts:// with --mqtt-ca and user:password in the URL; a wrong CA never connects")
     func mqttTLS() async throws {
-        let broker = try MosquittoBroker(secure: true, users: ["gateway": "gw-secret", "pump-1": "device-secret"])
+        let broker = try await onOwnThread { try MosquittoBroker(secure: true, users: ["gateway": "gw-secret", "pump-1": "device-secret"]) }
         defer { broker.stop() }
         try await broker.ready()
         try await ScorerFixture.with { fixture in
@@ -194,7 +194,8 @@ struct StreamGatewayTests {
             _ = try? cluster.stop()
             try? FileManager.default.removeItem(at: home)
         }
-        let url = try cluster.ensureRunning(create: true, logger: Logger(label: "test"))
+        // pg_ctl waits for the server: off the cooperative pool, as every other blocking call here.
+        let url = try await onOwnThread { try cluster.ensureRunning(create: true, logger: Logger(label: "test")) }
         let database = TestDatabase(url: url, name: EmbeddedCluster.databaseName)
         let connection = try await database.connect()
         try await Migrator().migrate(connection)
@@ -210,7 +211,13 @@ struct StreamGatewayTests {
             let gateway = try await Gateway.start(["--listen", "127.0.0.1:0", "--allow-anonymous"], environment: environment)
             let port = try #require(gateway.port)
             #expect(try await GatewayHTTP.post(port: port, path: "/write", body: "temp,device=a value=1 1764680000000000000").status == 204)
-            #expect(try cluster.stop())
+            // Anonymous, but not from a web page: another Origin, or a rebound Host, is refused.
+            for header in ["Origin: http://evil.example", "Origin: null"] {
+                let page = try await GatewayHTTP.post(
+                    port: port, path: "/write", bytes: Array("temp,device=a value=9 1764680000000000000".utf8), headers: [header])
+                #expect(page.status == 403 && page.body.contains("not from web pages"), "\(header): \(page.body)")
+            }
+            #expect(try await onOwnThread { try cluster.stop() })
             // The first request after the outage waits in the buffer for the database...
             let waiting = Task { try await GatewayHTTP.post(port: port, path: "/write", body: "temp,device=a value=2 1764680060000000000") }
             // ...and once the gateway knows (its flush failed), the next are refused at once.
@@ -224,7 +231,7 @@ struct StreamGatewayTests {
                 return answer.status == 503
             }
             #expect(refused?.headers.contains("Retry-After: 1") == true || refused?.headers.contains("retry-after: 1") == true, "\(refused?.headers ?? "")")
-            _ = try cluster.ensureRunning(create: false, logger: Logger(label: "test"))
+            _ = try await onOwnThread { try cluster.ensureRunning(create: false, logger: Logger(label: "test")) }
             #expect(try await waiting.value.status == 204, "the waiting request is answered once its readings committed")
             try await Waiting.until("the gateway to take writes again") {
                 try await GatewayHTTP.post(port: port, path: "/write", body: "temp,device=a value=4 1764680180000000000").status == 204
@@ -277,9 +284,9 @@ struct StreamGatewayTests {
                 try await check.query("SELECT count(*) FROM pgscorer.readings").single().decode(0) as Int > 1_500
             }
             await check.close()
-            #expect(try cluster.stop())
+            #expect(try await onOwnThread { try cluster.stop() })
             try await Task.sleep(for: .milliseconds(500))
-            _ = try cluster.ensureRunning(create: false, logger: Logger(label: "test"))
+            _ = try await onOwnThread { try cluster.ensureRunning(create: false, logger: Logger(label: "test")) }
             #expect(try await published == 0)
             #expect(await posted == 100)
             let after = try await database.connect()

@@ -50,8 +50,8 @@ public struct RawHTTP {
         try exchange(port: port, Array(request.utf8))
     }
 
-    public static func exchange(port: Int, _ request: [UInt8]) throws -> String {
-        let connection = try RawHTTP(port: port)
+    public static func exchange(port: Int, _ request: [UInt8], timeout: Duration = .seconds(30)) throws -> String {
+        let connection = try RawHTTP(port: port, timeout: timeout)
         defer { connection.close() }
         connection.send(request)
         return connection.receiveAll()

@@ -87,7 +87,8 @@ package struct DemoFleet: Sendable {
         }
         let stored: Int
         if let live {
-            try live.publish(readings)
+            let published = readings
+            try await onOwnThread { try live.publish(published) }
             // The gateway stores them in batches a moment later.
             let deadline = ContinuousClock.now + .seconds(120)
             var count = 0

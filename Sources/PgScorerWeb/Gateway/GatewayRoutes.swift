@@ -21,6 +21,8 @@ struct GatewayRoutes: Sendable {
     let pool: PostgresConnectionPool
     let rules: TelemetryRules
     let allowAnonymous: Bool
+    /// The names a request without a token may come to (loopback), as the dashboard's.
+    let hosts: HostCheck
     let logger: Logger
     static let maximumBody = 32 * 1024 * 1024
 
@@ -116,11 +118,16 @@ struct GatewayRoutes: Sendable {
     }
 
     private enum Refusal: Error {
-        case missing, invalid
+        case missing, invalid, fromAPage
         var response: Response {
+            if self == .fromAPage {
+                return text(
+                    "anonymous writes come from programs on this machine, not from web pages (this request names another Host or Origin)\n",
+                    status: .forbidden)
+            }
             var response = switch self {
             case .missing: text("this gateway takes writes with a device token: Authorization: Bearer TOKEN (pgscorer devices token add DEVICE)\n", status: .unauthorized)
-            case .invalid: text("the token is unknown, expired or revoked\n", status: .unauthorized)
+            case .invalid, .fromAPage: text("the token is unknown, expired or revoked\n", status: .unauthorized)
             }
             response.headers[.wwwAuthenticate] = "Bearer"
             return response
@@ -130,7 +137,14 @@ struct GatewayRoutes: Sendable {
     /// The request's grant; nil when anonymous writes are allowed and it has no token.
     private func authenticate(_ request: Request) async throws -> Result<DeviceGrant?, Refusal> {
         guard let header = request.headers[.authorization] else {
-            return allowAnonymous ? .success(nil) : .failure(.missing)
+            guard allowAnonymous else { return .failure(.missing) }
+            // A page in a browser on this machine could post to a loopback gateway (a
+            // plain-text POST needs no preflight), or reach it by DNS rebinding: its
+            // Origin, or its Host, gives it away.
+            let authority = request.head.authority ?? ""
+            guard hosts.accepts(host: HostCheck.split(authority: authority).host) else { return .failure(.fromAPage) }
+            if let origin = request.headers[.origin], !hosts.acceptsOrigin(origin, authority: authority) { return .failure(.fromAPage) }
+            return .success(nil)
         }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, ["bearer", "token"].contains(parts[0].lowercased()) else { return .failure(.missing) }

@@ -34,7 +34,7 @@ package enum GatewayServer {
         Probes.add(to: router, pool: pool, metrics: metrics, logger: logger)
         GatewayRoutes(
             buffer: buffer, tokens: TokenCheck(), pool: pool, rules: configuration.rules, allowAnonymous: configuration.allowAnonymous,
-            logger: logger
+            hosts: HostCheck(listenHost: configuration.host), logger: logger
         ).add(to: router)
         let app = Application(
             router: router, server: .http1(configuration: .init(idleTimeout: .seconds(60))),
