@@ -25,7 +25,7 @@ final class MosquittoBroker: @unchecked Sendable {
     /// With `secure`, the broker takes only TLS (a CA made here, `caFile`) and logins
     /// from `users` (user → password).
     init(secure: Bool = false, users: [String: String] = [:]) throws {
-        port = try Self.freePort()
+        port = try FreePort.loopback()
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("pgscorer-mosquitto-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         // No limit on what it queues for a gateway that is away (mosquitto's default drops past 1000).
@@ -106,22 +106,6 @@ final class MosquittoBroker: @unchecked Sendable {
         process.signal(SIGTERM)
         _ = process.waitUntilExit()
         try? FileManager.default.removeItem(at: folder)
-    }
-
-    /// A loopback port nothing listens on now.
-    static func freePort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
-        }
-        guard bound else { throw TestEnvironmentError("no free port: \(String(cString: strerror(errno)))") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 

@@ -20,7 +20,7 @@ package struct DemoLive {
         if let brokerURL {
             address = try MQTTAddress(brokerURL)
         } else {
-            let port = try Self.freePort()
+            let port = try FreePort.loopback()
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pgscorer-demo-broker-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             self.folder = folder
@@ -85,19 +85,5 @@ package struct DemoLive {
             process.waitUntilExit()
         }
         if let folder { try? FileManager.default.removeItem(at: folder) }
-    }
-
-    static func freePort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
-        }
-        guard bound else { throw PgScorerError(.environment, "no free port for the demo's broker: \(String(cString: strerror(errno)))") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
