@@ -9,7 +9,7 @@ import Testing
 
 /// `pgscorer stream` as devices meet it: a real mosquitto broker, mosquitto_pub, HTTP
 /// over a socket, a real PostgreSQL (restarted, or stopped, under it).
-@Suite("Stream gateway")
+@Suite("Stream gateway", .serialized)  // each brings a broker, gateways and thousands of messages: one at a time, beside the rest of the suite
 struct StreamGatewayTests {
     /// A running gateway and the port of its HTTP listener (if it has one).
     struct Gateway {
