@@ -156,12 +156,6 @@ package final class TelemetryBuffer: @unchecked Sendable {
         GatewayMetrics.databaseUp.record(up ? 1 : 0)
     }
 
-    package var isDatabaseUp: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return databaseUp
-    }
-
     /// Takes nothing more; MQTT callers blocked on room return false.
     func close() {
         condition.lock()

@@ -250,7 +250,10 @@ package struct TelemetryWriter {
         fitting.reserveCapacity(units.count)
         for var unit in units {
             let reading = unit.reading
-            guard let known = series[KnownName(device: reading.device, sensor: reading.sensor)] else { continue }
+            guard let known = series[KnownName(device: reading.device, sensor: reading.sensor)] else {
+                // The statement returns every name it is given; never drop a reading if it did not.
+                throw PgScorerError(.environment, "series \(reading.device)/\(reading.sensor) was neither found nor created; the batch is tried again")
+            }
             guard known.featureCount == reading.features.count else {
                 rejections.append((unit.item, Rejection(
                     .features, "\(reading.device)/\(reading.sensor) has \(known.featureCount) features per reading, but this one has \(reading.features.count)",

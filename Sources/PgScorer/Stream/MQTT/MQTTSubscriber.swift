@@ -46,8 +46,6 @@ package final class MQTTSubscriber: Service, @unchecked Sendable {
         self.logger = logger
     }
 
-    package var isConnected: Bool { connected.load(ordering: .relaxed) }
-
     /// Runs the client on its own thread until a graceful shutdown, then disconnects.
     package func run() async throws {
         Self.initializeLibrary
@@ -71,9 +69,6 @@ package final class MQTTSubscriber: Service, @unchecked Sendable {
             running.store(false, ordering: .sequentiallyConsistent)
         }
     }
-
-    /// Stops taking messages (for the flusher's shutdown) and waits until the client is gone.
-    package func stop() { running.store(false, ordering: .sequentiallyConsistent) }
 
     static let initializeLibrary: Void = { mosquitto_lib_init() }()
 
