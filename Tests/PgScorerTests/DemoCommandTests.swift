@@ -77,7 +77,8 @@ struct DemoCommandTests {
         try await ScorerFixture.with { fixture in
             let arguments = ["demo", "--device-count", "3", "--sensor-count", "2", "--hours", "4", "--score-hours", "2", "--workers", "1", "--seconds", "5"]
             let result = try await PgScorerProcess.run(arguments + ["--live"], database: fixture.database, timeout: .seconds(120))
-            #expect(result.status == 0, "\(result.output)")
+            // The status and the last lines first: a CI summary shows a message's first line.
+            #expect(result.status == 0, "exit \(result.status), ending: \(result.output.split(separator: "\n").suffix(3).joined(separator: " | "))\n\(result.output)")
             let readings = 3 * 2 * 6 * 12
             #expect(result.output.contains("a pgscorer stream gateway stored all \(readings) in"), "\(result.output)")
             #expect(result.output.contains("(\(3 * 2 * 2 * 12) readings of 6 series, each predicted exactly once)"), "\(result.output)")
