@@ -16,7 +16,7 @@ package struct PgScorerCommand: AsyncParsableCommand {
         version: PgScorerVersion.current,
         subcommands: [
             DemoCommand.self, MigrateCommand.self, IngestCommand.self, ModelsCommand.self, TrainCommand.self,
-            ScheduleCommand.self, EnqueueCommand.self, WorkerCommand.self, StreamCommand.self, DevicesCommand.self, StatusCommand.self, ReportCommand.self,
+            ScheduleCommand.self, AggregateCommand.self, EnqueueCommand.self, WorkerCommand.self, StreamCommand.self, DevicesCommand.self, StatusCommand.self, ReportCommand.self,
             ExportCommand.self, ServeCommand.self, JobsCommand.self, HealthCommand.self, AlertsCommand.self, PruneCommand.self, SeriesCommand.self, DatabaseCommand.self,
         ]
     )

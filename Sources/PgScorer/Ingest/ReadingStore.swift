@@ -73,6 +73,8 @@ package struct ReadingStore: Sendable {
     private struct KnownSeries {
         let id: Int64
         let featureCount: Int
+        /// An aggregation reads it: its values are raw samples.
+        let holdsSamples: Bool
     }
 
     /// A series by its names, as readings give it.
@@ -126,21 +128,25 @@ package struct ReadingStore: Sendable {
                 }
                 let last = block.count < Self.blockSize
                 async let upcoming = last ? [] : reader.next()
-                try await connection.copyFrom(ReadingQueries.copyIn, name: "readings.copy_in") { writer in
-                    var encoder = PostgresBinaryCopyEncoder()
-                    encoder.appendHeader()
-                    for (reading, fits) in zip(block, fitting) {
-                        guard let known = fits else { continue }
-                        encoder.beginRow(fieldCount: 4)
-                        encoder.append(known.id)
-                        encoder.append(reading.ts)
-                        encoder.append(Int16(known.featureCount))
-                        encoder.append(reading.features)
-                        summary.received += 1
-                        if encoder.count >= 256 * 1024 { try await writer.write(encoder.take()) }
+                // Readings, then the raw samples of series an aggregation reads.
+                for samples in [false, true] where fitting.contains(where: { $0?.holdsSamples == samples }) {
+                    let copy = samples ? ReadingQueries.copySamplesIn : ReadingQueries.copyIn
+                    try await connection.copyFrom(copy, name: samples ? "samples.copy_in" : "readings.copy_in") { writer in
+                        var encoder = PostgresBinaryCopyEncoder()
+                        encoder.appendHeader()
+                        for (reading, fits) in zip(block, fitting) {
+                            guard let known = fits, known.holdsSamples == samples else { continue }
+                            encoder.beginRow(fieldCount: 4)
+                            encoder.append(known.id)
+                            encoder.append(reading.ts)
+                            encoder.append(Int16(known.featureCount))
+                            encoder.append(reading.features)
+                            summary.received += 1
+                            if encoder.count >= 256 * 1024 { try await writer.write(encoder.take()) }
+                        }
+                        encoder.appendTrailer()
+                        try await writer.write(encoder.take())
                     }
-                    encoder.appendTrailer()
-                    try await writer.write(encoder.take())
                 }
                 block = try await upcoming
             }
@@ -168,7 +174,9 @@ package struct ReadingStore: Sendable {
         var created = 0
         for row in try await connection.query(SeriesQueries.findOrCreateMany.bind(devices, sensors, featureCounts)) {
             let name = SeriesKey(device: try row.decode("device"), sensor: try row.decode("sensor"))
-            known[name] = KnownSeries(id: try row.decode("series_id"), featureCount: Int(try row.decode("n_features") as Int16))
+            known[name] = KnownSeries(
+                id: try row.decode("series_id"), featureCount: Int(try row.decode("n_features") as Int16),
+                holdsSamples: try row.decode("holds_samples"))
             if try row.decode("created") as Bool { created += 1 }
         }
         for index in resolved.indices where resolved[index] == nil {
@@ -230,20 +238,26 @@ package struct ReadingStore: Sendable {
             let conflicting: Int = try counts.decode("conflicting")
             summary.alreadyStored = try counts.decode("already_stored")
             summary.repeatedInInput = summary.received - keys
-            if conflicting > 0 && policy == .error {
-                let row = try await connection.query(PostgresQuery(ReadingQueries.firstStoredConflict)).first!
+            // A raw sample is never replaced: its windows have merged the stored value.
+            let conflictingSamples: Int = try counts.decode("conflicting_samples")
+            if conflicting > 0 && policy == .error || conflictingSamples > 0 && policy == .replace {
+                let row = try await connection.query(ReadingQueries.firstStoredConflict.bind(policy == .replace)).single()
+                let sample = try row.decode("into_samples") as Bool
+                let advice = policy == .replace
+                    ? "--on-conflict replace cannot change a raw sample, as its windows merged the stored value; keep keeps the stored samples"
+                    : "--on-conflict keep keeps the stored values, replace takes the new ones"
                 throw Conflict(description: """
                     line \(try row.decode("line") as Int): \(try row.decode("device") as String)/\(try row.decode("sensor") as String) at \
                     \(try row.decode("ts") as PostgresTimestamp) is stored as \(try row.decode("stored") as String) but this line gives \
-                    \(try row.decode("given") as String); \(conflicting) reading(s) conflict like this and nothing was loaded \
-                    (--on-conflict keep keeps the stored values, replace takes the new ones)
+                    \(try row.decode("given") as String); \(sample ? conflictingSamples : conflicting) \(sample ? "sample" : "reading")(s) conflict like this and nothing was loaded \
+                    (\(advice))
                     """)
             }
+            let stored = try await connection.query(ReadingQueries.insertKept.bind(policy == .replace)).single()
+            summary.inserted = try stored.decode("inserted")
             if policy == .replace {
-                summary.inserted = try await connection.execute(PostgresQuery(ReadingQueries.upsertKept)) - conflicting
-                summary.conflictsReplaced = conflicting
+                summary.conflictsReplaced = try stored.decode("replaced")
             } else {
-                summary.inserted = try await connection.execute(PostgresQuery(ReadingQueries.insertKept))
                 summary.conflictsKept = conflicting
             }
             return summary

@@ -233,10 +233,12 @@ package enum JobQueries {
         RETURNING job_id
         """)
 
-    /// How many jobs are still to be done (available, retryable or running).
+    /// How many jobs are still to be done (available, retryable or running), leaving out
+    /// those that wait for an aggregation's windows to close (run_at 'infinity'): they
+    /// wait for data, not for a worker.
     package static let pendingCount = PreparedQuery(
         name: "jobs.pending_count",
-        "SELECT count(*) FROM pgscorer.jobs WHERE state IN ('available', 'retryable', 'running')")
+        "SELECT count(*) FROM pgscorer.jobs WHERE state IN ('available', 'retryable', 'running') AND run_at <> 'infinity'")
 
     /// Retries job $1 by hand (`pgscorer.retry_job`): the new state.
     package static let retryJob = PreparedQuery(name: "jobs.retry", "SELECT pgscorer.retry_job($1) AS state")

@@ -33,6 +33,11 @@ package enum ReadingQueries {
     package static let copyIn: SQLText =
         "COPY pgscorer.readings (series_id, ts, n_features, features) FROM STDIN (FORMAT binary)"
 
+    /// The same for the raw samples of series an aggregation reads (their statement
+    /// trigger merges them into their windows).
+    package static let copySamplesIn: SQLText =
+        "COPY pgscorer.samples (series_id, ts, n_features, features) FROM STDIN (FORMAT binary)"
+
     /// Makes the monthly partitions [$1, $2] needs.
     package static let ensurePartitions = PreparedQuery(
         name: "readings.ensure_partitions", "SELECT pgscorer.ensure_partitions($1, $2)")
@@ -44,7 +49,8 @@ package enum ReadingQueries {
             device text NOT NULL, sensor text NOT NULL, ts timestamptz NOT NULL, features float8[] NOT NULL, line int8 NOT NULL
         ) ON COMMIT DELETE ROWS;
         CREATE TEMP TABLE IF NOT EXISTS pgscorer_reading_keys (
-            series_id int8 NOT NULL, ts timestamptz NOT NULL, n_features int2 NOT NULL, features float8[] NOT NULL, line int8 NOT NULL
+            series_id int8 NOT NULL, ts timestamptz NOT NULL, n_features int2 NOT NULL, features float8[] NOT NULL, line int8 NOT NULL,
+            into_samples bool NOT NULL
         ) ON COMMIT DELETE ROWS;
         """
 
@@ -94,44 +100,57 @@ package enum ReadingQueries {
     package static let keepOnePerKey = PreparedQuery(
         name: "readings.keep_one_per_key",
         """
-        INSERT INTO pgscorer_reading_keys (series_id, ts, n_features, features, line)
-        SELECT DISTINCT ON (se.series_id, st.ts) se.series_id, st.ts, se.n_features, st.features, st.line
+        INSERT INTO pgscorer_reading_keys (series_id, ts, n_features, features, line, into_samples)
+        SELECT DISTINCT ON (se.series_id, st.ts) se.series_id, st.ts, se.n_features, st.features, st.line, se.holds_samples
         FROM pgscorer_reading_stage st JOIN pgscorer.series se USING (device, sensor)
         ORDER BY se.series_id, st.ts, st.line * $1
         """)
 
-    /// The kept readings against the stored ones: keys, already_stored (same value),
-    /// conflicting (another value).
+    /// The kept readings (and samples) against the stored ones: keys, already_stored
+    /// (same value), conflicting (another value), conflicting_samples.
     package static let keyCounts: SQLText = """
         SELECT count(*) AS keys,
-               count(*) FILTER (WHERE r.features = k.features) AS already_stored,
-               count(*) FILTER (WHERE r.features <> k.features) AS conflicting
-        FROM pgscorer_reading_keys k LEFT JOIN pgscorer.readings r ON r.series_id = k.series_id AND r.ts = k.ts
-        """
-
-    /// The first kept reading (by line) whose stored value differs: line, device,
-    /// sensor, ts, stored, given.
-    package static let firstStoredConflict: SQLText = """
-        SELECT k.line, s.device, s.sensor, k.ts, r.features::text AS stored, k.features::text AS given
+               count(*) FILTER (WHERE coalesce(r.features, s.features) = k.features) AS already_stored,
+               count(*) FILTER (WHERE coalesce(r.features, s.features) <> k.features) AS conflicting,
+               count(*) FILTER (WHERE s.features <> k.features) AS conflicting_samples
         FROM pgscorer_reading_keys k
-        JOIN pgscorer.readings r ON r.series_id = k.series_id AND r.ts = k.ts
-        JOIN pgscorer.series s ON s.series_id = k.series_id
-        WHERE r.features <> k.features
+        LEFT JOIN pgscorer.readings r ON NOT k.into_samples AND r.series_id = k.series_id AND r.ts = k.ts
+        LEFT JOIN pgscorer.samples s ON k.into_samples AND s.series_id = k.series_id AND s.ts = k.ts
+        """
+
+    /// The first kept reading (by line) whose stored value differs (only samples when
+    /// $1): line, device, sensor, ts, stored, given, into_samples.
+    package static let firstStoredConflict = PreparedQuery(
+        name: "readings.first_stored_conflict",
+        """
+        SELECT k.line, se.device, se.sensor, k.ts, coalesce(r.features, s.features)::text AS stored, k.features::text AS given,
+               k.into_samples
+        FROM pgscorer_reading_keys k
+        LEFT JOIN pgscorer.readings r ON NOT k.into_samples AND r.series_id = k.series_id AND r.ts = k.ts
+        LEFT JOIN pgscorer.samples s ON k.into_samples AND s.series_id = k.series_id AND s.ts = k.ts
+        JOIN pgscorer.series se ON se.series_id = k.series_id
+        WHERE coalesce(r.features, s.features) <> k.features
+          AND (k.into_samples OR NOT $1)
         ORDER BY k.line LIMIT 1
-        """
+        """)
 
-    /// Inserts the kept readings that are new; stored ones stay as they are.
-    package static let insertKept: SQLText = """
-        INSERT INTO pgscorer.readings (series_id, ts, n_features, features)
-        SELECT series_id, ts, n_features, features FROM pgscorer_reading_keys ORDER BY series_id, ts
-        ON CONFLICT (series_id, ts) DO NOTHING
+    /// Inserts the kept readings and samples that are new; stored ones stay as they are
+    /// (with $1, stored readings, never samples, take the kept value): inserted, replaced.
+    package static let insertKept = PreparedQuery(
+        name: "readings.insert_kept",
         """
-
-    /// Inserts the kept readings, replacing stored values that differ.
-    package static let upsertKept: SQLText = """
-        INSERT INTO pgscorer.readings (series_id, ts, n_features, features)
-        SELECT series_id, ts, n_features, features FROM pgscorer_reading_keys ORDER BY series_id, ts
-        ON CONFLICT (series_id, ts) DO UPDATE SET features = EXCLUDED.features
-        WHERE pgscorer.readings.features <> EXCLUDED.features
-        """
+        WITH into_readings AS (
+            INSERT INTO pgscorer.readings AS r (series_id, ts, n_features, features)
+            SELECT series_id, ts, n_features, features FROM pgscorer_reading_keys WHERE NOT into_samples ORDER BY series_id, ts
+            ON CONFLICT (series_id, ts) DO UPDATE SET features = EXCLUDED.features WHERE $1 AND r.features <> EXCLUDED.features
+            RETURNING xmax = 0 AS inserted
+        ), into_samples AS (
+            INSERT INTO pgscorer.samples (series_id, ts, n_features, features)
+            SELECT series_id, ts, n_features, features FROM pgscorer_reading_keys WHERE into_samples ORDER BY series_id, ts
+            ON CONFLICT (series_id, ts) DO NOTHING
+            RETURNING 1
+        )
+        SELECT (SELECT count(*) FILTER (WHERE inserted) FROM into_readings) + (SELECT count(*) FROM into_samples) AS inserted,
+               (SELECT count(*) FILTER (WHERE NOT inserted) FROM into_readings) AS replaced
+        """)
 }

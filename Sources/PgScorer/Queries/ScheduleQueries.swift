@@ -12,7 +12,7 @@ package enum ScheduleQueries {
                (extract(epoch FROM s."window") * 1000000)::int8 AS window_us,
                s.device_pattern, s.sensor_pattern, s.missed_ticks::text AS missed_ticks, s.catch_up_limit,
                (SELECT max(r.scheduled_for) FROM pgscorer.schedule_runs r WHERE r.schedule_id = s.schedule_id) AS last_tick,
-               s.created_at, s.enabled_at, now() AS now, s.kind, s.train_params::text AS train_params
+               s.created_at, s.enabled_at, now() AS now, s.kind, s.train_params::text AS train_params, s.on_close
         FROM pgscorer.schedules s
         WHERE s.enabled OR NOT $1
         ORDER BY s.name
@@ -30,13 +30,18 @@ package enum ScheduleQueries {
     /// Queues tick $2 of schedule $1: one job per selected series with an active model,
     /// scoring [tick − window, tick), except held (quarantined) series, which the tick
     /// counts in series_held. A window still pending from before is not queued twice.
-    /// Returns jobs_created.
+    /// The job of an aggregation's target series whose windows up to the tick are not
+    /// all closed waits (run_at 'infinity') until the closer has closed them, so that no
+    /// model scores a half-filled window. Returns jobs_created.
     package static let queueTickJobs = PreparedQuery(
         name: "schedules.queue_tick_jobs",
         """
         WITH queued AS (
-            INSERT INTO pgscorer.jobs (series_id, model_id, schedule_id, scheduled_for, window_start, window_end, priority, max_attempts)
-            SELECT m.series_id, m.model_id, s.schedule_id, $2, $2 - s."window", $2, s.priority, s.max_attempts
+            INSERT INTO pgscorer.jobs (series_id, model_id, schedule_id, scheduled_for, window_start, window_end, priority, max_attempts,
+                                       run_at, reason)
+            SELECT m.series_id, m.model_id, s.schedule_id, $2, $2 - s."window", $2, s.priority, s.max_attempts,
+                   CASE WHEN pgscorer.windows_closed(se.series_id, $2) THEN now() ELSE 'infinity' END,
+                   CASE WHEN NOT pgscorer.windows_closed(se.series_id, $2) THEN 'waits for its windows to close' END
             FROM pgscorer.schedules s
             JOIN pgscorer.series se ON se.device LIKE s.device_pattern AND se.sensor LIKE s.sensor_pattern
             JOIN pgscorer.models m ON m.series_id = se.series_id AND m.active
@@ -90,15 +95,16 @@ package enum ScheduleQueries {
 
     /// Adds schedule $1: cron $2 or every $3, window $4, device/sensor LIKE patterns $5
     /// and $6, missed-tick policy $7 with catch-up limit $8, priority $9, $10 attempts,
-    /// kind $11 (score or train) with training parameters $12 (JSON text, or NULL).
+    /// kind $11 (score or train) with training parameters $12 (JSON text, or NULL), or
+    /// fired by the closing windows of aggregation $13 instead of cron or every.
     /// The table's trigger validates the row.
     package static let insert = PreparedQuery(
         name: "schedules.insert",
         """
         INSERT INTO pgscorer.schedules
             (name, cron, every, "window", device_pattern, sensor_pattern, missed_ticks, catch_up_limit, priority, max_attempts,
-             kind, train_params)
-        VALUES ($1, $2, $3, $4, $5, $6, $7::pgscorer.missed_tick_policy, $8, $9, $10, $11, $12::jsonb)
+             kind, train_params, on_close)
+        VALUES ($1, $2, $3, $4, $5, $6, $7::pgscorer.missed_tick_policy, $8, $9, $10, $11, $12::jsonb, $13)
         """)
 
     /// Enables ($2 true) or disables schedule $1; the row count is 0 if there is none.

@@ -21,7 +21,7 @@ package enum SeriesQueries {
         INSERT INTO pgscorer.series AS s (device, sensor, n_features)
         SELECT * FROM unnest($1::text[], $2::text[], $3::int2[])
         ON CONFLICT (device, sensor) DO UPDATE SET device = EXCLUDED.device  -- returns the row even if another load just made it
-        RETURNING s.series_id, s.device, s.sensor, s.n_features, s.xmax = 0 AS created
+        RETURNING s.series_id, s.device, s.sensor, s.n_features, s.xmax = 0 AS created, s.holds_samples
         """)
 
     /// The series (device $1, sensor $2), created with $3 features if new:

@@ -3,33 +3,42 @@ import PgClient
 /// Every statement of the gateway: its stage, its dead letters, its tokens, its row.
 package enum StreamQueries {
     /// The session's stage for a batch that holds keys already stored: arrival order,
-    /// series, time, features. Emptied by each commit.
+    /// series, time, features, and whether they are raw samples. Emptied by each commit.
     package static let createStage: SQLText = """
         CREATE TEMP TABLE IF NOT EXISTS pgscorer_stream_stage (
             position int4 NOT NULL, series_id int8 NOT NULL, ts timestamptz NOT NULL,
-            n_features int2 NOT NULL, features float8[] NOT NULL
+            n_features int2 NOT NULL, features float8[] NOT NULL, into_samples bool NOT NULL
         ) ON COMMIT DELETE ROWS
         """
 
     package static let copyIntoStage: SQLText =
-        "COPY pgscorer_stream_stage (position, series_id, ts, n_features, features) FROM STDIN (FORMAT binary)"
+        "COPY pgscorer_stream_stage (position, series_id, ts, n_features, features, into_samples) FROM STDIN (FORMAT binary)"
 
-    /// Stores the staged readings whose key is new: series_id, ts of each one stored.
+    /// Stores the staged readings and samples whose key is new: series_id, ts of each one stored.
     package static let insertNewFromStage: SQLText = """
-        INSERT INTO pgscorer.readings (series_id, ts, n_features, features)
-        SELECT series_id, ts, n_features, features FROM pgscorer_stream_stage
-        ON CONFLICT (series_id, ts) DO NOTHING
-        RETURNING series_id, ts
+        WITH into_readings AS (
+            INSERT INTO pgscorer.readings (series_id, ts, n_features, features)
+            SELECT series_id, ts, n_features, features FROM pgscorer_stream_stage WHERE NOT into_samples
+            ON CONFLICT (series_id, ts) DO NOTHING
+            RETURNING series_id, ts
+        ), into_samples AS (
+            INSERT INTO pgscorer.samples (series_id, ts, n_features, features)
+            SELECT series_id, ts, n_features, features FROM pgscorer_stream_stage WHERE into_samples
+            ON CONFLICT (series_id, ts) DO NOTHING
+            RETURNING series_id, ts
+        )
+        SELECT series_id, ts FROM into_readings UNION ALL SELECT series_id, ts FROM into_samples
         """
 
-    /// The staged readings whose key is stored with other features (a concurrent
-    /// writer's included, as this statement sees what committed before it): position,
-    /// stored.
+    /// The staged readings and samples whose key is stored with other features (a
+    /// concurrent writer's included, as this statement sees what committed before it):
+    /// position, stored.
     package static let stagedConflicts: SQLText = """
-        SELECT s.position, r.features AS stored
+        SELECT s.position, coalesce(r.features, x.features) AS stored
         FROM pgscorer_stream_stage s
-        JOIN pgscorer.readings r ON r.series_id = s.series_id AND r.ts = s.ts
-        WHERE r.features <> s.features
+        LEFT JOIN pgscorer.readings r ON NOT s.into_samples AND r.series_id = s.series_id AND r.ts = s.ts
+        LEFT JOIN pgscorer.samples x ON s.into_samples AND x.series_id = s.series_id AND x.ts = s.ts
+        WHERE coalesce(r.features, x.features) <> s.features
         """
 
     /// Makes the monthly partitions of the distinct months in $1 (times).

@@ -31,6 +31,8 @@ package struct Schedule: Sendable {
     /// `score`, or `train`: its ticks queue training jobs with `trainParams` (JSON text).
     package let kind: String
     package let trainParams: String?
+    /// The aggregation whose closing windows fire it, instead of a clock.
+    package let onClose: String?
 
     init(row: PostgresRow) throws {
         scheduleID = try row.decode("schedule_id")
@@ -49,6 +51,7 @@ package struct Schedule: Sendable {
         now = try row.decode("now")
         kind = try row.decode("kind")
         trainParams = try row.decode("train_params")
+        onClose = try row.decode("on_close")
     }
 
     /// Every schedule (only the enabled ones if `enabledOnly`), by name.
@@ -56,15 +59,18 @@ package struct Schedule: Sendable {
         try await connection.query(ScheduleQueries.list.bind(enabledOnly)).map(Schedule.init(row:))
     }
 
-    /// When it fires. Throws if its cron text does not parse (the database refuses such
-    /// rows, but a row may predate a stricter check).
-    package func timing() throws -> ScheduleTiming {
+    /// When it fires on the clock; nil for a schedule that fires on an aggregation's
+    /// closing windows (the closer fires it). Throws if its cron text does not parse (the
+    /// database refuses such rows, but a row may predate a stricter check).
+    package func timing() throws -> ScheduleTiming? {
+        if onClose != nil { return nil }
         if let cron { return .cron(try CronExpression(cron)) }
         return .every(microseconds: everyMicroseconds ?? 0)
     }
 
-    /// `cron */5 * * * *` or `every 5m`, as listings show it.
+    /// `cron */5 * * * *`, `every 5m` or `on close of temp_5m`, as listings show it.
     package var timingText: String {
+        if let onClose { return "on close of \(onClose)" }
         if let cron { return "cron \(cron)" }
         return "every \(DurationText.format(.microseconds(everyMicroseconds ?? 0)))"
     }

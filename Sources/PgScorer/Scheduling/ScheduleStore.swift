@@ -20,6 +20,8 @@ package struct ScheduleStore: Sendable {
         package var maxAttempts: Int16 = 5
         /// Training parameters as JSON text: the schedule trains instead of scoring.
         package var trainParams: String?
+        /// The aggregation whose closing windows fire it (then neither cron nor every).
+        package var onClose: String?
 
         package init(name: String, cron: String? = nil, every: Duration? = nil, window: Duration) {
             self.name = name
@@ -40,7 +42,9 @@ package struct ScheduleStore: Sendable {
                 ScheduleQueries.insert.bind(
                     schedule.name, schedule.cron, schedule.every.map(DurationText.interval), DurationText.interval(schedule.window),
                     schedule.devicePattern, schedule.sensorPattern, policy, limit, schedule.priority, schedule.maxAttempts,
-                    schedule.trainParams == nil ? "score" : "train", schedule.trainParams))
+                    schedule.trainParams == nil ? "score" : "train", schedule.trainParams, schedule.onClose))
+        } catch let error as PostgresError where error.sqlState == SQLState.foreignKeyViolation {
+            throw PgScorerError(.notFound, "no aggregation named \(schedule.onClose ?? "") (pgscorer aggregate list shows them)")
         } catch let error as PostgresError where error.sqlState == SQLState.uniqueViolation {
             throw PgScorerError(.invalidInput, "a schedule named \(schedule.name) already exists (pgscorer schedule list shows it)")
         } catch let error as PostgresError where error.sqlState == SQLState.checkViolation {

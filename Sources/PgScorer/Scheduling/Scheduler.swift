@@ -28,7 +28,9 @@ package struct Scheduler: Sendable {
         for schedule in try await Schedule.all(enabledOnly: true, on: connection) {
             let timing: ScheduleTiming
             do {
-                timing = try schedule.timing()
+                // A schedule that fires on closing windows is fired by the closer.
+                guard let clock = try schedule.timing() else { continue }
+                timing = clock
             } catch {
                 logger.error("schedule has an invalid cron; skipped", metadata: ["schedule": "\(schedule.name)", "error": "\(error)"])
                 continue

@@ -41,8 +41,9 @@ package struct StoreOutcome: Sendable, Equatable {
 package struct TelemetryWriter {
     private let connection: PostgresConnection
     private let logger: Logger
-    /// Series this writer has seen, by name: id and feature count. Only committed ones.
-    private var series: [KnownName: (id: Int64, featureCount: Int)] = [:]
+    /// Series this writer has seen, by name: id, feature count and whether an
+    /// aggregation reads it (its values are raw samples). Only committed ones.
+    private var series: [KnownName: (id: Int64, featureCount: Int, holdsSamples: Bool)] = [:]
 
     private struct KnownName: Hashable {
         let device: String
@@ -59,6 +60,7 @@ package struct TelemetryWriter {
         let item: Int
         let reading: Telemetry
         var seriesID: Int64 = 0
+        var holdsSamples = false
     }
 
     package init(connection: PostgresConnection, logger: Logger) {
@@ -135,8 +137,14 @@ package struct TelemetryWriter {
                 _ = try await connection.query(StreamQueries.ensureMonths.bind(accepted.map(\.reading.ts)))
                 try await connection.execute(PostgresQuery(StreamQueries.savepoint))
                 do {
-                    try await connection.copyFrom(ReadingQueries.copyIn, name: "stream.copy_in") { writer in
-                        try await writer.write(Self.encode(accepted, withPositions: false))
+                    // Readings, then the raw samples of series an aggregation reads.
+                    for samples in [false, true] {
+                        let part = accepted.filter { $0.holdsSamples == samples }
+                        guard !part.isEmpty else { continue }
+                        let copy = samples ? ReadingQueries.copySamplesIn : ReadingQueries.copyIn
+                        try await connection.copyFrom(copy, name: samples ? "stream.copy_samples_in" : "stream.copy_in") { writer in
+                            try await writer.write(Self.encode(part, withPositions: false))
+                        }
                     }
                     try await connection.execute(PostgresQuery(StreamQueries.releaseSavepoint))
                     for unit in accepted { settled[unit.item].stored += 1 }
@@ -216,12 +224,13 @@ package struct TelemetryWriter {
         var encoder = PostgresBinaryCopyEncoder()
         encoder.appendHeader()
         for (position, unit) in units.enumerated() {
-            encoder.beginRow(fieldCount: withPositions ? 5 : 4)
+            encoder.beginRow(fieldCount: withPositions ? 6 : 4)
             if withPositions { encoder.append(Int32(position)) }
             encoder.append(unit.seriesID)
             encoder.append(unit.reading.ts)
             encoder.append(Int16(unit.reading.features.count))
             encoder.append(unit.reading.features)
+            if withPositions { encoder.append(unit.holdsSamples) }
         }
         encoder.appendTrailer()
         return encoder.take()
@@ -243,7 +252,7 @@ package struct TelemetryWriter {
         if !devices.isEmpty {
             for row in try await connection.query(SeriesQueries.findOrCreateMany.bind(devices, sensors, counts)) {
                 let name = KnownName(device: try row.decode("device"), sensor: try row.decode("sensor"))
-                series[name] = (try row.decode("series_id"), Int(try row.decode("n_features") as Int16))
+                series[name] = (try row.decode("series_id"), Int(try row.decode("n_features") as Int16), try row.decode("holds_samples"))
             }
         }
         var fitting: [Unit] = []
@@ -261,6 +270,7 @@ package struct TelemetryWriter {
                 continue
             }
             unit.seriesID = known.id
+            unit.holdsSamples = known.holdsSamples
             fitting.append(unit)
         }
         units = fitting
@@ -271,9 +281,10 @@ package struct TelemetryWriter {
 }
 
 extension PostgresError {
-    /// The readings' trigger found no such series (or another feature count): a series
-    /// this writer remembered was removed meanwhile. The flusher forgets the series it
-    /// knows and tries the batch again, which finds or makes them anew.
+    /// The readings' (or samples') trigger found no such series, another feature count,
+    /// or a series that an aggregation started (or stopped) reading: what this writer
+    /// remembered is out of date. The flusher forgets the series it knows and tries the
+    /// batch again, which finds them anew.
     var isUnknownSeries: Bool { sqlState == SQLState.foreignKeyViolation }
 
     /// A deadlock or serialization failure with another writer: the same batch succeeds

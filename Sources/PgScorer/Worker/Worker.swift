@@ -49,6 +49,7 @@ package final class Worker: Service, Sendable {
                 RetentionKeeper(interval: configuration.retentionInterval),
                 AlertEvaluator(interval: configuration.alertInterval, logger: logger),
                 SeriesHealthKeeper(interval: configuration.seriesHealthInterval),
+                WindowKeeper(interval: configuration.windowCloseInterval),
             ], databaseURL: configuration.databaseURL, logger: logger)
     }
 

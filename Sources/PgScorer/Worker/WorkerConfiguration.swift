@@ -34,6 +34,9 @@ package struct WorkerConfiguration: Sendable {
     package var modelCacheBytes = ModelCache.defaultCapacityBytes
     /// How often retention deletes what `pgscorer.settings` says is old enough (`RetentionKeeper`).
     package var retentionInterval: Duration = .seconds(60)
+    /// How often due windows of aggregations are closed (`WindowKeeper`; nothing is
+    /// read without aggregations).
+    package var windowCloseInterval: Duration = .seconds(1)
     /// How often series health (`pgscorer.series_health_current`) is recomputed.
     package var seriesHealthInterval: Duration = .seconds(300)
     /// How often the worker logs what it scored since the last such line (info level).

@@ -23,7 +23,11 @@ struct ScheduleCommand: AsyncParsableCommand {
         @Argument(help: "Schedule name (letters, digits, _ . : -).") var name: String
         @Option(help: "5-field cron in UTC, e.g. \"*/5 * * * *\".") var cron: String?
         @Option(help: "Fixed interval instead of cron, e.g. 5m, 1h, 30s, 1h30m.") var every: DurationArgument?
-        @Option(help: "How far back each tick scores, e.g. 5m.") var window: DurationArgument
+        @Option(
+            name: .customLong("on-close"),
+            help: ArgumentHelp("Fire when this aggregation closes windows instead: score the readings they made.", valueName: "aggregation"))
+        var onClose: String?
+        @Option(help: "How far back each tick scores, e.g. 5m (with --on-close: unused, default 1h).") var window: DurationArgument?
         @OptionGroup var selection: SelectionOptions
         @Option(name: .customLong("catch-up"), help: "After downtime, fire up to N missed ticks (default: only the latest).")
         var catchUp: Int?
@@ -33,12 +37,17 @@ struct ScheduleCommand: AsyncParsableCommand {
         @OptionGroup var training: TrainingOptions
 
         func validate() throws {
-            guard (cron == nil) != (every == nil) else { throw ValidationError("give exactly one of --cron and --every") }
+            guard [cron != nil, every != nil, onClose != nil].filter({ $0 }).count == 1 else {
+                throw ValidationError("give exactly one of --cron, --every and --on-close")
+            }
+            if onClose == nil && window == nil { throw ValidationError("--window is needed: how far back each tick scores, e.g. 5m") }
+            if onClose != nil && train { throw ValidationError("--on-close fires scoring, not training (--train)") }
             if training.given && !train { throw ValidationError("training options (--nu, --kernel, …) need --train") }
         }
 
         func run() async throws {
-            var schedule = ScheduleStore.NewSchedule(name: name, cron: cron, every: every?.duration, window: window.duration)
+            var schedule = ScheduleStore.NewSchedule(name: name, cron: cron, every: every?.duration, window: window?.duration ?? .seconds(3600))
+            schedule.onClose = onClose
             schedule.devicePattern = selection.selector.devicePattern
             schedule.sensorPattern = selection.selector.sensorPattern
             schedule.missedTicks = catchUp.map { .catchUp(limit: $0) } ?? .skip

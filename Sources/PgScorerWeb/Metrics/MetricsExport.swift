@@ -84,6 +84,24 @@ actor QueueGauges {
             for (name, age) in status.lastTickAge { text += "pgscorer_schedule_last_tick_age_seconds{schedule=\"\(Self.label(name))\"} \(age)\n" }
             text += "# TYPE pgscorer_schedule_tick_latency_seconds gauge\n"
             for (name, lag) in status.tickLatency { text += "pgscorer_schedule_tick_latency_seconds{schedule=\"\(Self.label(name))\"} \(lag)\n" }
+            // Per aggregation, not per series (the number of time series stays fixed;
+            // per series, late counts are in `status`, the dashboard and pgscorer.late_samples).
+            let aggregations = try await AggregationOverview.all(on: connection)
+            if !aggregations.isEmpty {
+                text += "# TYPE pgscorer_window_late_samples gauge\n"
+                for aggregation in aggregations {
+                    let name = Self.label(aggregation.name)
+                    text += "pgscorer_window_late_samples{aggregation=\"\(name)\",policy=\"dropped\"} \(aggregation.lateDropped)\n"
+                    text += "pgscorer_window_late_samples{aggregation=\"\(name)\",policy=\"recomputed\"} \(aggregation.lateRecomputed)\n"
+                }
+                text += "# TYPE pgscorer_window_open gauge\n"
+                for aggregation in aggregations { text += "pgscorer_window_open{aggregation=\"\(Self.label(aggregation.name))\"} \(aggregation.openWindows)\n" }
+                text += "# TYPE pgscorer_window_close_lag_seconds gauge\n"
+                for aggregation in aggregations {
+                    guard let lag = aggregation.lagSeconds else { continue }
+                    text += "pgscorer_window_close_lag_seconds{aggregation=\"\(Self.label(aggregation.name))\"} \(lag)\n"
+                }
+            }
             return text
         } catch {
             logger.warning("reading the queue gauges failed", metadata: ["error": "\(error)"])
