@@ -52,6 +52,95 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION pgscorer.aggregations_changed() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pgscorer', 'pg_temp'
+    AS $$
+BEGIN
+    UPDATE pgscorer.series s SET holds_samples = NOT s.holds_samples
+    WHERE s.holds_samples <> (s.source_series_id IS NULL AND pgscorer.series_holds_samples(s.device, s.sensor, s.n_features));
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION pgscorer.aggregations_validate() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    known text[] := ARRAY['count', 'sum', 'mean', 'min', 'max', 'std', 'first', 'last', 'p50', 'p95'];
+    window_seconds numeric;
+    hop_seconds numeric;
+    unknown text;
+BEGIN
+    IF NEW.name IS NULL OR NEW.name !~ '^[A-Za-z0-9_.:-]{1,100}$' THEN
+        RAISE EXCEPTION '%', format('aggregation name %L is not allowed: use 1 to 100 letters, digits and _ . : -', NEW.name)
+            USING ERRCODE = 'check_violation';
+    END IF;
+    NEW.hop := coalesce(NEW.hop, NEW."window");
+    IF extract(month FROM NEW."window") <> 0 OR extract(year FROM NEW."window") <> 0 THEN
+        RAISE EXCEPTION '%', format('aggregation %s: the window must be a fixed duration, not %s', NEW.name, NEW."window")
+            USING ERRCODE = 'check_violation';
+    END IF;
+    window_seconds := extract(epoch FROM NEW."window");
+    hop_seconds := extract(epoch FROM NEW.hop);
+    IF window_seconds < 1 OR window_seconds <> trunc(window_seconds) OR window_seconds > 86400 OR 86400 % window_seconds <> 0 THEN
+        RAISE EXCEPTION '%', format('aggregation %s: a window of %s does not divide a day into whole seconds (e.g. 10s, 1m, 5m, 15m, 1h, 1d)',
+            NEW.name, NEW."window") USING ERRCODE = 'check_violation';
+    END IF;
+    IF hop_seconds > window_seconds THEN
+        RAISE EXCEPTION '%', format('aggregation %s: the hop (%s) is larger than the window (%s); windows would leave samples out',
+            NEW.name, NEW.hop, NEW."window") USING ERRCODE = 'check_violation';
+    END IF;
+    IF hop_seconds < 1 OR hop_seconds <> trunc(hop_seconds) OR window_seconds % hop_seconds <> 0 THEN
+        RAISE EXCEPTION '%', format('aggregation %s: the hop (%s) must divide the window (%s) into whole seconds',
+            NEW.name, NEW.hop, NEW."window") USING ERRCODE = 'check_violation';
+    END IF;
+    IF NEW.features IS NULL OR cardinality(NEW.features) = 0 THEN
+        RAISE EXCEPTION '%', format('aggregation %s: name at least one feature (%s)', NEW.name, array_to_string(known, ', '))
+            USING ERRCODE = 'check_violation';
+    END IF;
+    SELECT f INTO unknown FROM unnest(NEW.features) f WHERE f IS NULL OR NOT f = ANY (known) LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION '%', format('aggregation %s: unknown feature %L; the features are %s', NEW.name, unknown, array_to_string(known, ', '))
+            USING ERRCODE = 'check_violation';
+    END IF;
+    IF (SELECT count(DISTINCT f) FROM unnest(NEW.features) f) <> cardinality(NEW.features) THEN
+        RAISE EXCEPTION '%', format('aggregation %s: a feature is listed twice in %s', NEW.name, array_to_string(NEW.features, ','))
+            USING ERRCODE = 'check_violation';
+    END IF;
+    IF NEW.target IS NULL OR NEW.target = '' OR length(NEW.target) > 200 THEN
+        RAISE EXCEPTION '%', format('aggregation %s: the target names the sensor of the windows'' readings, e.g. {sensor}_5m', NEW.name)
+            USING ERRCODE = 'check_violation';
+    END IF;
+    IF NEW.target NOT LIKE '%{sensor}%' AND NEW.sensor_pattern ~ '[%_]' THEN
+        RAISE EXCEPTION '%', format('aggregation %s: the sensor pattern %L matches several sensors, so the target %L must contain {sensor} (e.g. {sensor}_5m)',
+            NEW.name, NEW.sensor_pattern, NEW.target) USING ERRCODE = 'check_violation';
+    END IF;
+    IF replace(NEW.target, '{sensor}', '') = '' THEN
+        RAISE EXCEPTION '%', format('aggregation %s: the target %L would name the windows'' series as their sources; add to it, e.g. {sensor}_5m',
+            NEW.name, NEW.target) USING ERRCODE = 'check_violation';
+    END IF;
+    IF NEW.lateness < interval '0' OR NEW.lateness > interval '7 days' THEN
+        RAISE EXCEPTION '%', format('aggregation %s: lateness must be between 0 and 7 days, not %s', NEW.name, NEW.lateness)
+            USING ERRCODE = 'check_violation';
+    END IF;
+    IF NEW.late_policy IS NULL OR NEW.late_policy NOT IN ('drop', 'recompute') THEN
+        RAISE EXCEPTION '%', format('aggregation %s: late_policy is drop or recompute, not %L', NEW.name, NEW.late_policy)
+            USING ERRCODE = 'check_violation';
+    END IF;
+    IF NEW.idle_close < interval '1 second' OR NEW.idle_close > interval '7 days' THEN
+        RAISE EXCEPTION '%', format('aggregation %s: idle_close must be between 1 second and 7 days, not %s', NEW.name, NEW.idle_close)
+            USING ERRCODE = 'check_violation';
+    END IF;
+    IF TG_OP = 'UPDATE' AND (NEW."window", NEW.hop, NEW.features, NEW.target) IS DISTINCT FROM (OLD."window", OLD.hop, OLD.features, OLD.target)
+       AND EXISTS (SELECT 1 FROM pgscorer.windows w WHERE w.aggregation_id = OLD.aggregation_id) THEN
+        RAISE EXCEPTION '%', format('aggregation %s has windows: its window, hop, features and target stay as they are; add another aggregation instead',
+            OLD.name) USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END
+$_$;
+
 CREATE FUNCTION pgscorer.alert_conditions() RETURNS TABLE(rule_id bigint, series_id bigint, evidence jsonb)
     LANGUAGE sql STABLE
     AS $$
@@ -180,6 +269,154 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION pgscorer.close_windows(closing bigint, batch integer) RETURNS TABLE(skipped boolean, closed integer, rewritten integer, rescored integer, released integer, fired integer, more boolean)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pgscorer', 'pg_temp'
+    AS $$
+DECLARE
+    a pgscorer.aggregations;
+    bounds record;
+    clash record;
+    schedule pgscorer.schedules;
+    queued int;
+BEGIN
+    skipped := false; closed := 0; rewritten := 0; rescored := 0; released := 0; fired := 0; more := false;
+    SELECT * INTO a FROM pgscorer.aggregations WHERE aggregation_id = closing FOR NO KEY UPDATE SKIP LOCKED;
+    IF NOT FOUND THEN
+        skipped := true;
+        RETURN NEXT;
+        RETURN;
+    END IF;
+
+    UPDATE pgscorer.aggregation_devices d SET closed_until = c.until
+    FROM (SELECT d2.aggregation_id, d2.device,
+                 CASE WHEN d2.heard_at + a.idle_close <= now()
+                      THEN date_bin(a.hop, d2.watermark, timestamptz '1970-01-01 00:00:00+00') + a."window"
+                      ELSE date_bin(a.hop, d2.watermark - a.lateness, timestamptz '1970-01-01 00:00:00+00') END AS until
+          FROM pgscorer.aggregation_devices d2 WHERE d2.aggregation_id = closing) c
+    WHERE d.aggregation_id = c.aggregation_id AND d.device = c.device AND c.until > d.closed_until;
+
+    -- The windows to write now, oldest first.
+    CREATE TEMP TABLE IF NOT EXISTS pgscorer_closing (
+        series_id bigint, window_start timestamptz, window_end timestamptz, device text, sensor text,
+        target bigint, features float8[], rewrite boolean
+    ) ON COMMIT DELETE ROWS;
+    TRUNCATE pgscorer_closing;
+    WITH due AS (
+        SELECT w.*, se.device, se.sensor FROM pgscorer.windows w
+        JOIN pgscorer.series se ON se.series_id = w.series_id
+        JOIN pgscorer.aggregation_devices d ON d.aggregation_id = closing AND d.device = se.device
+        WHERE w.aggregation_id = closing AND (w.closed_at IS NULL OR w.dirty)
+          AND (w.dirty OR w.window_end <= d.closed_until)
+        ORDER BY w.window_end
+        LIMIT batch
+        FOR UPDATE OF w
+    )
+    INSERT INTO pgscorer_closing (series_id, window_start, window_end, device, sensor, features, rewrite)
+    SELECT due.series_id, due.window_start, due.window_end, due.device, replace(a.target, '{sensor}', due.sensor),
+           pgscorer.window_features(a.features, ROW(due.aggregation_id, due.series_id, due.window_start, due.window_end, due.n,
+               due.sum, due.sxx, due.min, due.max, due.first_ts, due.first, due.last_ts, due.last, due.late, due.closed_at,
+               due.dirty)::pgscorer.windows),
+           due.closed_at IS NOT NULL
+    FROM due;
+    GET DIAGNOSTICS closed = ROW_COUNT;
+    more := closed = batch;
+    SELECT count(*) FILTER (WHERE NOT rewrite) AS closing, count(*) FILTER (WHERE rewrite) AS rewriting,
+           min(window_end) AS first, max(window_end) AS last INTO bounds FROM pgscorer_closing;
+    closed := bounds.closing;
+    rewritten := bounds.rewriting;
+    IF bounds.first IS NULL THEN
+        RETURN NEXT;
+        RETURN;
+    END IF;
+
+    -- The target series: made on first use; a series of that name that is not this
+    -- aggregation's is an error an operator must resolve.
+    INSERT INTO pgscorer.series (device, sensor, n_features, aggregation_id, source_series_id)
+    SELECT DISTINCT ON (c.device, c.sensor) c.device, c.sensor, cardinality(a.features), closing, c.series_id
+    FROM pgscorer_closing c ORDER BY c.device, c.sensor
+    ON CONFLICT (device, sensor) DO NOTHING;
+    SELECT c.device, c.sensor, se.n_features, se.source_series_id IS NULL AS foreign INTO clash
+    FROM pgscorer_closing c JOIN pgscorer.series se ON se.device = c.device AND se.sensor = c.sensor
+    WHERE se.source_series_id IS DISTINCT FROM c.series_id OR se.n_features <> cardinality(a.features)
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION '%', format('aggregation %s cannot write its windows to %s/%s: that series already exists with %s features and is not this aggregation''s (rename the target or that series)',
+            a.name, clash.device, clash.sensor, clash.n_features) USING ERRCODE = 'unique_violation';
+    END IF;
+    UPDATE pgscorer_closing c SET target = se.series_id FROM pgscorer.series se WHERE se.device = c.device AND se.sensor = c.sensor;
+
+    PERFORM pgscorer.ensure_partitions(bounds.first, bounds.last);
+    INSERT INTO pgscorer.readings (series_id, ts, n_features, features)
+    SELECT target, window_end, cardinality(features), features FROM pgscorer_closing ORDER BY target, window_end
+    ON CONFLICT (series_id, ts) DO UPDATE SET features = EXCLUDED.features WHERE pgscorer.readings.features <> EXCLUDED.features;
+
+    UPDATE pgscorer.windows w SET closed_at = coalesce(w.closed_at, now()), dirty = false
+    FROM pgscorer_closing c
+    WHERE w.aggregation_id = closing AND w.series_id = c.series_id AND w.window_start = c.window_start;
+
+    -- A rewritten reading that was scored is scored again by the series' champion (the
+    -- new prediction replaces the old one: one per reading and model).
+    WITH changed AS (
+        SELECT c.target, min(c.window_end) AS first, max(c.window_end) AS last, count(*) AS windows
+        FROM pgscorer_closing c
+        WHERE c.rewrite AND EXISTS (SELECT 1 FROM pgscorer.predictions p WHERE p.series_id = c.target AND p.ts = c.window_end)
+        GROUP BY c.target
+    ), queued AS (
+        INSERT INTO pgscorer.jobs (series_id, model_id, window_start, window_end, priority, reason)
+        SELECT ch.target, m.model_id, ch.first, ch.last + interval '1 microsecond', -1,
+               format('late samples changed %s scored window(s) of aggregation %s, ending %s to %s', ch.windows, a.name,
+                      to_char(ch.first AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), to_char(ch.last AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
+        FROM changed ch JOIN pgscorer.models m ON m.series_id = ch.target AND m.active
+        ORDER BY ch.target
+        ON CONFLICT (series_id, window_start, window_end, kind) WHERE state IN ('available', 'running', 'retryable') DO NOTHING
+        RETURNING series_id
+    ), waiting AS (
+        -- The same windows' job is running (scoring what was there before): the windows
+        -- stay to be written again once it is done.
+        UPDATE pgscorer.windows w SET dirty = true
+        FROM changed ch JOIN pgscorer_closing c ON c.target = ch.target
+        WHERE w.aggregation_id = closing AND w.series_id = c.series_id AND w.window_start = c.window_start
+          AND NOT EXISTS (SELECT 1 FROM queued q WHERE q.series_id = ch.target)
+          AND EXISTS (SELECT 1 FROM pgscorer.jobs j WHERE j.series_id = ch.target AND j.window_start = ch.first
+                      AND j.window_end = ch.last + interval '1 microsecond' AND j.kind = 'score' AND j.state = 'running')
+    )
+    SELECT count(*) INTO rescored FROM queued;
+
+    -- Schedules that fire on this aggregation's closing: the new readings of the series
+    -- they select, for their active model.
+    IF bounds.closing > 0 THEN
+        FOR schedule IN
+            SELECT sc.* FROM pgscorer.schedules sc WHERE sc.on_close = a.name AND sc.enabled ORDER BY sc.schedule_id
+        LOOP
+            INSERT INTO pgscorer.jobs (series_id, model_id, schedule_id, scheduled_for, window_start, window_end, priority, max_attempts)
+            SELECT c.target, m.model_id, schedule.schedule_id, now(), min(c.window_end), max(c.window_end) + interval '1 microsecond',
+                   schedule.priority, schedule.max_attempts
+            FROM pgscorer_closing c
+            JOIN pgscorer.models m ON m.series_id = c.target AND m.active
+            WHERE NOT c.rewrite AND c.device LIKE schedule.device_pattern AND c.sensor LIKE schedule.sensor_pattern
+              AND NOT EXISTS (SELECT 1 FROM pgscorer.series_failures f WHERE f.series_id = c.target AND f.held_since IS NOT NULL)
+            GROUP BY c.target, m.model_id
+            ORDER BY c.target
+            ON CONFLICT (series_id, window_start, window_end, kind) WHERE state IN ('available', 'running', 'retryable') DO NOTHING;
+            GET DIAGNOSTICS queued = ROW_COUNT;
+            INSERT INTO pgscorer.schedule_runs (schedule_id, scheduled_for, fired_by, jobs_created)
+            VALUES (schedule.schedule_id, now(), 'close:' || a.name, queued)
+            ON CONFLICT DO NOTHING;
+            fired := fired + queued;
+        END LOOP;
+    END IF;
+
+    -- Scoring jobs a tick queued before their windows closed may run now.
+    UPDATE pgscorer.jobs j SET run_at = now()
+    WHERE j.state = 'available' AND j.run_at = 'infinity'
+      AND j.series_id IN (SELECT DISTINCT target FROM pgscorer_closing)
+      AND pgscorer.windows_closed(j.series_id, j.window_end);
+    GET DIAGNOSTICS released = ROW_COUNT;
+    RETURN NEXT;
+END
+$$;
+
 CREATE FUNCTION pgscorer.cron_error(cron text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE
     AS $$
@@ -233,7 +470,7 @@ DECLARE
     part record;
     month_end timestamptz;
 BEGIN
-    IF parent NOT IN ('readings', 'predictions') THEN
+    IF parent NOT IN ('readings', 'predictions', 'samples') THEN
         RAISE EXCEPTION 'drop_old_partitions: % is not partitioned by PgScorer', parent;
     END IF;
     IF older_than IS NULL THEN RETURN; END IF;
@@ -253,6 +490,10 @@ BEGIN
         CONTINUE WHEN month_end > now() - older_than;
         IF NOT dry_run THEN
             BEGIN
+                IF parent = 'samples' THEN
+                    UPDATE pgscorer.aggregations SET state_since = greatest(state_since, month_end);
+                    DELETE FROM pgscorer.windows WHERE window_start < month_end;
+                END IF;
                 EXECUTE format('ALTER TABLE pgscorer.%I DETACH PARTITION pgscorer.%I', parent, part.relname);
                 EXECUTE format('DROP TABLE pgscorer.%I', part.relname);
             EXCEPTION WHEN lock_not_available THEN
@@ -283,7 +524,7 @@ BEGIN
     END IF;
     month := date_trunc('month', from_ts AT TIME ZONE 'UTC') AT TIME ZONE 'UTC';
     WHILE month <= to_ts LOOP
-        FOREACH parent IN ARRAY ARRAY['readings', 'predictions'] LOOP
+        FOREACH parent IN ARRAY ARRAY['readings', 'predictions', 'samples'] LOOP
             name := parent || '_' || to_char(month AT TIME ZONE 'UTC', 'YYYYMM');
             IF to_regclass('pgscorer.' || name) IS NULL AND NOT locked THEN
                 PERFORM 1 FROM pgscorer.maintenance_locks l WHERE l.name = 'ensure_partitions' FOR UPDATE;
@@ -560,17 +801,19 @@ CREATE FUNCTION pgscorer.readings_check_series() RETURNS trigger
 DECLARE
     bad record;
 BEGIN
-    -- As the foreign key did: the series stay until this transaction ends (the lock).
-    SELECT given.series_id, given.n_features, stored.n_features AS series_features INTO bad
+    SELECT given.series_id, given.n_features, stored.n_features AS series_features, stored.holds_samples INTO bad
     FROM (SELECT DISTINCT n.series_id, n.n_features FROM new_readings n) given
     LEFT JOIN LATERAL (
-        SELECT s.n_features FROM pgscorer.series s WHERE s.series_id = given.series_id FOR KEY SHARE
+        SELECT s.n_features, s.holds_samples FROM pgscorer.series s WHERE s.series_id = given.series_id FOR KEY SHARE
     ) stored ON true
-    WHERE stored.n_features IS DISTINCT FROM given.n_features
+    WHERE stored.n_features IS DISTINCT FROM given.n_features OR stored.holds_samples
     LIMIT 1;
     IF FOUND THEN
         IF bad.series_features IS NULL THEN
             RAISE EXCEPTION 'readings refer to series %, which does not exist', bad.series_id
+                USING ERRCODE = 'foreign_key_violation';
+        ELSIF bad.holds_samples THEN
+            RAISE EXCEPTION 'series % holds raw samples (an aggregation reads it): its values go to pgscorer.samples', bad.series_id
                 USING ERRCODE = 'foreign_key_violation';
         END IF;
         RAISE EXCEPTION 'readings of series % have % features, but the series has %', bad.series_id, bad.n_features, bad.series_features
@@ -623,6 +866,18 @@ BEGIN
     DELETE FROM pgscorer.series_failures WHERE series_id = NEW.series_id;
     RETURN NULL;
 END
+$$;
+
+CREATE FUNCTION pgscorer.release_waiting_jobs() RETURNS integer
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pgscorer', 'pg_temp'
+    AS $$
+    WITH released AS (
+        UPDATE pgscorer.jobs j SET run_at = now()
+        WHERE j.state = 'available' AND j.run_at = 'infinity' AND pgscorer.windows_closed(j.series_id, j.window_end)
+        RETURNING 1
+    )
+    SELECT count(*)::int FROM released
 $$;
 
 CREATE FUNCTION pgscorer.retention(setting text) RETURNS interval
@@ -689,6 +944,127 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION pgscorer.samples_arrived() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pgscorer', 'pg_temp'
+    AS $$
+DECLARE
+    bad record;
+BEGIN
+    SELECT given.series_id, given.n_features, stored.n_features AS series_features, stored.holds_samples INTO bad
+    FROM (SELECT DISTINCT n.series_id, n.n_features FROM new_samples n) given
+    LEFT JOIN LATERAL (
+        SELECT s.n_features, s.holds_samples FROM pgscorer.series s WHERE s.series_id = given.series_id FOR KEY SHARE
+    ) stored ON true
+    WHERE stored.n_features IS DISTINCT FROM given.n_features OR NOT stored.holds_samples
+    LIMIT 1;
+    IF FOUND THEN
+        IF bad.series_features IS NULL THEN
+            RAISE EXCEPTION 'samples refer to series %, which does not exist', bad.series_id
+                USING ERRCODE = 'foreign_key_violation';
+        ELSIF NOT bad.holds_samples THEN
+            RAISE EXCEPTION 'series % holds readings (no aggregation reads it): its values go to pgscorer.readings', bad.series_id
+                USING ERRCODE = 'foreign_key_violation';
+        END IF;
+        RAISE EXCEPTION 'samples of series % have % values, but the series has %', bad.series_id, bad.n_features, bad.series_features
+            USING ERRCODE = 'foreign_key_violation';
+    END IF;
+
+    -- Each device's watermark first (the closer, too, takes device rows before windows).
+    -- It never passes the database's clock: a device whose clock runs ahead does not
+    -- close windows that are still filling.
+    INSERT INTO pgscorer.aggregation_devices AS d (aggregation_id, device, watermark, heard_at)
+    SELECT a.aggregation_id, se.device, least(max(n.ts), now()), now()
+    FROM new_samples n
+    JOIN pgscorer.series se ON se.series_id = n.series_id
+    JOIN pgscorer.aggregations a ON se.device LIKE a.device_pattern AND se.sensor LIKE a.sensor_pattern
+    GROUP BY a.aggregation_id, se.device ORDER BY a.aggregation_id, se.device
+    ON CONFLICT (aggregation_id, device) DO UPDATE SET
+        watermark = greatest(d.watermark, EXCLUDED.watermark), heard_at = EXCLUDED.heard_at;
+
+    WITH sources AS MATERIALIZED (
+        SELECT a.aggregation_id, a.name, a."window", a.hop, a.late_policy, a.state_since, se.series_id, se.device, se.sensor,
+               coalesce(d.closed_until, '-infinity') AS closed_until,
+               (extract(epoch FROM a."window") / extract(epoch FROM a.hop))::int AS hops,
+               -- first and last cost a sort: only for aggregations that name them.
+               'first' = ANY (a.features) OR 'last' = ANY (a.features) AS edges
+        FROM (SELECT DISTINCT series_id FROM new_samples) n
+        JOIN pgscorer.series se ON se.series_id = n.series_id
+        JOIN pgscorer.aggregations a ON se.device LIKE a.device_pattern AND se.sensor LIKE a.sensor_pattern
+        LEFT JOIN pgscorer.aggregation_devices d ON d.aggregation_id = a.aggregation_id AND d.device = se.device
+    ), arrived AS MATERIALIZED (
+        SELECT s.aggregation_id, s.name, s.late_policy, s.edges, s.series_id, s.device, s.sensor, n.ts, n.features[1] AS v,
+               w.start AS window_start, w.start + s."window" AS window_end,
+               (w.start + s."window" <= s.closed_until OR w.start < s.state_since) AS late,
+               w.start < s.state_since AS forgotten
+        FROM new_samples n
+        JOIN sources s ON s.series_id = n.series_id
+        CROSS JOIN LATERAL (
+            SELECT date_bin(s.hop, n.ts, timestamptz '1970-01-01 00:00:00+00') - k * s.hop AS start FROM generate_series(0, s.hops - 1) k
+        ) w
+    ), dropped AS MATERIALIZED (
+        SELECT aggregation_id, name, series_id, device, sensor, ts, v, min(window_start) AS first_start, max(window_end) AS last_end,
+               bool_or(forgotten) AS forgotten
+        FROM arrived WHERE late AND (late_policy = 'drop' OR forgotten)
+        GROUP BY aggregation_id, name, series_id, device, sensor, ts, v
+    ), dead AS (
+        INSERT INTO pgscorer.rejected_readings (source, device, sensor, ts, payload, reason, detail)
+        SELECT 'window', device, sensor, ts,
+               json_build_object('ts', to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), 'value', v)::text, 'late',
+               format('aggregation %s had closed the window of %s/%s that ends %s%s', name, device, sensor,
+                      to_char(last_end AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                      CASE WHEN forgotten THEN ' (its state is past retention, so it cannot be recomputed)' ELSE '' END)
+        FROM dropped
+    ), unused AS (
+        DELETE FROM pgscorer.samples x
+        USING (SELECT DISTINCT d.series_id, d.ts FROM dropped d
+               WHERE NOT EXISTS (SELECT 1 FROM arrived a WHERE a.series_id = d.series_id AND a.ts = d.ts
+                                 AND NOT (a.late AND (a.late_policy = 'drop' OR a.forgotten)))) g
+        WHERE x.series_id = g.series_id AND x.ts = g.ts
+    ), grouped AS (
+        SELECT aggregation_id, series_id, window_start, min(window_end) AS window_end, count(*) AS n, sum(v) AS sum,
+               coalesce(var_pop(v), 0) * count(*) AS sxx, min(v) AS min, max(v) AS max,
+               min(ts) AS first_ts, (array_agg(v ORDER BY ts) FILTER (WHERE edges))[1] AS first,
+               max(ts) AS last_ts, (array_agg(v ORDER BY ts DESC) FILTER (WHERE edges))[1] AS last,
+               count(*) FILTER (WHERE late)::int AS late
+        FROM arrived WHERE NOT late OR (late_policy = 'recompute' AND NOT forgotten)
+        GROUP BY aggregation_id, series_id, window_start
+    ), merged AS (
+        INSERT INTO pgscorer.windows AS w (aggregation_id, series_id, window_start, window_end, n, sum, sxx, min, max,
+                                          first_ts, first, last_ts, last, late)
+        SELECT aggregation_id, series_id, window_start, window_end, n, sum, sxx, min, max, first_ts, first, last_ts, last, late
+        FROM grouped ORDER BY aggregation_id, series_id, window_start
+        ON CONFLICT (aggregation_id, series_id, window_start) DO UPDATE SET
+            n = w.n + EXCLUDED.n,
+            sum = w.sum + EXCLUDED.sum,
+            -- Chan et al.: the squared deviations of the union from those of the parts.
+            sxx = w.sxx + EXCLUDED.sxx
+                  + (w.n::float8 * EXCLUDED.n / (w.n + EXCLUDED.n)) * (w.sum / w.n - EXCLUDED.sum / EXCLUDED.n) ^ 2,
+            min = least(w.min, EXCLUDED.min),
+            max = greatest(w.max, EXCLUDED.max),
+            first_ts = least(w.first_ts, EXCLUDED.first_ts),
+            first = CASE WHEN EXCLUDED.first_ts < w.first_ts THEN EXCLUDED.first ELSE w.first END,
+            last_ts = greatest(w.last_ts, EXCLUDED.last_ts),
+            last = CASE WHEN EXCLUDED.last_ts > w.last_ts THEN EXCLUDED.last ELSE w.last END,
+            -- Closed meanwhile (by a closer that committed after this statement began):
+            -- late all the same, and written again.
+            late = w.late + CASE WHEN w.closed_at IS NOT NULL THEN EXCLUDED.n::int ELSE EXCLUDED.late END,
+            dirty = w.dirty OR w.closed_at IS NOT NULL
+    ), counted AS (
+        INSERT INTO pgscorer.late_samples AS l (aggregation_id, series_id, dropped, recomputed)
+        SELECT aggregation_id, series_id,
+               count(DISTINCT ts) FILTER (WHERE late_policy = 'drop' OR forgotten),
+               count(DISTINCT ts) FILTER (WHERE late_policy = 'recompute' AND NOT forgotten)
+        FROM arrived WHERE late
+        GROUP BY aggregation_id, series_id ORDER BY aggregation_id, series_id
+        ON CONFLICT (aggregation_id, series_id) DO UPDATE SET
+            dropped = l.dropped + EXCLUDED.dropped, recomputed = l.recomputed + EXCLUDED.recomputed, last_at = now()
+    )
+    SELECT 1 INTO bad;
+    RETURN NULL;
+END
+$$;
+
 CREATE FUNCTION pgscorer.schedule_tick_summary(since timestamp with time zone, tick_limit integer DEFAULT 20) RETURNS TABLE(schedule text, scheduled_for timestamp with time zone, jobs_created integer, completed bigint, failed bigint, pending bigint, rows_scored bigint, anomalies bigint, latency_seconds double precision, readings_per_second double precision)
     LANGUAGE sql STABLE
     AS $$
@@ -711,8 +1087,11 @@ BEGIN
         RAISE EXCEPTION '%', format('schedule name %L is not allowed: use 1 to 100 letters, digits and _ . : -', NEW.name)
             USING ERRCODE = 'check_violation';
     END IF;
-    IF (NEW.cron IS NULL) = (NEW.every IS NULL) THEN
-        RAISE EXCEPTION 'schedule %: set exactly one of cron and every', NEW.name USING ERRCODE = 'check_violation';
+    IF (NEW.cron IS NOT NULL)::int + (NEW.every IS NOT NULL)::int + (NEW.on_close IS NOT NULL)::int <> 1 THEN
+        RAISE EXCEPTION 'schedule %: set exactly one of cron, every and on_close', NEW.name USING ERRCODE = 'check_violation';
+    END IF;
+    IF NEW.on_close IS NOT NULL AND NEW.kind <> 'score' THEN
+        RAISE EXCEPTION 'schedule %: only a scoring schedule fires on closing windows', NEW.name USING ERRCODE = 'check_violation';
     END IF;
     IF NEW.cron IS NOT NULL THEN
         reason := pgscorer.cron_error(NEW.cron);
@@ -786,16 +1165,37 @@ CREATE FUNCTION pgscorer.series_anomaly_summary(since timestamp with time zone, 
     ORDER BY s.device, s.sensor
 $$;
 
+CREATE FUNCTION pgscorer.series_holds_samples(device text, sensor text, n_features integer) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT n_features = 1 AND EXISTS (
+        SELECT 1 FROM pgscorer.aggregations a WHERE device LIKE a.device_pattern AND sensor LIKE a.sensor_pattern)
+$$;
+
 CREATE FUNCTION pgscorer.series_keep_readings() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
     IF (TG_OP = 'DELETE' OR NEW.series_id <> OLD.series_id OR NEW.n_features <> OLD.n_features)
-       AND EXISTS (SELECT 1 FROM pgscorer.readings WHERE series_id = OLD.series_id) THEN
-        RAISE EXCEPTION 'series %/% has readings: delete them first', OLD.device, OLD.sensor
+       AND (EXISTS (SELECT 1 FROM pgscorer.readings WHERE series_id = OLD.series_id)
+            OR EXISTS (SELECT 1 FROM pgscorer.samples WHERE series_id = OLD.series_id)) THEN
+        RAISE EXCEPTION 'series %/% has readings or samples: delete them first', OLD.device, OLD.sensor
             USING ERRCODE = 'foreign_key_violation';
     END IF;
     RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+
+CREATE FUNCTION pgscorer.series_set_holds_samples() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF NEW.source_series_id IS NULL THEN
+        NEW.holds_samples := pgscorer.series_holds_samples(NEW.device, NEW.sensor, NEW.n_features);
+    ELSE
+        NEW.holds_samples := false;
+    END IF;
+    RETURN NEW;
 END
 $$;
 
@@ -813,7 +1213,7 @@ CREATE FUNCTION pgscorer.settings_validate() RETURNS trigger
     AS $_$
 DECLARE
     known text[] := ARRAY['retention.jobs', 'retention.job_runs', 'retention.schedule_runs', 'retention.predictions',
-                          'retention.readings', 'retention.rejected_readings', 'quarantine.after'];
+                          'retention.readings', 'retention.samples', 'retention.rejected_readings', 'quarantine.after'];
     duration interval;
 BEGIN
     IF TG_OP = 'DELETE' THEN
@@ -925,6 +1325,97 @@ BEGIN
     RETURN NULL;
 END
 $$;
+
+CREATE TABLE pgscorer.windows (
+    aggregation_id bigint NOT NULL,
+    series_id bigint NOT NULL,
+    window_start timestamp with time zone NOT NULL,
+    window_end timestamp with time zone NOT NULL,
+    n bigint NOT NULL,
+    sum double precision NOT NULL,
+    sxx double precision NOT NULL,
+    min double precision NOT NULL,
+    max double precision NOT NULL,
+    first_ts timestamp with time zone NOT NULL,
+    first double precision,
+    last_ts timestamp with time zone NOT NULL,
+    last double precision,
+    late integer DEFAULT 0 NOT NULL,
+    closed_at timestamp with time zone,
+    dirty boolean DEFAULT false NOT NULL
+)
+WITH (fillfactor='80');
+
+COMMENT ON TABLE pgscorer.windows IS 'Per window of an aggregation over a series: count, sum, squared deviations, min, max, first, last; closed_at once its reading is written';
+
+CREATE FUNCTION pgscorer.window_features(features text[], w pgscorer.windows) RETURNS double precision[]
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT array_agg(CASE feature
+        WHEN 'count' THEN w.n::float8
+        WHEN 'sum' THEN w.sum
+        WHEN 'mean' THEN w.sum / w.n
+        WHEN 'min' THEN w.min
+        WHEN 'max' THEN w.max
+        WHEN 'std' THEN CASE WHEN w.n > 1 THEN sqrt(greatest(w.sxx, 0) / (w.n - 1)) ELSE 0 END
+        WHEN 'first' THEN w.first
+        WHEN 'last' THEN w.last
+        WHEN 'p50' THEN (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY s.features[1]) FROM pgscorer.samples s
+                         WHERE s.series_id = w.series_id AND s.ts >= w.window_start AND s.ts < w.window_end)
+        WHEN 'p95' THEN (SELECT percentile_cont(0.95) WITHIN GROUP (ORDER BY s.features[1]) FROM pgscorer.samples s
+                         WHERE s.series_id = w.series_id AND s.ts >= w.window_start AND s.ts < w.window_end)
+    END ORDER BY position)
+    FROM unnest(features) WITH ORDINALITY AS listed(feature, position)
+$$;
+
+CREATE FUNCTION pgscorer.windows_closed(target_series bigint, scored_until timestamp with time zone) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT coalesce((
+        SELECT d.closed_until >= date_bin(a.hop, scored_until - interval '1 microsecond', timestamptz '1970-01-01 00:00:00+00')
+               OR d.heard_at + a.idle_close <= now()
+        FROM pgscorer.series t
+        JOIN pgscorer.aggregations a ON a.aggregation_id = t.aggregation_id
+        JOIN pgscorer.aggregation_devices d ON d.aggregation_id = a.aggregation_id AND d.device = t.device
+        WHERE t.series_id = target_series), true)
+$$;
+
+CREATE TABLE pgscorer.aggregation_devices (
+    aggregation_id bigint NOT NULL,
+    device text NOT NULL,
+    watermark timestamp with time zone NOT NULL,
+    heard_at timestamp with time zone NOT NULL,
+    closed_until timestamp with time zone DEFAULT '-infinity'::timestamp with time zone NOT NULL
+);
+
+COMMENT ON TABLE pgscorer.aggregation_devices IS 'Per aggregation and device: the newest sample time (watermark), when it last sent, and the end up to which its windows are closed';
+
+CREATE TABLE pgscorer.aggregations (
+    aggregation_id bigint NOT NULL,
+    name text NOT NULL,
+    "window" interval NOT NULL,
+    hop interval NOT NULL,
+    features text[] NOT NULL,
+    device_pattern text DEFAULT '%'::text NOT NULL,
+    sensor_pattern text DEFAULT '%'::text NOT NULL,
+    target text NOT NULL,
+    lateness interval DEFAULT '00:00:30'::interval NOT NULL,
+    late_policy text DEFAULT 'drop'::text NOT NULL,
+    idle_close interval DEFAULT '00:10:00'::interval NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    state_since timestamp with time zone DEFAULT '-infinity'::timestamp with time zone NOT NULL
+);
+
+COMMENT ON TABLE pgscorer.aggregations IS 'Windows over raw samples: each closed window of a matching series becomes one reading of its target series';
+
+ALTER TABLE pgscorer.aggregations ALTER COLUMN aggregation_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME pgscorer.aggregations_aggregation_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 CREATE TABLE pgscorer.alert_deliveries (
     delivery_id bigint NOT NULL,
@@ -1062,10 +1553,17 @@ CREATE TABLE pgscorer.series (
     sensor text NOT NULL,
     n_features smallint NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    holds_samples boolean DEFAULT false NOT NULL,
+    aggregation_id bigint,
+    source_series_id bigint,
     CONSTRAINT series_device_check CHECK (((device <> ''::text) AND (length(device) <= 200))),
     CONSTRAINT series_n_features_check CHECK (((n_features >= 1) AND (n_features <= 4096))),
     CONSTRAINT series_sensor_check CHECK (((sensor <> ''::text) AND (length(sensor) <= 200)))
 );
+
+COMMENT ON COLUMN pgscorer.series.holds_samples IS 'An aggregation reads it: its values go to pgscorer.samples, not pgscorer.readings';
+
+COMMENT ON COLUMN pgscorer.series.source_series_id IS 'For the readings of an aggregation''s windows: the series of samples they come from';
 
 CREATE VIEW pgscorer.anomaly_rate_daily AS
  SELECT s.device,
@@ -1238,6 +1736,7 @@ CREATE TABLE pgscorer.jobs (
     finished_at timestamp with time zone,
     kind text DEFAULT 'score'::text NOT NULL,
     train_params jsonb,
+    reason text,
     CONSTRAINT jobs_attempts CHECK (((attempt >= 0) AND (attempt <= max_attempts))),
     CONSTRAINT jobs_kind_check CHECK ((kind = ANY (ARRAY['score'::text, 'train'::text]))),
     CONSTRAINT jobs_max_attempts_check CHECK (((max_attempts >= 1) AND (max_attempts <= 100))),
@@ -1254,6 +1753,14 @@ ALTER TABLE pgscorer.jobs ALTER COLUMN job_id ADD GENERATED ALWAYS AS IDENTITY (
     NO MINVALUE
     NO MAXVALUE
     CACHE 1
+);
+
+CREATE TABLE pgscorer.late_samples (
+    aggregation_id bigint NOT NULL,
+    series_id bigint NOT NULL,
+    dropped bigint DEFAULT 0 NOT NULL,
+    recomputed bigint DEFAULT 0 NOT NULL,
+    last_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 CREATE VIEW pgscorer.latest_predictions AS
@@ -1403,10 +1910,10 @@ CREATE TABLE pgscorer.rejected_readings (
     payload text NOT NULL,
     reason text NOT NULL,
     detail text NOT NULL,
-    CONSTRAINT rejected_readings_reason_check CHECK ((reason = ANY (ARRAY['conflict'::text, 'malformed'::text, 'topic'::text, 'features'::text, 'time'::text, 'name'::text])))
+    CONSTRAINT rejected_readings_reason_check CHECK ((reason = ANY (ARRAY['conflict'::text, 'malformed'::text, 'topic'::text, 'features'::text, 'time'::text, 'name'::text, 'late'::text])))
 );
 
-COMMENT ON TABLE pgscorer.rejected_readings IS 'What a gateway received and did not store, and why: a different value for a stored (series, time), a message that cannot be decoded, an unknown topic, a wrong feature count, a time out of range';
+COMMENT ON TABLE pgscorer.rejected_readings IS 'What was received and not stored, and why: a different value for a stored (series, time), a message that cannot be decoded, an unknown topic, a wrong feature count, a time out of range, a sample for a window already closed (late)';
 
 ALTER TABLE pgscorer.rejected_readings ALTER COLUMN rejected_id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME pgscorer.rejected_readings_rejected_id_seq
@@ -1416,6 +1923,18 @@ ALTER TABLE pgscorer.rejected_readings ALTER COLUMN rejected_id ADD GENERATED AL
     NO MAXVALUE
     CACHE 1
 );
+
+CREATE TABLE pgscorer.samples (
+    series_id bigint NOT NULL,
+    ts timestamp with time zone NOT NULL,
+    n_features smallint NOT NULL,
+    features double precision[] NOT NULL,
+    CONSTRAINT samples_feature_count CHECK ((cardinality(features) = n_features)),
+    CONSTRAINT samples_features_finite CHECK (pgscorer.features_are_valid(features))
+)
+PARTITION BY RANGE (ts);
+
+COMMENT ON TABLE pgscorer.samples IS 'Raw samples of the series an aggregation reads (as readings: series, time, values); their windows become readings';
 
 CREATE TABLE pgscorer.schedule_runs (
     schedule_id bigint NOT NULL,
@@ -1444,6 +1963,7 @@ CREATE TABLE pgscorer.schedules (
     enabled_at timestamp with time zone DEFAULT now() NOT NULL,
     kind text DEFAULT 'score'::text NOT NULL,
     train_params jsonb,
+    on_close text,
     CONSTRAINT schedules_kind_check CHECK ((kind = ANY (ARRAY['score'::text, 'train'::text]))),
     CONSTRAINT schedules_max_attempts_check CHECK (((max_attempts >= 1) AND (max_attempts <= 100))),
     CONSTRAINT schedules_name_check CHECK ((name ~ '^[A-Za-z0-9_.:-]{1,100}$'::text))
@@ -1732,6 +2252,15 @@ CREATE VIEW pgscorer.worker_health AS
     (w.heartbeat_at >= (now() - make_interval(secs => ((3)::double precision * w.lease_seconds)))) AS alive
    FROM pgscorer.workers w;
 
+ALTER TABLE ONLY pgscorer.aggregation_devices
+    ADD CONSTRAINT aggregation_devices_pkey PRIMARY KEY (aggregation_id, device);
+
+ALTER TABLE ONLY pgscorer.aggregations
+    ADD CONSTRAINT aggregations_name_key UNIQUE (name);
+
+ALTER TABLE ONLY pgscorer.aggregations
+    ADD CONSTRAINT aggregations_pkey PRIMARY KEY (aggregation_id);
+
 ALTER TABLE ONLY pgscorer.alert_deliveries
     ADD CONSTRAINT alert_deliveries_pkey PRIMARY KEY (delivery_id);
 
@@ -1771,6 +2300,9 @@ ALTER TABLE ONLY pgscorer.job_runs
 ALTER TABLE ONLY pgscorer.jobs
     ADD CONSTRAINT jobs_pkey PRIMARY KEY (job_id);
 
+ALTER TABLE ONLY pgscorer.late_samples
+    ADD CONSTRAINT late_samples_pkey PRIMARY KEY (aggregation_id, series_id);
+
 ALTER TABLE ONLY pgscorer.maintenance_locks
     ADD CONSTRAINT maintenance_locks_pkey PRIMARY KEY (name);
 
@@ -1788,6 +2320,9 @@ ALTER TABLE ONLY pgscorer.readings
 
 ALTER TABLE ONLY pgscorer.rejected_readings
     ADD CONSTRAINT rejected_readings_pkey PRIMARY KEY (rejected_id);
+
+ALTER TABLE ONLY pgscorer.samples
+    ADD CONSTRAINT samples_pkey PRIMARY KEY (series_id, ts);
 
 ALTER TABLE ONLY pgscorer.schedule_runs
     ADD CONSTRAINT schedule_runs_pkey PRIMARY KEY (schedule_id, scheduled_for);
@@ -1821,6 +2356,9 @@ ALTER TABLE ONLY pgscorer.series
 
 ALTER TABLE ONLY pgscorer.settings
     ADD CONSTRAINT settings_pkey PRIMARY KEY (key);
+
+ALTER TABLE ONLY pgscorer.windows
+    ADD CONSTRAINT windows_pkey PRIMARY KEY (aggregation_id, series_id, window_start);
 
 ALTER TABLE ONLY pgscorer.workers
     ADD CONSTRAINT workers_pkey PRIMARY KEY (worker_id);
@@ -1859,6 +2397,12 @@ CREATE INDEX rejected_readings_received_at ON pgscorer.rejected_readings USING b
 
 CREATE INDEX schedule_runs_scheduled_for ON pgscorer.schedule_runs USING btree (scheduled_for);
 
+CREATE INDEX windows_to_close ON pgscorer.windows USING btree (aggregation_id, window_end) WHERE ((closed_at IS NULL) OR dirty);
+
+CREATE TRIGGER aggregations_changed AFTER INSERT OR DELETE OR UPDATE OF device_pattern, sensor_pattern ON pgscorer.aggregations FOR EACH STATEMENT EXECUTE FUNCTION pgscorer.aggregations_changed();
+
+CREATE TRIGGER aggregations_validate BEFORE INSERT OR UPDATE ON pgscorer.aggregations FOR EACH ROW EXECUTE FUNCTION pgscorer.aggregations_validate();
+
 CREATE TRIGGER alert_rules_validate BEFORE INSERT OR UPDATE ON pgscorer.alert_rules FOR EACH ROW EXECUTE FUNCTION pgscorer.alert_rules_validate();
 
 CREATE TRIGGER alert_rules_validate_webhook BEFORE INSERT OR UPDATE ON pgscorer.alert_rules FOR EACH ROW EXECUTE FUNCTION pgscorer.alert_rules_validate_webhook();
@@ -1877,6 +2421,8 @@ CREATE TRIGGER readings_series_inserted AFTER INSERT ON pgscorer.readings REFERE
 
 CREATE TRIGGER readings_series_updated AFTER UPDATE ON pgscorer.readings REFERENCING NEW TABLE AS new_readings FOR EACH STATEMENT EXECUTE FUNCTION pgscorer.readings_check_series();
 
+CREATE TRIGGER samples_arrived AFTER INSERT ON pgscorer.samples REFERENCING NEW TABLE AS new_samples FOR EACH STATEMENT EXECUTE FUNCTION pgscorer.samples_arrived();
+
 CREATE TRIGGER schedules_changed AFTER INSERT OR DELETE OR UPDATE ON pgscorer.schedules FOR EACH STATEMENT EXECUTE FUNCTION pgscorer.notify_channel('pgscorer_schedules');
 
 CREATE TRIGGER schedules_validate BEFORE INSERT OR UPDATE ON pgscorer.schedules FOR EACH ROW EXECUTE FUNCTION pgscorer.schedules_validate();
@@ -1885,7 +2431,12 @@ CREATE TRIGGER schedules_validate_training BEFORE INSERT OR UPDATE ON pgscorer.s
 
 CREATE TRIGGER series_keep_readings BEFORE DELETE OR UPDATE OF series_id, n_features ON pgscorer.series FOR EACH ROW EXECUTE FUNCTION pgscorer.series_keep_readings();
 
+CREATE TRIGGER series_set_holds_samples BEFORE INSERT ON pgscorer.series FOR EACH ROW EXECUTE FUNCTION pgscorer.series_set_holds_samples();
+
 CREATE TRIGGER settings_validate BEFORE INSERT OR DELETE OR UPDATE ON pgscorer.settings FOR EACH ROW EXECUTE FUNCTION pgscorer.settings_validate();
+
+ALTER TABLE ONLY pgscorer.aggregation_devices
+    ADD CONSTRAINT aggregation_devices_aggregation_id_fkey FOREIGN KEY (aggregation_id) REFERENCES pgscorer.aggregations(aggregation_id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY pgscorer.alert_deliveries
     ADD CONSTRAINT alert_deliveries_alert_id_fkey FOREIGN KEY (alert_id) REFERENCES pgscorer.alerts(alert_id) ON DELETE CASCADE;
@@ -1920,11 +2471,20 @@ ALTER TABLE ONLY pgscorer.jobs
 ALTER TABLE ONLY pgscorer.jobs
     ADD CONSTRAINT jobs_series_id_fkey FOREIGN KEY (series_id) REFERENCES pgscorer.series(series_id);
 
+ALTER TABLE ONLY pgscorer.late_samples
+    ADD CONSTRAINT late_samples_aggregation_id_fkey FOREIGN KEY (aggregation_id) REFERENCES pgscorer.aggregations(aggregation_id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY pgscorer.models
     ADD CONSTRAINT models_series_id_n_features_fkey FOREIGN KEY (series_id, n_features) REFERENCES pgscorer.series(series_id, n_features);
 
 ALTER TABLE ONLY pgscorer.schedule_runs
     ADD CONSTRAINT schedule_runs_schedule_id_fkey FOREIGN KEY (schedule_id) REFERENCES pgscorer.schedules(schedule_id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY pgscorer.schedules
+    ADD CONSTRAINT schedules_on_close_fkey FOREIGN KEY (on_close) REFERENCES pgscorer.aggregations(name) ON UPDATE CASCADE;
+
+ALTER TABLE ONLY pgscorer.series
+    ADD CONSTRAINT series_aggregation_id_fkey FOREIGN KEY (aggregation_id) REFERENCES pgscorer.aggregations(aggregation_id) ON DELETE SET NULL;
 
 ALTER TABLE ONLY pgscorer.series_failures
     ADD CONSTRAINT series_failures_series_id_fkey FOREIGN KEY (series_id) REFERENCES pgscorer.series(series_id) ON DELETE CASCADE;
@@ -1932,14 +2492,25 @@ ALTER TABLE ONLY pgscorer.series_failures
 ALTER TABLE ONLY pgscorer.series_health_current
     ADD CONSTRAINT series_health_current_series_id_fkey FOREIGN KEY (series_id) REFERENCES pgscorer.series(series_id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY pgscorer.series
+    ADD CONSTRAINT series_source_series_id_fkey FOREIGN KEY (source_series_id) REFERENCES pgscorer.series(series_id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY pgscorer.windows
+    ADD CONSTRAINT windows_aggregation_id_fkey FOREIGN KEY (aggregation_id) REFERENCES pgscorer.aggregations(aggregation_id) ON DELETE CASCADE;
+
 GRANT USAGE ON SCHEMA pgscorer TO pgscorer_worker;
 GRANT USAGE ON SCHEMA pgscorer TO pgscorer_ingest;
 GRANT USAGE ON SCHEMA pgscorer TO pgscorer_reader;
+
+REVOKE ALL ON FUNCTION pgscorer.aggregations_changed() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgscorer.announce_alert(alert bigint, event text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION pgscorer.cancel_job(target bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION pgscorer.cancel_job(target bigint) TO pgscorer_worker;
+
+REVOKE ALL ON FUNCTION pgscorer.close_windows(closing bigint, batch integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION pgscorer.close_windows(closing bigint, batch integer) TO pgscorer_worker;
 
 REVOKE ALL ON FUNCTION pgscorer.drop_old_partitions(parent text, older_than interval, dry_run boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION pgscorer.drop_old_partitions(parent text, older_than interval, dry_run boolean) TO pgscorer_worker;
@@ -1963,8 +2534,23 @@ GRANT ALL ON FUNCTION pgscorer.refresh_series_health() TO pgscorer_worker;
 REVOKE ALL ON FUNCTION pgscorer.release_lease(lease_name text, holder_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION pgscorer.release_lease(lease_name text, holder_id text) TO pgscorer_worker;
 
+REVOKE ALL ON FUNCTION pgscorer.release_waiting_jobs() FROM PUBLIC;
+GRANT ALL ON FUNCTION pgscorer.release_waiting_jobs() TO pgscorer_worker;
+
 REVOKE ALL ON FUNCTION pgscorer.retry_job(target bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION pgscorer.retry_job(target bigint) TO pgscorer_worker;
+
+REVOKE ALL ON FUNCTION pgscorer.samples_arrived() FROM PUBLIC;
+
+GRANT SELECT ON TABLE pgscorer.windows TO pgscorer_worker;
+GRANT SELECT ON TABLE pgscorer.windows TO pgscorer_reader;
+
+GRANT SELECT ON TABLE pgscorer.aggregation_devices TO pgscorer_worker;
+GRANT SELECT ON TABLE pgscorer.aggregation_devices TO pgscorer_reader;
+
+GRANT SELECT ON TABLE pgscorer.aggregations TO pgscorer_worker;
+GRANT SELECT ON TABLE pgscorer.aggregations TO pgscorer_ingest;
+GRANT SELECT ON TABLE pgscorer.aggregations TO pgscorer_reader;
 
 GRANT SELECT,UPDATE ON TABLE pgscorer.alert_deliveries TO pgscorer_worker;
 
@@ -2069,6 +2655,9 @@ GRANT SELECT(attempt) ON TABLE pgscorer.job_runs TO pgscorer_worker;
 GRANT SELECT,INSERT,UPDATE ON TABLE pgscorer.jobs TO pgscorer_worker;
 GRANT SELECT ON TABLE pgscorer.jobs TO pgscorer_reader;
 
+GRANT SELECT ON TABLE pgscorer.late_samples TO pgscorer_worker;
+GRANT SELECT ON TABLE pgscorer.late_samples TO pgscorer_reader;
+
 GRANT SELECT ON TABLE pgscorer.latest_predictions TO pgscorer_reader;
 
 GRANT SELECT ON TABLE pgscorer.model_comparison TO pgscorer_reader;
@@ -2094,6 +2683,10 @@ GRANT SELECT ON TABLE pgscorer.recent_failures TO pgscorer_reader;
 
 GRANT SELECT,INSERT ON TABLE pgscorer.rejected_readings TO pgscorer_ingest;
 GRANT SELECT ON TABLE pgscorer.rejected_readings TO pgscorer_reader;
+
+GRANT SELECT ON TABLE pgscorer.samples TO pgscorer_worker;
+GRANT SELECT,INSERT ON TABLE pgscorer.samples TO pgscorer_ingest;
+GRANT SELECT ON TABLE pgscorer.samples TO pgscorer_reader;
 
 GRANT SELECT,INSERT,UPDATE ON TABLE pgscorer.schedule_runs TO pgscorer_worker;
 GRANT SELECT ON TABLE pgscorer.schedule_runs TO pgscorer_reader;

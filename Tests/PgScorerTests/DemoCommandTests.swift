@@ -32,6 +32,8 @@ struct DemoCommandTests {
                 database: fixture.database, timeout: .seconds(120))
             #expect(result.status == 0, "\(result.output)")
             #expect(result.output.contains("trained 4 models natively"), "\(result.output)")
+            #expect(result.output.contains("aggregation demo_5m closed \(4 * 26 * 12) 5-minute windows"), "\(result.output)")
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.samples") >= 4 * 26 * 360)
             // The numbers add up: every injected anomaly is scored, every series reading in the scored hours too.
             let injected = try #require(result.output.firstMatch(of: /(\d+) anomalies injected/)?.1).description
             #expect(result.output.contains("injected anomalies caught: ") && result.output.contains(" of \(injected)  (recall"), "\(result.output)")
@@ -72,20 +74,24 @@ struct DemoCommandTests {
         }
     }
 
-    @Test("demo --live: every reading published over MQTT to a broker it starts, stored once by a gateway, scored as before")
+    @Test("demo --live: the scored hours' raw samples published over MQTT to a broker it starts, stored once by a gateway, aggregated and scored")
     func live() async throws {
         try await ScorerFixture.with { fixture in
             let arguments = ["demo", "--device-count", "3", "--sensor-count", "2", "--hours", "4", "--score-hours", "2", "--workers", "1", "--seconds", "5"]
             let result = try await PgScorerProcess.run(arguments + ["--live"], database: fixture.database, timeout: .seconds(120))
             // The status and the last lines first: a CI summary shows a message's first line.
             #expect(result.status == 0, "exit \(result.status), ending: \(result.output.split(separator: "\n").suffix(3).joined(separator: " | "))\n\(result.output)")
-            let readings = 3 * 2 * 6 * 12
-            #expect(result.output.contains("a pgscorer stream gateway stored all \(readings) in"), "\(result.output)")
+            // 6 series, 6 h of a sample every 10 s, and the samples of the current window up to now.
+            let samples = try await fixture.count("SELECT count(*) FROM pgscorer.samples")
+            #expect(samples >= 6 * 6 * 360 && samples <= 6 * 6 * 360 + 6 * 31, "\(samples)")
+            let published = try #require(result.output.firstMatch(of: /the last 2 h, (\d+) samples, published as MQTT messages/)?.1).description
+            #expect(result.output.contains("a pgscorer stream gateway stored them all in"), "\(result.output)")
+            #expect(result.output.contains("aggregation demo_5m closed \(6 * 6 * 12) 5-minute windows"), "\(result.output)")
             #expect(result.output.contains("(\(3 * 2 * 2 * 12) readings of 6 series, each predicted exactly once)"), "\(result.output)")
-            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.readings") == readings)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.readings") == 6 * 6 * 12)
             #expect(try await fixture.count("SELECT count(*) FROM pgscorer.rejected_readings") == 0)
             #expect(try await fixture.count("SELECT count(*) FROM pgscorer.gateways") == 0, "the demo's gateway stopped")
-            #expect(try await fixture.count("SELECT sum(stored)::int FROM pgscorer.ingest_minutes") == readings, "its heartbeats counted them")
+            #expect(try await fixture.count("SELECT sum(stored)::int FROM pgscorer.ingest_minutes") == Int(published), "its heartbeats counted them")
             let misuse = try await PgScorerProcess.run(["demo", "--mqtt", "mqtt://127.0.0.1:1"], database: fixture.database)
             #expect(misuse.status == 64 && misuse.output.contains("--mqtt is for --live"), "\(misuse.output)")
         }

@@ -52,7 +52,7 @@ struct ScheduleCommandTests {
         try await ScorerFixture.with { fixture in
             try await fixture.connection.execute(#"INSERT INTO pgscorer.schedules (name, cron, "window") VALUES ('quarter', '5/15 * * * *', '5 minutes')"#)
             let schedule = try #require(try await Schedule.all(on: fixture.connection).first)
-            let timing = try schedule.timing()
+            let timing = try #require(try schedule.timing())
             let hour = PostgresTimestamp.utc("2026-11-25T10:00:00Z").unixMicroseconds
             #expect(timing.nextTick(after: hour) == hour + 5 * 60_000_000)
             #expect(timing.nextTick(after: hour + 5 * 60_000_000) == hour + 20 * 60_000_000)

@@ -2868,8 +2868,10 @@ BEGIN
         GROUP BY aggregation_id, name, series_id, device, sensor, ts, v
     ), dead AS (
         INSERT INTO pgscorer.rejected_readings (source, device, sensor, ts, payload, reason, detail)
-        SELECT 'window', device, sensor, ts, json_build_object('ts', ts, 'value', v)::text, 'late',
-               format('aggregation %s had closed the window of %s/%s that ends %s%s', name, device, sensor, last_end,
+        SELECT 'window', device, sensor, ts,
+               json_build_object('ts', to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), 'value', v)::text, 'late',
+               format('aggregation %s had closed the window of %s/%s that ends %s%s', name, device, sensor,
+                      to_char(last_end AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
                       CASE WHEN forgotten THEN ' (its state is past retention, so it cannot be recomputed)' ELSE '' END)
         FROM dropped
     ), unused AS (
@@ -3067,7 +3069,8 @@ BEGIN
     ), queued AS (
         INSERT INTO pgscorer.jobs (series_id, model_id, window_start, window_end, priority, reason)
         SELECT ch.target, m.model_id, ch.first, ch.last + interval '1 microsecond', -1,
-               format('late samples changed %s scored window(s) of aggregation %s ending %s to %s', ch.windows, a.name, ch.first, ch.last)
+               format('late samples changed %s scored window(s) of aggregation %s, ending %s to %s', ch.windows, a.name,
+                      to_char(ch.first AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), to_char(ch.last AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
         FROM changed ch JOIN pgscorer.models m ON m.series_id = ch.target AND m.active
         ORDER BY ch.target
         ON CONFLICT (series_id, window_start, window_end, kind) WHERE state IN ('available', 'running', 'retryable') DO NOTHING

@@ -1,7 +1,8 @@
 import PgClient
 
 /// What the dashboard's ingest page shows: the gateways, what they took per minute in the
-/// last hour, the devices silent longest, and the latest rejected readings.
+/// last hour, the aggregations and their late samples, the devices silent longest, and
+/// the latest rejected readings.
 package struct IngestActivity: Sendable {
     package struct Minute: Sendable {
         package let minute: PostgresTimestamp
@@ -34,6 +35,9 @@ package struct IngestActivity: Sendable {
     package let silentCheckedAt: PostgresTimestamp?
     package let rejected: [Rejected]
     package let rejectedLastHour: Int
+    package let aggregations: [AggregationOverview]
+    /// The series with the most late samples, most first.
+    package let lateSeries: [StatusReport.LateSeries]
 
     package static func load(from connection: PostgresConnection) async throws -> IngestActivity {
         let minutes = try await connection.query(PostgresQuery(DashboardQueries.ingestMinutes)).map { row in
@@ -53,6 +57,8 @@ package struct IngestActivity: Sendable {
             minutes: minutes, silent: silent,
             silentCheckedAt: try await connection.query(PostgresQuery(DashboardQueries.seriesHealthKeptAt)).single().decode("at"),
             rejected: rejected,
-            rejectedLastHour: try await connection.query(PostgresQuery(DashboardQueries.rejectedLastHour)).single().decode("n"))
+            rejectedLastHour: try await connection.query(PostgresQuery(DashboardQueries.rejectedLastHour)).single().decode("n"),
+            aggregations: try await AggregationOverview.all(on: connection),
+            lateSeries: try await StatusReport.LateSeries.top(20, on: connection))
     }
 }

@@ -2,16 +2,18 @@ import PgClient
 
 /// Deletes what retention says is old enough: finished jobs, attempt logs, fired ticks
 /// and the gateway's rejected readings in small batches (no long locks, no bloat spike), and whole monthly partitions
-/// of readings and predictions past their horizon. Each age comes from
+/// of readings, predictions and raw samples past their horizon (with samples, the state
+/// of their windows). Each age comes from
 /// `pgscorer.settings` unless given here; nil there means keep.
 package struct Retention: Sendable {
     /// What there is to prune, each with the key of its setting.
     package enum Kind: String, Sendable, CaseIterable, Encodable {
-        case jobs, jobRuns = "job_runs", scheduleRuns = "schedule_runs", rejectedReadings = "rejected_readings", predictions, readings
+        case jobs, jobRuns = "job_runs", scheduleRuns = "schedule_runs", rejectedReadings = "rejected_readings", predictions, readings,
+            samples
 
         var setting: String { "retention.\(rawValue)" }
         /// Partitioned kinds lose whole months.
-        var isPartitioned: Bool { self == .predictions || self == .readings }
+        package var isPartitioned: Bool { self == .predictions || self == .readings || self == .samples }
     }
 
     /// Ages that override the settings.

@@ -3,16 +3,16 @@ import PgClient
 /// The statements of `pgscorer demo`: its own table of injected anomalies
 /// (`pgscorer_demo.injected_anomalies`) and the tally of what the models caught.
 package enum DemoQueries {
-    /// Readings of the demo's series: readings.
-    package static let demoReadings = PreparedQuery(
-        name: "demo.readings",
-        "SELECT count(*)::int AS readings FROM pgscorer.readings r JOIN pgscorer.series s USING (series_id) WHERE s.device LIKE 'demo-%'")
+    /// Raw samples of the demo's series: samples.
+    package static let demoSamples = PreparedQuery(
+        name: "demo.samples",
+        "SELECT count(*)::int AS samples FROM pgscorer.samples r JOIN pgscorer.series s USING (series_id) WHERE s.device LIKE 'demo-%'")
 
     /// The database's clock to the second: now.
     package static let now: SQLText = "SELECT date_trunc('second', now()) AS now"
 
     /// Removes what an earlier demo left (demo-* series with their rows, the 'demo'
-    /// schedule, the recorded anomalies) and makes sure the anomaly table exists.
+    /// schedule, the demo_5m aggregation, the recorded anomalies) and makes sure the anomaly table exists.
     package static let reset: SQLText = """
         CREATE SCHEMA IF NOT EXISTS pgscorer_demo;
         CREATE TABLE IF NOT EXISTS pgscorer_demo.injected_anomalies (
@@ -20,9 +20,12 @@ package enum DemoQueries {
             PRIMARY KEY (device, sensor, ts));
         TRUNCATE pgscorer_demo.injected_anomalies;
         DELETE FROM pgscorer.schedules WHERE name = 'demo';
+        DELETE FROM pgscorer.aggregations WHERE name = 'demo_5m';
+        DELETE FROM pgscorer.rejected_readings WHERE device LIKE 'demo-%';
         DELETE FROM pgscorer.jobs WHERE series_id IN (SELECT series_id FROM pgscorer.series WHERE device LIKE 'demo-%');
         DELETE FROM pgscorer.predictions WHERE series_id IN (SELECT series_id FROM pgscorer.series WHERE device LIKE 'demo-%');
         DELETE FROM pgscorer.readings WHERE series_id IN (SELECT series_id FROM pgscorer.series WHERE device LIKE 'demo-%');
+        DELETE FROM pgscorer.samples WHERE series_id IN (SELECT series_id FROM pgscorer.series WHERE device LIKE 'demo-%');
         DELETE FROM pgscorer.models WHERE series_id IN (SELECT series_id FROM pgscorer.series WHERE device LIKE 'demo-%');
         DELETE FROM pgscorer.series WHERE device LIKE 'demo-%';
         """

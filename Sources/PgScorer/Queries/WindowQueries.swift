@@ -86,11 +86,31 @@ package enum WindowQueries {
         JOIN pgscorer.aggregations a ON a.aggregation_id = l.aggregation_id
         ORDER BY a.name, se.device, se.sensor
         """
+}
 
-    /// The raw samples of series $1 in [$2, $3), oldest first: ts, features.
-    package static let samples = PreparedQuery(
-        name: "samples.range",
+extension WindowQueries {
+    /// The source of target series ($1 device, $2 sensor): series_id, device, sensor,
+    /// aggregation (its name, if it still exists), window_us. No row: not a target.
+    package static let sourceOfTarget = PreparedQuery(
+        name: "samples.source_of_target",
         """
-        SELECT ts, features FROM pgscorer.samples WHERE series_id = $1 AND ts >= $2 AND ts < $3 ORDER BY ts LIMIT 2000
+        SELECT src.series_id, src.device, src.sensor, a.name AS aggregation,
+               (extract(epoch FROM a."window") * 1000000)::int8 AS window_us
+        FROM pgscorer.series t
+        JOIN pgscorer.series src ON src.series_id = t.source_series_id
+        LEFT JOIN pgscorer.aggregations a ON a.aggregation_id = t.aggregation_id
+        WHERE t.device = $1 AND t.sensor = $2
+        """)
+
+    /// The samples of series $1 in [$2, $3) in buckets of $4 µs: bucket start (µs since
+    /// 1970), samples, lowest, mean and highest value; oldest first.
+    package static let sampleBuckets = PreparedQuery(
+        name: "samples.buckets",
+        """
+        SELECT (extract(epoch FROM date_bin(make_interval(secs => $4::float8 / 1000000), ts, $2)) * 1000000)::int8 AS bucket,
+               count(*) AS samples, min(features[1]) AS low, avg(features[1]) AS mean, max(features[1]) AS high
+        FROM pgscorer.samples
+        WHERE series_id = $1 AND ts >= $2 AND ts < $3
+        GROUP BY 1 ORDER BY 1
         """)
 }

@@ -12,9 +12,36 @@ package struct StatusReport: Sendable, Encodable {
     /// Readings the gateways refused in the last hour, per reason (`pgscorer.rejected_readings`).
     package let rejectedLastHour: [String: Int]
     package let schedules: [ScheduleOverview]
+    /// Aggregations: windows open and closed, late samples, how far closing lags.
+    package let aggregations: [AggregationOverview]
+    /// The series with the most late samples (dropped or recomputed), most first.
+    package let lateSeries: [LateSeries]
     package let recentFailures: [FailedAttempt]
     /// Series held after failing permanently again and again (`pgscorer.held_series`).
     package let heldSeries: [HeldSeries]
+
+    package struct LateSeries: Sendable, Encodable {
+        package let device: String
+        package let sensor: String
+        package let aggregation: String
+        package let dropped: Int
+        package let recomputed: Int
+        package let lastAt: PostgresTimestamp
+
+        init(row: PostgresRow) throws {
+            device = try row.decode("device")
+            sensor = try row.decode("sensor")
+            aggregation = try row.decode("aggregation")
+            dropped = try row.decode("dropped")
+            recomputed = try row.decode("recomputed")
+            lastAt = try row.decode("last_at")
+        }
+
+        /// Late samples per series, most first (at most `limit`).
+        package static func top(_ limit: Int, on connection: PostgresConnection) async throws -> [LateSeries] {
+            try await connection.query(WindowQueries.lateBySeries.bind(Int32(limit))).map(LateSeries.init(row:))
+        }
+    }
 
     package struct HeldSeries: Sendable, Encodable {
         package let device: String
@@ -158,6 +185,8 @@ package struct StatusReport: Sendable, Encodable {
                 (try $0.decode("reason") as String, try $0.decode("readings") as Int)
             }),
             schedules: try await ScheduleOverview.all(on: connection),
+            aggregations: try await AggregationOverview.all(on: connection),
+            lateSeries: try await LateSeries.top(10, on: connection),
             recentFailures: try await connection.query(ReportQueries.recentFailures.bind(failureLimit)).map(FailedAttempt.init(row:)),
             heldSeries: try await connection.query(PostgresQuery(ReportQueries.heldSeries)).map(HeldSeries.init(row:)),
             openAlerts: try attention.decode("open_alerts"),

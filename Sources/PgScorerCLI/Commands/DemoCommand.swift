@@ -12,10 +12,11 @@ struct DemoCommand: AsyncParsableCommand {
         abstract: "Generate a fleet, train its models, schedule scoring, run workers, and report what they found.",
         discussion: """
             Uses the embedded database unless one is configured. Demo series are named demo-*; a previous demo's rows \
-            (and its schedule 'demo') are replaced, nothing else is touched. Readings are 5-minute aggregates \
-            (mean, min, max, std) with daily cycles, drift and noise; anomalies (spikes, stuck sensors, level shifts) \
-            are injected into the last hours and recorded in pgscorer_demo.injected_anomalies, so the report can say \
-            how many were caught. The same --seed gives the same fleet.
+            (its schedule 'demo' and its aggregation 'demo_5m') are replaced, nothing else is touched. Sensors send a raw \
+            sample every 10 s with daily cycles, drift and noise; the aggregation demo_5m makes 5-minute readings of \
+            them (mean, min, max, std), which the models score. Anomalies (spikes, stuck sensors, level shifts) are \
+            injected into the last hours and recorded in pgscorer_demo.injected_anomalies, so the report can say how \
+            many were caught. The same --seed gives the same fleet.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -28,7 +29,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Worker processes to start.") var workers = 2
     @Option(help: "Seconds to let the schedule tick.") var seconds = 15
     @Option(help: "Seed of the generated fleet and its anomalies: the same seed, the same fleet.") var seed: UInt64 = 1
-    @Flag(help: "Send the readings as devices do: published over MQTT (to a mosquitto broker it starts, or --mqtt) and stored by a pgscorer stream gateway.")
+    @Flag(help: "Send the last --score-hours of samples as devices do: published over MQTT (to a mosquitto broker it starts, or --mqtt) and stored by a pgscorer stream gateway.")
     var live = false
     @Option(help: ArgumentHelp("With --live: the broker to publish through, mqtt://host:port (default: one it starts).", valueName: "url"))
     var mqtt: String?
@@ -40,6 +41,10 @@ struct DemoCommand: AsyncParsableCommand {
         guard (1...5).contains(sensors) else { throw ValidationError("--sensor-count must be between 1 and 5") }
         guard (1...24 * 30).contains(hours), (1...48).contains(scoreHours) else {
             throw ValidationError("--hours must be between 1 and 720 and --score-hours between 1 and 48")
+        }
+        let samples = devices * sensors * (hours + scoreHours) * 360
+        guard samples <= 20_000_000 else {
+            throw ValidationError("that fleet sends \(samples) raw samples (devices × sensors × hours × 360); the demo makes at most 20,000,000")
         }
         guard (1...16).contains(workers) else { throw ValidationError("--workers must be between 1 and 16") }
         guard seconds >= 5 else { throw ValidationError("--seconds must be at least 5") }
@@ -60,6 +65,7 @@ struct DemoCommand: AsyncParsableCommand {
             print("1/6 database: \(connection.target)")
             try await Migrator(logger: session.logger).migrate(connection)
             try await fleet.reset(connection)
+            try await fleet.addAggregation(connection)
             var gateway: DemoLive?
             if live {
                 var starting = DemoLive()
@@ -69,11 +75,12 @@ struct DemoCommand: AsyncParsableCommand {
             defer { gateway?.stop() }
             let publishing = ContinuousClock.now
             let generated = try await fleet.generate(connection, live: gateway)
-            print("2/6 fleet: \(devices) devices × \(sensors) sensors, \(generated.readings) readings over \(hours + scoreHours) h (5-minute aggregates), \(generated.injected) anomalies injected into the last \(scoreHours) h")
+            print("2/6 fleet: \(devices) devices × \(sensors) sensors sending a raw sample every \(DemoFleet.sampleSeconds) s: \(generated.samples) samples over \(hours + scoreHours) h, \(generated.injected) anomalies injected into the last \(scoreHours) h")
             if let address = gateway?.address {
                 let seconds = (ContinuousClock.now - publishing).seconds
-                print("    live: each reading published as an MQTT message (QoS 1) to \(address) on \(DemoLive.topic); a pgscorer stream gateway stored all \(generated.readings) in " + String(format: "%.1f s (%.0f readings/s)", seconds, Double(generated.readings) / seconds))
+                print("    live: the last \(scoreHours) h, \(generated.published) samples, published as MQTT messages (QoS 1) to \(address) on \(DemoLive.topic); a pgscorer stream gateway stored them all in " + String(format: "%.1f s (%.0f samples/s)", seconds, Double(generated.published) / seconds) + "; the history before was loaded directly")
             }
+            print("    aggregation \(DemoFleet.aggregation) closed \(generated.readings) 5-minute windows into readings (mean, min, max, std) of <sensor>_5m — the series the models score")
             let trained = try await fleet.train(
                 databaseURL: session.databaseURL, until: generated.scoringStart, on: connection, logger: session.logger)
             print("3/6 trained \(trained.trained) models natively (rbf, nu 0.01, standard scaler) on the first \(hours) h in \(String(format: "%.1f", trained.seconds)) s")

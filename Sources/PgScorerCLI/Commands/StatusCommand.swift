@@ -42,6 +42,16 @@ struct StatusCommand: AsyncParsableCommand {
         for schedule in status.schedules {
             print("  \(schedule.name) (\(schedule.enabled ? schedule.timing : "disabled")): last tick \(schedule.lastTick?.description ?? "never"), next \(schedule.nextTick?.description ?? "-")")
         }
+        if !status.aggregations.isEmpty {
+            print("aggregations:")
+            for a in status.aggregations {
+                print("  \(a.name) (\(a.window) windows of \(a.sensors) → \(a.target)): \(a.sources) series, \(a.openWindows) open, \(a.closedWindows) closed, late dropped \(a.lateDropped), recomputed \(a.lateRecomputed)"
+                    + (a.closedUntil.map { ", closed until \($0)" } ?? ""))
+            }
+            for late in status.lateSeries {
+                print("    late: \(late.device)/\(late.sensor) (\(late.aggregation)): dropped \(late.dropped), recomputed \(late.recomputed), last at \(late.lastAt)")
+            }
+        }
         print("held series:\(status.heldSeries.isEmpty ? " none" : " (pgscorer series resume releases them)")")
         for held in status.heldSeries {
             print("  \(held.device)/\(held.sensor) since \(held.heldSince), after \(held.consecutive) permanent failures: \(held.lastError)")

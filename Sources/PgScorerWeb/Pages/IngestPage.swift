@@ -16,8 +16,43 @@ struct IngestPage {
             <div class="card"><b>\(activity.rejectedLastHour)</b><span>rejected in the last hour</span></div></div>
             <h2>Gateways</h2>\(gateways)
             <h2>Readings per minute</h2>\(perMinute)
+            <h2>Windows</h2>\(windows)
             <h2>Devices silent longest</h2>\(silent)
             <h2>Latest rejected readings</h2>\(rejected)
+            """
+    }
+
+    /// The aggregations and the series with the most late samples.
+    private var windows: HTML {
+        guard !activity.aggregations.isEmpty else {
+            return "<p class=\"muted\">No aggregation: every series holds readings. <code>pgscorer aggregate add temp_5m --window 5m --sensor temp</code> makes 5-minute readings of raw samples.</p>"
+        }
+        let rows = activity.aggregations.map { a -> HTML in
+            """
+            <tr><td>\(a.name)</td><td>\(a.window)\(a.hop == a.window ? "" : " every \(a.hop)")</td><td>\(a.sensors) → \(a.target)</td>\
+            <td>\(a.features.joined(separator: ","))</td><td class="num">\(a.sources)</td><td class="num">\(a.openWindows)</td>\
+            <td class="num">\(a.closedWindows)</td><td>\(a.lateness), \(a.latePolicy)</td><td class="num">\(a.lateDropped)</td>\
+            <td class="num">\(a.lateRecomputed)</td><td>\(a.closedUntil.map { HTML.format(unixMicroseconds: $0.unixMicroseconds) } ?? "-")</td></tr>
+            """
+        }
+        let late = activity.lateSeries.map { series -> HTML in
+            """
+            <tr><td><a href="/series\(HTML(raw: HTML.query([("device", series.device), ("sensor", series.sensor)])))">\(HTML.series(series.device, series.sensor))</a></td>\
+            <td>\(series.aggregation)</td><td class="num">\(series.dropped)</td><td class="num">\(series.recomputed)</td>\
+            <td>\(HTML.format(unixMicroseconds: series.lastAt.unixMicroseconds))</td></tr>
+            """
+        }
+        let lateTable: HTML = late.isEmpty
+            ? "<p class=\"muted\">No late sample so far.</p>"
+            : """
+            <table id="late"><tr><th>series</th><th>aggregation</th><th class="num">dropped (dead letters)</th>\
+            <th class="num">recomputed</th><th>last late</th></tr>\(late)</table>
+            """
+        return """
+            <table id="aggregations"><tr><th>aggregation</th><th>window</th><th>sensors</th><th>features</th><th class="num">series</th>\
+            <th class="num">open</th><th class="num">closed</th><th>lateness, policy</th><th class="num">late dropped</th>\
+            <th class="num">late recomputed</th><th>closed until (UTC)</th></tr>\(rows)</table>
+            <h3>Series with late samples</h3>\(lateTable)
             """
     }
 

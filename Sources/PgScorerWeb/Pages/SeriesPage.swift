@@ -31,7 +31,7 @@ struct SeriesPage {
             """
     }
 
-    static func body(trace: SeriesTrace, range: String?, feature: Int?) -> HTML {
+    static func body(trace: SeriesTrace, samples: SampleTrace?, range: String?, feature: Int?) -> HTML {
         let scored = trace.scores.reduce(0) { $0 + ($1 == nil ? 0 : 1) }
         let flagged = trace.flags.reduce(0) { $0 + ($1 ? 1 : 0) }
         let active = trace.versions.first { $0.modelID == trace.activeModelID }
@@ -67,10 +67,30 @@ struct SeriesPage {
             \(summary)\(chart)
             <p class="muted">Blue: readings (downsampled per pixel column on long ranges, extremes kept). Red dots: flagged \
             readings. Green: the score, flagged below the red zero line. Violet dashes: the scoring model changed.</p>
+            \(samples.map { Self.samplesSection($0, trace: trace) } ?? "")
             <h2>Anomaly episodes</h2>\(episodeTable)
             <h2>Model versions</h2><table id="versions"><tr><th>version</th><th>model</th><th>role</th><th>health</th></tr>\(versions)</table>
             <p><a href="/models\(HTML(raw: HTML.query([("device", trace.device), ("sensor", trace.sensor)])))">models of this series</a> · \
             <a href="/jobs\(HTML(raw: HTML.query([("device", trace.device), ("sensor", trace.sensor)])))">jobs of this series</a></p>
+            """
+    }
+
+    /// The raw samples beneath an aggregated series' readings, on the same time axis.
+    static func samplesSection(_ samples: SampleTrace, trace: SeriesTrace) -> HTML {
+        let made = samples.aggregation.map { name -> HTML in
+            let window = samples.windowMicroseconds.map { DurationText.format(.microseconds($0)) } ?? "?"
+            return "the \(window) windows of aggregation <b>\(name)</b>"
+        } ?? "an aggregation since removed"
+        let chart: HTML = samples.buckets.isEmpty
+            ? "<p class=\"muted\">No raw samples in this range (retention may have dropped them).</p>"
+            : SamplesChart(samples: samples, from: trace.from.unixMicroseconds, to: trace.to.unixMicroseconds).svg
+        return """
+            <h2 id="raw-samples">Raw samples</h2>
+            <p class="muted">Each reading above is one of \(made) over the raw samples of \
+            <a href="/series\(HTML(raw: HTML.query([("device", samples.sourceDevice), ("sensor", samples.sourceSensor)])))">\(HTML.series(samples.sourceDevice, samples.sourceSensor))</a>, \
+            stamped with the window's end: \(samples.sampleCount) samples in this range. Light bars: lowest to highest sample; \
+            line: their mean (per \(DurationText.format(.microseconds(samples.bucketMicroseconds)))); faint ticks: window ends.</p>
+            \(chart)
             """
     }
 

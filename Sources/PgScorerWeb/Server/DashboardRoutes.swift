@@ -138,12 +138,15 @@ package struct DashboardRoutes {
         }
         let selector = SeriesSelector(device: device, sensor: sensor)
         if selector.isExact, let device, let sensor {
-            let trace = try await server.pool.withConnection {
-                try await SeriesTrace.load(
+            let loaded = try await server.pool.withConnection { connection -> (SeriesTrace, SampleTrace?)? in
+                guard let trace = try await SeriesTrace.load(
                     device: device, sensor: sensor, from: until.map { PostgresTimestamp(unixMicroseconds: $0.unixMicroseconds - Int64(span.seconds * 1_000_000)) },
-                    to: until, span: span, on: $0)
+                    to: until, span: span, on: connection)
+                else { return nil }
+                let samples = try await SampleTrace.load(device: device, sensor: sensor, from: trace.from, to: trace.to, on: connection)
+                return (trace, samples)
             }
-            guard let trace else { return await problem("no series \(device)/\(sensor)", status: .notFound, section: .series) }
+            guard let (trace, samples) = loaded else { return await problem("no series \(device)/\(sensor)", status: .notFound, section: .series) }
             if let feature, feature >= trace.featureCount {
                 return await problem(
                     "feature \(feature): series \(device)/\(sensor) has \(trace.featureCount) feature(s), numbered from 0", status: .badRequest,
@@ -151,7 +154,7 @@ package struct DashboardRoutes {
             }
             let picker = SeriesPage.picker(
                 device: device, sensor: sensor, range: rangeName, feature: feature, featureCount: trace.featureCount, until: query["until"])
-            return await page("\(device)/\(sensor)", .series, "\(picker)\(SeriesPage.body(trace: trace, range: rangeName, feature: feature))")
+            return await page("\(device)/\(sensor)", .series, "\(picker)\(SeriesPage.body(trace: trace, samples: samples, range: rangeName, feature: feature))")
         }
         let limit = 200
         let rows = try await server.pool.withConnection { try await SeriesListing.load(selector, limit: limit, from: $0) }
