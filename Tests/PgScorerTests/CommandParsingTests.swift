@@ -27,7 +27,7 @@ struct CommandParsingTests {
     }
 
     @Test("bad arguments are refused with a message naming the flag", arguments: [
-        (["schedule", "add", "x", "--window", "5m"], "exactly one of --cron and --every"),
+        (["schedule", "add", "x", "--window", "5m"], "exactly one of --cron, --every and --on-close"),
         (["schedule", "add", "x", "--every", "soon", "--window", "5m"], "--every"),
         (["worker", "--batch", "0"], "--batch must be auto or a number from 1 to 1000"),
         (["worker", "--batch", "1001"], "--batch must be auto or a number from 1 to 1000"),

@@ -117,7 +117,7 @@ struct SchedulerTests {
         ("INSERT INTO pgscorer.schedules (name, cron, \"window\") VALUES ('x', '*/5 * * * *', '0 minutes')", "window must be positive"),
         ("INSERT INTO pgscorer.schedules (name, every, \"window\") VALUES ('x', '5 minutes', '-1 hour')", "window must be positive"),
         ("INSERT INTO pgscorer.schedules (name, every, \"window\") VALUES ('x', '1 month', '1 hour')", "fixed duration"),
-        ("INSERT INTO pgscorer.schedules (name, every, cron, \"window\") VALUES ('x', '5 minutes', '* * * * *', '1 hour')", "exactly one of cron and every"),
+        ("INSERT INTO pgscorer.schedules (name, every, cron, \"window\") VALUES ('x', '5 minutes', '* * * * *', '1 hour')", "exactly one of cron, every and on_close"),
         ("INSERT INTO pgscorer.schedules (name, every, \"window\", missed_ticks, catch_up_limit) VALUES ('x', '5 minutes', '1 hour', 'catch_up', 100000)", "catch_up_limit must be between 0 and 1000"),
         ("UPDATE pgscorer.schedules SET cron = 'every five minutes'", "must have 5 fields"),
     ])

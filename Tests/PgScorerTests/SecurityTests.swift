@@ -123,9 +123,14 @@ struct SecurityTests {
         "pgscorer.hold_lease(text,text,interval)": "SELECT pgscorer.hold_lease('queue_gauges', 'attacker', '1 minute')",
         "pgscorer.release_lease(text,text)": "SELECT pgscorer.release_lease('queue_gauges', 'attacker')",
         "pgscorer.readings_check_series()":
-            "INSERT INTO pgscorer.readings (series_id, ts, n_features, features) SELECT series_id, now(), 2, '{1,2}' FROM pgscorer.series",
+            "INSERT INTO pgscorer.readings (series_id, ts, n_features, features) SELECT series_id, now(), 2, '{1,2}' FROM pgscorer.series WHERE sensor = 'temp'",
         "pgscorer.release_series_on_activation()": "UPDATE pgscorer.models SET active = active WHERE active",
         "pgscorer.models_record_deployment()": "UPDATE pgscorer.models SET active = active WHERE active",
+        "pgscorer.samples_arrived()":
+            "INSERT INTO pgscorer.samples (series_id, ts, n_features, features) SELECT series_id, now() - interval '1 day', 1, '{1}' FROM pgscorer.series WHERE sensor = 'raw'",
+        "pgscorer.aggregations_changed()": "UPDATE pgscorer.aggregations SET sensor_pattern = sensor_pattern",
+        "pgscorer.close_windows(bigint,integer)": "SELECT * FROM pgscorer.close_windows((SELECT aggregation_id FROM pgscorer.aggregations), 100)",
+        "pgscorer.release_waiting_jobs()": "SELECT pgscorer.release_waiting_jobs()",
     ]
 
     @Test("shadowing the catalogs with temporary views gains a login nothing through any SECURITY DEFINER function")
@@ -146,6 +151,11 @@ struct SecurityTests {
                 SELECT pgscorer.ensure_partitions(now() - interval '40 days', now());
                 INSERT INTO pgscorer.alert_rules (name, kind) VALUES ('quiet', 'stale');
                 INSERT INTO pgscorer.alerts (rule_id, series_id, evidence) SELECT rule_id, series_id, '{}' FROM pgscorer.alert_rules, pgscorer.series;
+                INSERT INTO pgscorer.aggregations (name, "window", features, sensor_pattern, target) VALUES ('raw_1m', '1 minute', '{mean,p50}', 'raw', 'raw_1m');
+                INSERT INTO pgscorer.series (device, sensor, n_features) VALUES ('pump-1', 'raw', 1);
+                INSERT INTO pgscorer.samples (series_id, ts, n_features, features)
+                SELECT series_id, now() - interval '2 days' + g * interval '10 seconds', 1, ARRAY[g::float8]
+                FROM pgscorer.series, generate_series(0, 100) g WHERE sensor = 'raw';
                 """)
             let attacker = try await Self.login(fixture, role: "pgscorer_worker")
             let user = attacker.url.components(separatedBy: "user=").last!
@@ -153,6 +163,7 @@ struct SecurityTests {
             try await fixture.connection.executeScript(SQLText(unsafeSQL: """
                 GRANT pgscorer_ingest TO \(user);
                 GRANT UPDATE (active) ON pgscorer.models TO \(user);
+                GRANT UPDATE ON pgscorer.aggregations TO \(user);
                 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA pgscorer TO \(user);
                 """))
             let connection = try await attacker.connect()
@@ -214,7 +225,7 @@ struct SecurityTests {
             let checked: Int = try await fixture.connection.query("SELECT pgscorer.refresh_series_health()").single().decode(0)
             #expect(checked >= 0)
             let created: Int = try await fixture.connection.query("SELECT pgscorer.ensure_partitions('2033-01-01', '2033-01-02')").single().decode(0)
-            #expect(created == 2)
+            #expect(created == 3, "readings, predictions and samples")
             let held2: Bool = try await fixture.connection.query("SELECT pgscorer.hold_lease('queue_gauges', 'worker-1', '1 minute')").single().decode(0)
             #expect(held2)
             // Leased: a second holder waits for the first to let go or run out.

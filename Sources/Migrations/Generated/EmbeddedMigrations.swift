@@ -2967,6 +2967,23 @@ LANGUAGE sql STABLE AS $$
         WHERE t.series_id = target_series), true)
 $$;
 
+-- The windows one call of close_windows writes, for the length of that call (an
+-- ordinary table rather than a temporary one: a SECURITY DEFINER function must not use
+-- a relation the caller could have put in pg_temp first).
+CREATE UNLOGGED TABLE pgscorer.windows_closing (
+    aggregation_id bigint NOT NULL,
+    series_id bigint NOT NULL,
+    window_start timestamptz NOT NULL,
+    window_end timestamptz NOT NULL,
+    device text NOT NULL,
+    sensor text NOT NULL,
+    target bigint,
+    features double precision[],
+    rewrite boolean NOT NULL
+);
+CREATE INDEX windows_closing_aggregation ON pgscorer.windows_closing (aggregation_id, target);
+REVOKE ALL ON pgscorer.windows_closing FROM PUBLIC;
+
 -- Closes what is due of aggregation `closing` (at most `batch` windows): moves each
 -- device's closed_until (watermark − lateness, or past its last sample once it has been
 -- silent for idle_close), writes the reading of every window that closed and rewrites
@@ -3000,12 +3017,7 @@ BEGIN
           FROM pgscorer.aggregation_devices d2 WHERE d2.aggregation_id = closing) c
     WHERE d.aggregation_id = c.aggregation_id AND d.device = c.device AND c.until > d.closed_until;
 
-    -- The windows to write now, oldest first.
-    CREATE TEMP TABLE IF NOT EXISTS pgscorer_closing (
-        series_id bigint, window_start timestamptz, window_end timestamptz, device text, sensor text,
-        target bigint, features float8[], rewrite boolean
-    ) ON COMMIT DELETE ROWS;
-    TRUNCATE pgscorer_closing;
+    -- The windows to write now, oldest first (rows of this call only: see windows_closing).
     WITH due AS (
         SELECT w.*, se.device, se.sensor FROM pgscorer.windows w
         JOIN pgscorer.series se ON se.series_id = w.series_id
@@ -3016,8 +3028,8 @@ BEGIN
         LIMIT batch
         FOR UPDATE OF w
     )
-    INSERT INTO pgscorer_closing (series_id, window_start, window_end, device, sensor, features, rewrite)
-    SELECT due.series_id, due.window_start, due.window_end, due.device, replace(a.target, '{sensor}', due.sensor),
+    INSERT INTO pgscorer.windows_closing (aggregation_id, series_id, window_start, window_end, device, sensor, features, rewrite)
+    SELECT closing, due.series_id, due.window_start, due.window_end, due.device, replace(a.target, '{sensor}', due.sensor),
            pgscorer.window_features(a.features, ROW(due.aggregation_id, due.series_id, due.window_start, due.window_end, due.n,
                due.sum, due.sxx, due.min, due.max, due.first_ts, due.first, due.last_ts, due.last, due.late, due.closed_at,
                due.dirty)::pgscorer.windows),
@@ -3026,7 +3038,7 @@ BEGIN
     GET DIAGNOSTICS closed = ROW_COUNT;
     more := closed = batch;
     SELECT count(*) FILTER (WHERE NOT rewrite) AS closing, count(*) FILTER (WHERE rewrite) AS rewriting,
-           min(window_end) AS first, max(window_end) AS last INTO bounds FROM pgscorer_closing;
+           min(window_end) AS first, max(window_end) AS last INTO bounds FROM pgscorer.windows_closing WHERE aggregation_id = closing;
     closed := bounds.closing;
     rewritten := bounds.rewriting;
     IF bounds.first IS NULL THEN
@@ -3038,33 +3050,35 @@ BEGIN
     -- aggregation's is an error an operator must resolve.
     INSERT INTO pgscorer.series (device, sensor, n_features, aggregation_id, source_series_id)
     SELECT DISTINCT ON (c.device, c.sensor) c.device, c.sensor, cardinality(a.features), closing, c.series_id
-    FROM pgscorer_closing c ORDER BY c.device, c.sensor
+    FROM pgscorer.windows_closing c WHERE c.aggregation_id = closing ORDER BY c.device, c.sensor
     ON CONFLICT (device, sensor) DO NOTHING;
     SELECT c.device, c.sensor, se.n_features, se.source_series_id IS NULL AS foreign INTO clash
-    FROM pgscorer_closing c JOIN pgscorer.series se ON se.device = c.device AND se.sensor = c.sensor
-    WHERE se.source_series_id IS DISTINCT FROM c.series_id OR se.n_features <> cardinality(a.features)
+    FROM pgscorer.windows_closing c JOIN pgscorer.series se ON se.device = c.device AND se.sensor = c.sensor
+    WHERE c.aggregation_id = closing AND (se.source_series_id IS DISTINCT FROM c.series_id OR se.n_features <> cardinality(a.features))
     LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION '%', format('aggregation %s cannot write its windows to %s/%s: that series already exists with %s features and is not this aggregation''s (rename the target or that series)',
             a.name, clash.device, clash.sensor, clash.n_features) USING ERRCODE = 'unique_violation';
     END IF;
-    UPDATE pgscorer_closing c SET target = se.series_id FROM pgscorer.series se WHERE se.device = c.device AND se.sensor = c.sensor;
+    UPDATE pgscorer.windows_closing c SET target = se.series_id FROM pgscorer.series se
+    WHERE c.aggregation_id = closing AND se.device = c.device AND se.sensor = c.sensor;
 
     PERFORM pgscorer.ensure_partitions(bounds.first, bounds.last);
     INSERT INTO pgscorer.readings (series_id, ts, n_features, features)
-    SELECT target, window_end, cardinality(features), features FROM pgscorer_closing ORDER BY target, window_end
+    SELECT target, window_end, cardinality(features), features FROM pgscorer.windows_closing WHERE aggregation_id = closing
+    ORDER BY target, window_end
     ON CONFLICT (series_id, ts) DO UPDATE SET features = EXCLUDED.features WHERE pgscorer.readings.features <> EXCLUDED.features;
 
     UPDATE pgscorer.windows w SET closed_at = coalesce(w.closed_at, now()), dirty = false
-    FROM pgscorer_closing c
-    WHERE w.aggregation_id = closing AND w.series_id = c.series_id AND w.window_start = c.window_start;
+    FROM pgscorer.windows_closing c
+    WHERE c.aggregation_id = closing AND w.aggregation_id = closing AND w.series_id = c.series_id AND w.window_start = c.window_start;
 
     -- A rewritten reading that was scored is scored again by the series' champion (the
     -- new prediction replaces the old one: one per reading and model).
     WITH changed AS (
         SELECT c.target, min(c.window_end) AS first, max(c.window_end) AS last, count(*) AS windows
-        FROM pgscorer_closing c
-        WHERE c.rewrite AND EXISTS (SELECT 1 FROM pgscorer.predictions p WHERE p.series_id = c.target AND p.ts = c.window_end)
+        FROM pgscorer.windows_closing c
+        WHERE c.aggregation_id = closing AND c.rewrite AND EXISTS (SELECT 1 FROM pgscorer.predictions p WHERE p.series_id = c.target AND p.ts = c.window_end)
         GROUP BY c.target
     ), queued AS (
         INSERT INTO pgscorer.jobs (series_id, model_id, window_start, window_end, priority, reason)
@@ -3079,7 +3093,7 @@ BEGIN
         -- The same windows' job is running (scoring what was there before): the windows
         -- stay to be written again once it is done.
         UPDATE pgscorer.windows w SET dirty = true
-        FROM changed ch JOIN pgscorer_closing c ON c.target = ch.target
+        FROM changed ch JOIN pgscorer.windows_closing c ON c.aggregation_id = closing AND c.target = ch.target
         WHERE w.aggregation_id = closing AND w.series_id = c.series_id AND w.window_start = c.window_start
           AND NOT EXISTS (SELECT 1 FROM queued q WHERE q.series_id = ch.target)
           AND EXISTS (SELECT 1 FROM pgscorer.jobs j WHERE j.series_id = ch.target AND j.window_start = ch.first
@@ -3096,9 +3110,9 @@ BEGIN
             INSERT INTO pgscorer.jobs (series_id, model_id, schedule_id, scheduled_for, window_start, window_end, priority, max_attempts)
             SELECT c.target, m.model_id, schedule.schedule_id, now(), min(c.window_end), max(c.window_end) + interval '1 microsecond',
                    schedule.priority, schedule.max_attempts
-            FROM pgscorer_closing c
+            FROM pgscorer.windows_closing c
             JOIN pgscorer.models m ON m.series_id = c.target AND m.active
-            WHERE NOT c.rewrite AND c.device LIKE schedule.device_pattern AND c.sensor LIKE schedule.sensor_pattern
+            WHERE c.aggregation_id = closing AND NOT c.rewrite AND c.device LIKE schedule.device_pattern AND c.sensor LIKE schedule.sensor_pattern
               AND NOT EXISTS (SELECT 1 FROM pgscorer.series_failures f WHERE f.series_id = c.target AND f.held_since IS NOT NULL)
             GROUP BY c.target, m.model_id
             ORDER BY c.target
@@ -3114,9 +3128,10 @@ BEGIN
     -- Scoring jobs a tick queued before their windows closed may run now.
     UPDATE pgscorer.jobs j SET run_at = now()
     WHERE j.state = 'available' AND j.run_at = 'infinity'
-      AND j.series_id IN (SELECT DISTINCT target FROM pgscorer_closing)
+      AND j.series_id IN (SELECT DISTINCT target FROM pgscorer.windows_closing WHERE aggregation_id = closing)
       AND pgscorer.windows_closed(j.series_id, j.window_end);
     GET DIAGNOSTICS released = ROW_COUNT;
+    DELETE FROM pgscorer.windows_closing WHERE aggregation_id = closing;
     RETURN NEXT;
 END
 $$;

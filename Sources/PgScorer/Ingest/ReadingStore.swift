@@ -253,11 +253,11 @@ package struct ReadingStore: Sendable {
                     (\(advice))
                     """)
             }
-            let stored = try await connection.query(ReadingQueries.insertKept.bind(policy == .replace)).single()
-            summary.inserted = try stored.decode("inserted")
             if policy == .replace {
-                summary.conflictsReplaced = try stored.decode("replaced")
-            } else {
+                summary.conflictsReplaced = try await connection.execute(PostgresQuery(ReadingQueries.replaceStored))
+            }
+            summary.inserted = try await connection.query(PostgresQuery(ReadingQueries.insertKept)).single().decode("inserted")
+            if policy != .replace {
                 summary.conflictsKept = conflicting
             }
             return summary

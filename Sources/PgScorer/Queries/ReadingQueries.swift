@@ -134,23 +134,28 @@ package enum ReadingQueries {
         ORDER BY k.line LIMIT 1
         """)
 
-    /// Inserts the kept readings and samples that are new; stored ones stay as they are
-    /// (with $1, stored readings, never samples, take the kept value): inserted, replaced.
-    package static let insertKept = PreparedQuery(
-        name: "readings.insert_kept",
-        """
+    /// Inserts the kept readings and samples that are new; stored ones stay as they are:
+    /// inserted.
+    package static let insertKept: SQLText = """
         WITH into_readings AS (
-            INSERT INTO pgscorer.readings AS r (series_id, ts, n_features, features)
+            INSERT INTO pgscorer.readings (series_id, ts, n_features, features)
             SELECT series_id, ts, n_features, features FROM pgscorer_reading_keys WHERE NOT into_samples ORDER BY series_id, ts
-            ON CONFLICT (series_id, ts) DO UPDATE SET features = EXCLUDED.features WHERE $1 AND r.features <> EXCLUDED.features
-            RETURNING xmax = 0 AS inserted
+            ON CONFLICT (series_id, ts) DO NOTHING
+            RETURNING 1
         ), into_samples AS (
             INSERT INTO pgscorer.samples (series_id, ts, n_features, features)
             SELECT series_id, ts, n_features, features FROM pgscorer_reading_keys WHERE into_samples ORDER BY series_id, ts
             ON CONFLICT (series_id, ts) DO NOTHING
             RETURNING 1
         )
-        SELECT (SELECT count(*) FILTER (WHERE inserted) FROM into_readings) + (SELECT count(*) FROM into_samples) AS inserted,
-               (SELECT count(*) FILTER (WHERE NOT inserted) FROM into_readings) AS replaced
-        """)
+        SELECT (SELECT count(*) FROM into_readings) + (SELECT count(*) FROM into_samples) AS inserted
+        """
+
+    /// Gives stored readings (never samples: their windows merged the stored value) the
+    /// kept value where it differs; the row count is how many.
+    package static let replaceStored: SQLText = """
+        UPDATE pgscorer.readings r SET features = k.features
+        FROM pgscorer_reading_keys k
+        WHERE NOT k.into_samples AND r.series_id = k.series_id AND r.ts = k.ts AND r.features <> k.features
+        """
 }
