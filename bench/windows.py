@@ -47,8 +47,8 @@ def close_case(series, per_series, batch):
         for first in range(0, per_series, steps_per_batch):
             last = min(per_series, first + steps_per_batch) - 1
             select = ("SELECT s.series_id, %s::timestamptz + k * interval '10 seconds', 1::int2, "
-                      "ARRAY[20 + 5 * sin(k / 100.0 + s.series_id) + random()] "
-                      "FROM pgscorer.series s, generate_series(%s, %s) k WHERE s.sensor = 's'")
+                      "ARRAY[20 + 5 * sin(k / 100.0 + s.series_id) + (hashint8(s.series_id * 1000000 + k) %% 1000) / 1000.0] "
+                      "FROM pgscorer.series s, generate_series(%s::int, %s::int) k WHERE s.sensor = 's'")
             started = time.perf_counter()
             conn.execute("INSERT INTO pgscorer.samples " + select, (EPOCH, first, last))
             load += time.perf_counter() - started

@@ -2833,8 +2833,8 @@ BEGIN
     -- It never passes the database's clock: a device whose clock runs ahead does not
     -- close windows that are still filling.
     INSERT INTO pgscorer.aggregation_devices AS d (aggregation_id, device, watermark, heard_at)
-    SELECT a.aggregation_id, se.device, least(max(n.ts), now()), now()
-    FROM new_samples n
+    SELECT a.aggregation_id, se.device, least(max(n.newest), now()), now()
+    FROM (SELECT series_id, max(ts) AS newest FROM new_samples GROUP BY series_id) n
     JOIN pgscorer.series se ON se.series_id = n.series_id
     JOIN pgscorer.aggregations a ON se.device LIKE a.device_pattern AND se.sensor LIKE a.sensor_pattern
     GROUP BY a.aggregation_id, se.device ORDER BY a.aggregation_id, se.device
@@ -2858,9 +2858,9 @@ BEGIN
                w.start < s.state_since AS forgotten
         FROM new_samples n
         JOIN sources s ON s.series_id = n.series_id
-        CROSS JOIN LATERAL (
-            SELECT date_bin(s.hop, n.ts, timestamptz '1970-01-01 00:00:00+00') - k * s.hop AS start FROM generate_series(0, s.hops - 1) k
-        ) w
+        -- The windows a sample falls in: one when tumbling, window / hop when hopping.
+        JOIN generate_series(0, (SELECT max(hops) FROM sources) - 1) AS hops(k) ON hops.k < s.hops
+        CROSS JOIN LATERAL (SELECT date_bin(s.hop, n.ts, timestamptz '1970-01-01 00:00:00+00') - hops.k * s.hop AS start) w
     ), dropped AS MATERIALIZED (
         SELECT aggregation_id, name, series_id, device, sensor, ts, v, min(window_start) AS first_start, max(window_end) AS last_end,
                bool_or(forgotten) AS forgotten
@@ -2931,28 +2931,6 @@ CREATE TRIGGER aggregations_validate BEFORE INSERT OR UPDATE ON pgscorer.aggrega
 CREATE TRIGGER aggregations_changed AFTER INSERT OR DELETE OR UPDATE OF device_pattern, sensor_pattern ON pgscorer.aggregations
     FOR EACH STATEMENT EXECUTE FUNCTION pgscorer.aggregations_changed();
 
--- The features of a window, in the aggregation's order; percentiles read its samples.
-CREATE FUNCTION pgscorer.window_features(
-    features text[], w pgscorer.windows
-) RETURNS double precision[]
-LANGUAGE sql STABLE AS $$
-    SELECT array_agg(CASE feature
-        WHEN 'count' THEN w.n::float8
-        WHEN 'sum' THEN w.sum
-        WHEN 'mean' THEN w.sum / w.n
-        WHEN 'min' THEN w.min
-        WHEN 'max' THEN w.max
-        WHEN 'std' THEN CASE WHEN w.n > 1 THEN sqrt(greatest(w.sxx, 0) / (w.n - 1)) ELSE 0 END
-        WHEN 'first' THEN w.first
-        WHEN 'last' THEN w.last
-        WHEN 'p50' THEN (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY s.features[1]) FROM pgscorer.samples s
-                         WHERE s.series_id = w.series_id AND s.ts >= w.window_start AND s.ts < w.window_end)
-        WHEN 'p95' THEN (SELECT percentile_cont(0.95) WITHIN GROUP (ORDER BY s.features[1]) FROM pgscorer.samples s
-                         WHERE s.series_id = w.series_id AND s.ts >= w.window_start AND s.ts < w.window_end)
-    END ORDER BY position)
-    FROM unnest(features) WITH ORDINALITY AS listed(feature, position)
-$$;
-
 -- Whether every window whose reading would fall before `scored_until` is closed for
 -- series `target_series` (true for a series that is no aggregation's target, and for a device
 -- silent past idle_close): a scoring job for [.., until) may run.
@@ -3000,6 +2978,7 @@ DECLARE
     clash record;
     schedule pgscorer.schedules;
     queued int;
+    expression text;
 BEGIN
     skipped := false; closed := 0; rewritten := 0; rescored := 0; released := 0; fired := 0; more := false;
     SELECT * INTO a FROM pgscorer.aggregations WHERE aggregation_id = closing FOR NO KEY UPDATE SKIP LOCKED;
@@ -3018,23 +2997,43 @@ BEGIN
     WHERE d.aggregation_id = c.aggregation_id AND d.device = c.device AND c.until > d.closed_until;
 
     -- The windows to write now, oldest first (rows of this call only: see windows_closing).
-    WITH due AS (
-        SELECT w.*, se.device, se.sensor FROM pgscorer.windows w
-        JOIN pgscorer.series se ON se.series_id = w.series_id
-        JOIN pgscorer.aggregation_devices d ON d.aggregation_id = closing AND d.device = se.device
-        WHERE w.aggregation_id = closing AND (w.closed_at IS NULL OR w.dirty)
-          AND (w.dirty OR w.window_end <= d.closed_until)
-        ORDER BY w.window_end
-        LIMIT batch
-        FOR UPDATE OF w
-    )
-    INSERT INTO pgscorer.windows_closing (aggregation_id, series_id, window_start, window_end, device, sensor, features, rewrite)
-    SELECT closing, due.series_id, due.window_start, due.window_end, due.device, replace(a.target, '{sensor}', due.sensor),
-           pgscorer.window_features(a.features, ROW(due.aggregation_id, due.series_id, due.window_start, due.window_end, due.n,
-               due.sum, due.sxx, due.min, due.max, due.first_ts, due.first, due.last_ts, due.last, due.late, due.closed_at,
-               due.dirty)::pgscorer.windows),
-           due.closed_at IS NOT NULL
-    FROM due;
+    -- The features as one array expression over the window's state, in the listed order
+    -- (built from the validated names, so a call computes them without a function call
+    -- per window); percentiles read the window's samples.
+    SELECT 'ARRAY[' || string_agg(CASE feature
+        WHEN 'count' THEN 'w.n::float8'
+        WHEN 'sum' THEN 'w.sum'
+        WHEN 'mean' THEN 'w.sum / w.n'
+        WHEN 'min' THEN 'w.min'
+        WHEN 'max' THEN 'w.max'
+        WHEN 'std' THEN 'CASE WHEN w.n > 1 THEN sqrt(greatest(w.sxx, 0) / (w.n - 1)) ELSE 0 END'
+        WHEN 'first' THEN 'w.first'
+        WHEN 'last' THEN 'w.last'
+        WHEN 'p50' THEN '(SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY s.features[1]) FROM pgscorer.samples s'
+                        || ' WHERE s.series_id = w.series_id AND s.ts >= w.window_start AND s.ts < w.window_end)'
+        WHEN 'p95' THEN '(SELECT percentile_cont(0.95) WITHIN GROUP (ORDER BY s.features[1]) FROM pgscorer.samples s'
+                        || ' WHERE s.series_id = w.series_id AND s.ts >= w.window_start AND s.ts < w.window_end)'
+    END, ', ' ORDER BY position) || ']::float8[]' INTO expression
+    FROM unnest(a.features) WITH ORDINALITY AS listed(feature, position);
+    IF expression IS NULL OR (SELECT count(*) FROM unnest(a.features) f WHERE NOT f = ANY (ARRAY['count', 'sum', 'mean', 'min', 'max',
+        'std', 'first', 'last', 'p50', 'p95'])) > 0 THEN
+        RAISE EXCEPTION 'aggregation %: unknown feature in %', a.name, a.features;
+    END IF;
+    EXECUTE format($sql$
+        WITH due AS (
+            SELECT w.*, se.device, se.sensor FROM pgscorer.windows w
+            JOIN pgscorer.series se ON se.series_id = w.series_id
+            JOIN pgscorer.aggregation_devices d ON d.aggregation_id = $1 AND d.device = se.device
+            WHERE w.aggregation_id = $1 AND (w.closed_at IS NULL OR w.dirty)
+              AND (w.dirty OR w.window_end <= d.closed_until)
+            ORDER BY w.window_end
+            LIMIT $2
+            FOR UPDATE OF w
+        )
+        INSERT INTO pgscorer.windows_closing (aggregation_id, series_id, window_start, window_end, device, sensor, features, rewrite)
+        SELECT $1, w.series_id, w.window_start, w.window_end, w.device, replace($3, '{sensor}', w.sensor), %s, w.closed_at IS NOT NULL
+        FROM due w
+        $sql$, expression) USING closing, batch, a.target;
     GET DIAGNOSTICS closed = ROW_COUNT;
     more := closed = batch;
     SELECT count(*) FILTER (WHERE NOT rewrite) AS closing, count(*) FILTER (WHERE rewrite) AS rewriting,
