@@ -137,6 +137,10 @@ BEGIN
         RAISE EXCEPTION '%', format('aggregation %s has windows: its window, hop, features and target stay as they are; add another aggregation instead',
             OLD.name) USING ERRCODE = 'check_violation';
     END IF;
+    IF TG_OP = 'UPDATE' AND OLD.late_policy = 'drop' AND NEW.late_policy = 'recompute' AND OLD.windows_closed > 0 THEN
+        RAISE EXCEPTION '%', format('aggregation %s drops late samples and kept no state of its %s closed windows, so it cannot recompute them; add another aggregation with late_policy recompute',
+            OLD.name, OLD.windows_closed) USING ERRCODE = 'check_violation';
+    END IF;
     RETURN NEW;
 END
 $_$;
@@ -272,13 +276,14 @@ $$;
 CREATE FUNCTION pgscorer.close_windows(closing bigint, batch integer) RETURNS TABLE(skipped boolean, closed integer, rewritten integer, rescored integer, released integer, fired integer, more boolean)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pgscorer', 'pg_temp'
-    AS $$
+    AS $_$
 DECLARE
     a pgscorer.aggregations;
     bounds record;
     clash record;
     schedule pgscorer.schedules;
     queued int;
+    expression text;
 BEGIN
     skipped := false; closed := 0; rewritten := 0; rescored := 0; released := 0; fired := 0; more := false;
     SELECT * INTO a FROM pgscorer.aggregations WHERE aggregation_id = closing FOR NO KEY UPDATE SKIP LOCKED;
@@ -297,23 +302,45 @@ BEGIN
     WHERE d.aggregation_id = c.aggregation_id AND d.device = c.device AND c.until > d.closed_until;
 
     -- The windows to write now, oldest first (rows of this call only: see windows_closing).
-    WITH due AS (
-        SELECT w.*, se.device, se.sensor FROM pgscorer.windows w
-        JOIN pgscorer.series se ON se.series_id = w.series_id
-        JOIN pgscorer.aggregation_devices d ON d.aggregation_id = closing AND d.device = se.device
-        WHERE w.aggregation_id = closing AND (w.closed_at IS NULL OR w.dirty)
-          AND (w.dirty OR w.window_end <= d.closed_until)
-        ORDER BY w.window_end
-        LIMIT batch
-        FOR UPDATE OF w
-    )
-    INSERT INTO pgscorer.windows_closing (aggregation_id, series_id, window_start, window_end, device, sensor, features, rewrite)
-    SELECT closing, due.series_id, due.window_start, due.window_end, due.device, replace(a.target, '{sensor}', due.sensor),
-           pgscorer.window_features(a.features, ROW(due.aggregation_id, due.series_id, due.window_start, due.window_end, due.n,
-               due.sum, due.sxx, due.min, due.max, due.first_ts, due.first, due.last_ts, due.last, due.late, due.closed_at,
-               due.dirty)::pgscorer.windows),
-           due.closed_at IS NOT NULL
-    FROM due;
+    -- The features as one array expression over the window's state, in the listed order
+    -- (built from the validated names, so a call computes them without a function call
+    -- per window); percentiles read the window's samples.
+    SELECT 'ARRAY[' || string_agg(CASE feature
+        WHEN 'count' THEN 'w.n::float8'
+        WHEN 'sum' THEN 'w.sum'
+        WHEN 'mean' THEN 'w.sum / w.n'
+        WHEN 'min' THEN 'w.min'
+        WHEN 'max' THEN 'w.max'
+        WHEN 'std' THEN 'CASE WHEN w.n > 1 THEN sqrt(greatest(w.sxx, 0) / (w.n - 1)) ELSE 0 END'
+        WHEN 'first' THEN 'w.first'
+        WHEN 'last' THEN 'w.last'
+        WHEN 'p50' THEN '(SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY s.features[1]) FROM pgscorer.samples s'
+                        || ' WHERE s.series_id = w.series_id AND s.ts >= w.window_start AND s.ts < w.window_end)'
+        WHEN 'p95' THEN '(SELECT percentile_cont(0.95) WITHIN GROUP (ORDER BY s.features[1]) FROM pgscorer.samples s'
+                        || ' WHERE s.series_id = w.series_id AND s.ts >= w.window_start AND s.ts < w.window_end)'
+    END, ', ' ORDER BY position) || ']::float8[]' INTO expression
+    FROM unnest(a.features) WITH ORDINALITY AS listed(feature, position);
+    IF expression IS NULL OR (SELECT count(*) FROM unnest(a.features) f WHERE NOT f = ANY (ARRAY['count', 'sum', 'mean', 'min', 'max',
+        'std', 'first', 'last', 'p50', 'p95'])) > 0 THEN
+        RAISE EXCEPTION 'aggregation %: unknown feature in %', a.name, a.features;
+    END IF;
+    EXECUTE format($sql$
+        WITH due AS (
+            SELECT w.*, se.device, se.sensor FROM pgscorer.windows w
+            JOIN pgscorer.series se ON se.series_id = w.series_id
+            JOIN pgscorer.aggregation_devices d ON d.aggregation_id = $1 AND d.device = se.device
+            WHERE w.aggregation_id = $1 AND (w.closed_at IS NULL OR w.dirty)
+              AND (w.dirty OR w.window_end <= d.closed_until)
+            ORDER BY w.window_end
+            LIMIT $2
+            FOR UPDATE OF w
+        )
+        INSERT INTO pgscorer.windows_closing (aggregation_id, series_id, window_start, window_end, device, sensor, target, features, rewrite)
+        SELECT $1, w.series_id, w.window_start, w.window_end, w.device, replace($3, '{sensor}', w.sensor), t.series_id, %s,
+               w.closed_at IS NOT NULL
+        FROM due w
+        LEFT JOIN pgscorer.series t ON t.device = w.device AND t.sensor = replace($3, '{sensor}', w.sensor) AND t.source_series_id = w.series_id
+        $sql$, expression) USING closing, batch, a.target;
     GET DIAGNOSTICS closed = ROW_COUNT;
     more := closed = batch;
     SELECT count(*) FILTER (WHERE NOT rewrite) AS closing, count(*) FILTER (WHERE rewrite) AS rewriting,
@@ -327,20 +354,23 @@ BEGIN
 
     -- The target series: made on first use; a series of that name that is not this
     -- aggregation's is an error an operator must resolve.
-    INSERT INTO pgscorer.series (device, sensor, n_features, aggregation_id, source_series_id)
-    SELECT DISTINCT ON (c.device, c.sensor) c.device, c.sensor, cardinality(a.features), closing, c.series_id
-    FROM pgscorer.windows_closing c WHERE c.aggregation_id = closing ORDER BY c.device, c.sensor
-    ON CONFLICT (device, sensor) DO NOTHING;
-    SELECT c.device, c.sensor, se.n_features, se.source_series_id IS NULL AS foreign INTO clash
-    FROM pgscorer.windows_closing c JOIN pgscorer.series se ON se.device = c.device AND se.sensor = c.sensor
-    WHERE c.aggregation_id = closing AND (se.source_series_id IS DISTINCT FROM c.series_id OR se.n_features <> cardinality(a.features))
-    LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION '%', format('aggregation %s cannot write its windows to %s/%s: that series already exists with %s features and is not this aggregation''s (rename the target or that series)',
-            a.name, clash.device, clash.sensor, clash.n_features) USING ERRCODE = 'unique_violation';
+    IF EXISTS (SELECT 1 FROM pgscorer.windows_closing c WHERE c.aggregation_id = closing AND c.target IS NULL) THEN
+        INSERT INTO pgscorer.series (device, sensor, n_features, aggregation_id, source_series_id)
+        SELECT DISTINCT ON (c.device, c.sensor) c.device, c.sensor, cardinality(a.features), closing, c.series_id
+        FROM pgscorer.windows_closing c WHERE c.aggregation_id = closing AND c.target IS NULL ORDER BY c.device, c.sensor
+        ON CONFLICT (device, sensor) DO NOTHING;
+        SELECT c.device, c.sensor, se.n_features INTO clash
+        FROM pgscorer.windows_closing c JOIN pgscorer.series se ON se.device = c.device AND se.sensor = c.sensor
+        WHERE c.aggregation_id = closing AND c.target IS NULL
+          AND (se.source_series_id IS DISTINCT FROM c.series_id OR se.n_features <> cardinality(a.features))
+        LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION '%', format('aggregation %s cannot write its windows to %s/%s: that series already exists with %s features and is not this aggregation''s (rename the target or that series)',
+                a.name, clash.device, clash.sensor, clash.n_features) USING ERRCODE = 'unique_violation';
+        END IF;
+        UPDATE pgscorer.windows_closing c SET target = se.series_id FROM pgscorer.series se
+        WHERE c.aggregation_id = closing AND c.target IS NULL AND se.device = c.device AND se.sensor = c.sensor;
     END IF;
-    UPDATE pgscorer.windows_closing c SET target = se.series_id FROM pgscorer.series se
-    WHERE c.aggregation_id = closing AND se.device = c.device AND se.sensor = c.sensor;
 
     PERFORM pgscorer.ensure_partitions(bounds.first, bounds.last);
     INSERT INTO pgscorer.readings (series_id, ts, n_features, features)
@@ -348,9 +378,19 @@ BEGIN
     ORDER BY target, window_end
     ON CONFLICT (series_id, ts) DO UPDATE SET features = EXCLUDED.features WHERE pgscorer.readings.features <> EXCLUDED.features;
 
-    UPDATE pgscorer.windows w SET closed_at = coalesce(w.closed_at, now()), dirty = false
-    FROM pgscorer.windows_closing c
-    WHERE c.aggregation_id = closing AND w.aggregation_id = closing AND w.series_id = c.series_id AND w.window_start = c.window_start;
+    -- A closed window's state is kept only to recompute it: with late_policy drop it goes.
+    -- (No sample can merge into a window as it closes: the samples' trigger and the closer
+    -- both take the device's row first, and a sample for a window at or before the
+    -- device's closed_until is late.)
+    IF a.late_policy = 'drop' THEN
+        DELETE FROM pgscorer.windows w USING pgscorer.windows_closing c
+        WHERE c.aggregation_id = closing AND w.aggregation_id = closing AND w.series_id = c.series_id AND w.window_start = c.window_start;
+    ELSE
+        UPDATE pgscorer.windows w SET closed_at = coalesce(w.closed_at, now()), dirty = false
+        FROM pgscorer.windows_closing c
+        WHERE c.aggregation_id = closing AND w.aggregation_id = closing AND w.series_id = c.series_id AND w.window_start = c.window_start;
+    END IF;
+    UPDATE pgscorer.aggregations SET windows_closed = windows_closed + bounds.closing WHERE aggregation_id = closing;
 
     -- A rewritten reading that was scored is scored again by the series' champion (the
     -- new prediction replaces the old one: one per reading and model).
@@ -413,7 +453,7 @@ BEGIN
     DELETE FROM pgscorer.windows_closing WHERE aggregation_id = closing;
     RETURN NEXT;
 END
-$$;
+$_$;
 
 CREATE FUNCTION pgscorer.cron_error(cron text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE
@@ -972,8 +1012,8 @@ BEGIN
     -- It never passes the database's clock: a device whose clock runs ahead does not
     -- close windows that are still filling.
     INSERT INTO pgscorer.aggregation_devices AS d (aggregation_id, device, watermark, heard_at)
-    SELECT a.aggregation_id, se.device, least(max(n.ts), now()), now()
-    FROM new_samples n
+    SELECT a.aggregation_id, se.device, least(max(n.newest), now()), now()
+    FROM (SELECT series_id, max(ts) AS newest FROM new_samples GROUP BY series_id) n
     JOIN pgscorer.series se ON se.series_id = n.series_id
     JOIN pgscorer.aggregations a ON se.device LIKE a.device_pattern AND se.sensor LIKE a.sensor_pattern
     GROUP BY a.aggregation_id, se.device ORDER BY a.aggregation_id, se.device
@@ -991,15 +1031,21 @@ BEGIN
         JOIN pgscorer.aggregations a ON se.device LIKE a.device_pattern AND se.sensor LIKE a.sensor_pattern
         LEFT JOIN pgscorer.aggregation_devices d ON d.aggregation_id = a.aggregation_id AND d.device = se.device
     ), arrived AS MATERIALIZED (
-        SELECT s.aggregation_id, s.name, s.late_policy, s.edges, s.series_id, s.device, s.sensor, n.ts, n.features[1] AS v,
+        -- Each sample in each window it falls in: one when tumbling (no join, the common
+        -- case), window / hop when hopping.
+        SELECT s.aggregation_id, s.name, s.late_policy, s.edges, s.series_id, s.device, s.sensor, w.ts, w.features[1] AS v,
                w.start AS window_start, w.start + s."window" AS window_end,
                (w.start + s."window" <= s.closed_until OR w.start < s.state_since) AS late,
                w.start < s.state_since AS forgotten
-        FROM new_samples n
-        JOIN sources s ON s.series_id = n.series_id
-        CROSS JOIN LATERAL (
-            SELECT date_bin(s.hop, n.ts, timestamptz '1970-01-01 00:00:00+00') - k * s.hop AS start FROM generate_series(0, s.hops - 1) k
+        FROM (
+            SELECT n.series_id, n.ts, n.features, date_bin(s.hop, n.ts, timestamptz '1970-01-01 00:00:00+00') AS start, s.aggregation_id
+            FROM new_samples n JOIN sources s ON s.series_id = n.series_id WHERE s.hops = 1
+            UNION ALL
+            SELECT n.series_id, n.ts, n.features, date_bin(s.hop, n.ts, timestamptz '1970-01-01 00:00:00+00') - k * s.hop, s.aggregation_id
+            FROM new_samples n JOIN sources s ON s.series_id = n.series_id AND s.hops > 1
+            CROSS JOIN LATERAL generate_series(0, s.hops - 1) k
         ) w
+        JOIN sources s ON s.series_id = w.series_id AND s.aggregation_id = w.aggregation_id
     ), dropped AS MATERIALIZED (
         SELECT aggregation_id, name, series_id, device, sensor, ts, v, min(window_start) AS first_start, max(window_end) AS last_end,
                bool_or(forgotten) AS forgotten
@@ -1022,8 +1068,10 @@ BEGIN
     ), grouped AS (
         SELECT aggregation_id, series_id, window_start, min(window_end) AS window_end, count(*) AS n, sum(v) AS sum,
                coalesce(var_pop(v), 0) * count(*) AS sxx, min(v) AS min, max(v) AS max,
-               min(ts) AS first_ts, (array_agg(v ORDER BY ts) FILTER (WHERE edges))[1] AS first,
-               max(ts) AS last_ts, (array_agg(v ORDER BY ts DESC) FILTER (WHERE edges))[1] AS last,
+               -- The value at the first and last time without sorting: the least and greatest
+               -- (time, value) pair (times in µs are exact as float8).
+               min(ts) AS first_ts, (min(ARRAY[(extract(epoch FROM ts) * 1000000)::float8, v]) FILTER (WHERE edges))[2] AS first,
+               max(ts) AS last_ts, (max(ARRAY[(extract(epoch FROM ts) * 1000000)::float8, v]) FILTER (WHERE edges))[2] AS last,
                count(*) FILTER (WHERE late)::int AS late
         FROM arrived WHERE NOT late OR (late_policy = 'recompute' AND NOT forgotten)
         GROUP BY aggregation_id, series_id, window_start
@@ -1324,48 +1372,6 @@ BEGIN
 END
 $$;
 
-CREATE TABLE pgscorer.windows (
-    aggregation_id bigint NOT NULL,
-    series_id bigint NOT NULL,
-    window_start timestamp with time zone NOT NULL,
-    window_end timestamp with time zone NOT NULL,
-    n bigint NOT NULL,
-    sum double precision NOT NULL,
-    sxx double precision NOT NULL,
-    min double precision NOT NULL,
-    max double precision NOT NULL,
-    first_ts timestamp with time zone NOT NULL,
-    first double precision,
-    last_ts timestamp with time zone NOT NULL,
-    last double precision,
-    late integer DEFAULT 0 NOT NULL,
-    closed_at timestamp with time zone,
-    dirty boolean DEFAULT false NOT NULL
-)
-WITH (fillfactor='80');
-
-COMMENT ON TABLE pgscorer.windows IS 'Per window of an aggregation over a series: count, sum, squared deviations, min, max, first, last; closed_at once its reading is written';
-
-CREATE FUNCTION pgscorer.window_features(features text[], w pgscorer.windows) RETURNS double precision[]
-    LANGUAGE sql STABLE
-    AS $$
-    SELECT array_agg(CASE feature
-        WHEN 'count' THEN w.n::float8
-        WHEN 'sum' THEN w.sum
-        WHEN 'mean' THEN w.sum / w.n
-        WHEN 'min' THEN w.min
-        WHEN 'max' THEN w.max
-        WHEN 'std' THEN CASE WHEN w.n > 1 THEN sqrt(greatest(w.sxx, 0) / (w.n - 1)) ELSE 0 END
-        WHEN 'first' THEN w.first
-        WHEN 'last' THEN w.last
-        WHEN 'p50' THEN (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY s.features[1]) FROM pgscorer.samples s
-                         WHERE s.series_id = w.series_id AND s.ts >= w.window_start AND s.ts < w.window_end)
-        WHEN 'p95' THEN (SELECT percentile_cont(0.95) WITHIN GROUP (ORDER BY s.features[1]) FROM pgscorer.samples s
-                         WHERE s.series_id = w.series_id AND s.ts >= w.window_start AND s.ts < w.window_end)
-    END ORDER BY position)
-    FROM unnest(features) WITH ORDINALITY AS listed(feature, position)
-$$;
-
 CREATE FUNCTION pgscorer.windows_closed(target_series bigint, scored_until timestamp with time zone) RETURNS boolean
     LANGUAGE sql STABLE
     AS $$
@@ -1401,7 +1407,8 @@ CREATE TABLE pgscorer.aggregations (
     late_policy text DEFAULT 'drop'::text NOT NULL,
     idle_close interval DEFAULT '00:10:00'::interval NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    state_since timestamp with time zone DEFAULT '-infinity'::timestamp with time zone NOT NULL
+    state_since timestamp with time zone DEFAULT '-infinity'::timestamp with time zone NOT NULL,
+    windows_closed bigint DEFAULT 0 NOT NULL
 );
 
 COMMENT ON TABLE pgscorer.aggregations IS 'Windows over raw samples: each closed window of a matching series becomes one reading of its target series';
@@ -2221,6 +2228,28 @@ CREATE VIEW pgscorer.unhealthy_models AS
    FROM pgscorer.model_versions
   WHERE (model_versions.health = ANY (ARRAY['warn'::text, 'fail'::text]));
 
+CREATE TABLE pgscorer.windows (
+    aggregation_id bigint NOT NULL,
+    series_id bigint NOT NULL,
+    window_start timestamp with time zone NOT NULL,
+    window_end timestamp with time zone NOT NULL,
+    n bigint NOT NULL,
+    sum double precision NOT NULL,
+    sxx double precision NOT NULL,
+    min double precision NOT NULL,
+    max double precision NOT NULL,
+    first_ts timestamp with time zone NOT NULL,
+    first double precision,
+    last_ts timestamp with time zone NOT NULL,
+    last double precision,
+    late integer DEFAULT 0 NOT NULL,
+    closed_at timestamp with time zone,
+    dirty boolean DEFAULT false NOT NULL
+)
+WITH (fillfactor='80');
+
+COMMENT ON TABLE pgscorer.windows IS 'Per window of an aggregation over a series: count, sum, squared deviations, min, max, first, last; closed_at once its reading is written';
+
 CREATE UNLOGGED TABLE pgscorer.windows_closing (
     aggregation_id bigint NOT NULL,
     series_id bigint NOT NULL,
@@ -2554,9 +2583,6 @@ GRANT ALL ON FUNCTION pgscorer.retry_job(target bigint) TO pgscorer_worker;
 
 REVOKE ALL ON FUNCTION pgscorer.samples_arrived() FROM PUBLIC;
 
-GRANT SELECT ON TABLE pgscorer.windows TO pgscorer_worker;
-GRANT SELECT ON TABLE pgscorer.windows TO pgscorer_reader;
-
 GRANT SELECT ON TABLE pgscorer.aggregation_devices TO pgscorer_worker;
 GRANT SELECT ON TABLE pgscorer.aggregation_devices TO pgscorer_reader;
 
@@ -2726,6 +2752,9 @@ GRANT SELECT ON TABLE pgscorer.settings TO pgscorer_worker;
 GRANT SELECT ON TABLE pgscorer.settings TO pgscorer_reader;
 
 GRANT SELECT ON TABLE pgscorer.unhealthy_models TO pgscorer_reader;
+
+GRANT SELECT ON TABLE pgscorer.windows TO pgscorer_worker;
+GRANT SELECT ON TABLE pgscorer.windows TO pgscorer_reader;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE pgscorer.workers TO pgscorer_worker;
 GRANT SELECT ON TABLE pgscorer.workers TO pgscorer_reader;

@@ -250,7 +250,7 @@ struct WindowTests {
             }
             try await fixture.connection.execute("SELECT pg_terminate_backend($1)", pid)
             #expect(await closing.result.isFailure, "the killed closer's batch failed")
-            let closedBefore = try await fixture.count("SELECT count(*) FROM pgscorer.windows WHERE closed_at IS NOT NULL")
+            let closedBefore = try await fixture.count("SELECT windows_closed::int FROM pgscorer.aggregations")
             #expect(try await fixture.count("SELECT count(*) FROM pgscorer.readings") == closedBefore, "what is closed has its reading, nothing more")
             // Two closers at once finish the job: each aggregation is closed by one at a time.
             let other = try await fixture.database.connect()

@@ -28,7 +28,9 @@ CREATE TABLE pgscorer.aggregations (
     created_at timestamptz NOT NULL DEFAULT now(),
     -- Windows that start before this have no state any more (retention): a late sample
     -- for one is dropped whatever the policy, as a recompute could not see its samples.
-    state_since timestamptz NOT NULL DEFAULT '-infinity'
+    state_since timestamptz NOT NULL DEFAULT '-infinity',
+    -- Windows closed so far (their state is kept only for late_policy 'recompute').
+    windows_closed bigint NOT NULL DEFAULT 0
 );
 COMMENT ON TABLE pgscorer.aggregations IS
     'Windows over raw samples: each closed window of a matching series becomes one reading of its target series';
@@ -105,6 +107,10 @@ BEGIN
        AND EXISTS (SELECT 1 FROM pgscorer.windows w WHERE w.aggregation_id = OLD.aggregation_id) THEN
         RAISE EXCEPTION '%', format('aggregation %s has windows: its window, hop, features and target stay as they are; add another aggregation instead',
             OLD.name) USING ERRCODE = 'check_violation';
+    END IF;
+    IF TG_OP = 'UPDATE' AND OLD.late_policy = 'drop' AND NEW.late_policy = 'recompute' AND OLD.windows_closed > 0 THEN
+        RAISE EXCEPTION '%', format('aggregation %s drops late samples and kept no state of its %s closed windows, so it cannot recompute them; add another aggregation with late_policy recompute',
+            OLD.name, OLD.windows_closed) USING ERRCODE = 'check_violation';
     END IF;
     RETURN NEW;
 END
@@ -372,15 +378,21 @@ BEGIN
         JOIN pgscorer.aggregations a ON se.device LIKE a.device_pattern AND se.sensor LIKE a.sensor_pattern
         LEFT JOIN pgscorer.aggregation_devices d ON d.aggregation_id = a.aggregation_id AND d.device = se.device
     ), arrived AS MATERIALIZED (
-        SELECT s.aggregation_id, s.name, s.late_policy, s.edges, s.series_id, s.device, s.sensor, n.ts, n.features[1] AS v,
+        -- Each sample in each window it falls in: one when tumbling (no join, the common
+        -- case), window / hop when hopping.
+        SELECT s.aggregation_id, s.name, s.late_policy, s.edges, s.series_id, s.device, s.sensor, w.ts, w.features[1] AS v,
                w.start AS window_start, w.start + s."window" AS window_end,
                (w.start + s."window" <= s.closed_until OR w.start < s.state_since) AS late,
                w.start < s.state_since AS forgotten
-        FROM new_samples n
-        JOIN sources s ON s.series_id = n.series_id
-        -- The windows a sample falls in: one when tumbling, window / hop when hopping.
-        JOIN generate_series(0, (SELECT max(hops) FROM sources) - 1) AS hops(k) ON hops.k < s.hops
-        CROSS JOIN LATERAL (SELECT date_bin(s.hop, n.ts, timestamptz '1970-01-01 00:00:00+00') - hops.k * s.hop AS start) w
+        FROM (
+            SELECT n.series_id, n.ts, n.features, date_bin(s.hop, n.ts, timestamptz '1970-01-01 00:00:00+00') AS start, s.aggregation_id
+            FROM new_samples n JOIN sources s ON s.series_id = n.series_id WHERE s.hops = 1
+            UNION ALL
+            SELECT n.series_id, n.ts, n.features, date_bin(s.hop, n.ts, timestamptz '1970-01-01 00:00:00+00') - k * s.hop, s.aggregation_id
+            FROM new_samples n JOIN sources s ON s.series_id = n.series_id AND s.hops > 1
+            CROSS JOIN LATERAL generate_series(0, s.hops - 1) k
+        ) w
+        JOIN sources s ON s.series_id = w.series_id AND s.aggregation_id = w.aggregation_id
     ), dropped AS MATERIALIZED (
         SELECT aggregation_id, name, series_id, device, sensor, ts, v, min(window_start) AS first_start, max(window_end) AS last_end,
                bool_or(forgotten) AS forgotten
@@ -403,8 +415,10 @@ BEGIN
     ), grouped AS (
         SELECT aggregation_id, series_id, window_start, min(window_end) AS window_end, count(*) AS n, sum(v) AS sum,
                coalesce(var_pop(v), 0) * count(*) AS sxx, min(v) AS min, max(v) AS max,
-               min(ts) AS first_ts, (array_agg(v ORDER BY ts) FILTER (WHERE edges))[1] AS first,
-               max(ts) AS last_ts, (array_agg(v ORDER BY ts DESC) FILTER (WHERE edges))[1] AS last,
+               -- The value at the first and last time without sorting: the least and greatest
+               -- (time, value) pair (times in µs are exact as float8).
+               min(ts) AS first_ts, (min(ARRAY[(extract(epoch FROM ts) * 1000000)::float8, v]) FILTER (WHERE edges))[2] AS first,
+               max(ts) AS last_ts, (max(ARRAY[(extract(epoch FROM ts) * 1000000)::float8, v]) FILTER (WHERE edges))[2] AS last,
                count(*) FILTER (WHERE late)::int AS late
         FROM arrived WHERE NOT late OR (late_policy = 'recompute' AND NOT forgotten)
         GROUP BY aggregation_id, series_id, window_start
@@ -550,9 +564,11 @@ BEGIN
             LIMIT $2
             FOR UPDATE OF w
         )
-        INSERT INTO pgscorer.windows_closing (aggregation_id, series_id, window_start, window_end, device, sensor, features, rewrite)
-        SELECT $1, w.series_id, w.window_start, w.window_end, w.device, replace($3, '{sensor}', w.sensor), %s, w.closed_at IS NOT NULL
+        INSERT INTO pgscorer.windows_closing (aggregation_id, series_id, window_start, window_end, device, sensor, target, features, rewrite)
+        SELECT $1, w.series_id, w.window_start, w.window_end, w.device, replace($3, '{sensor}', w.sensor), t.series_id, %s,
+               w.closed_at IS NOT NULL
         FROM due w
+        LEFT JOIN pgscorer.series t ON t.device = w.device AND t.sensor = replace($3, '{sensor}', w.sensor) AND t.source_series_id = w.series_id
         $sql$, expression) USING closing, batch, a.target;
     GET DIAGNOSTICS closed = ROW_COUNT;
     more := closed = batch;
@@ -567,20 +583,23 @@ BEGIN
 
     -- The target series: made on first use; a series of that name that is not this
     -- aggregation's is an error an operator must resolve.
-    INSERT INTO pgscorer.series (device, sensor, n_features, aggregation_id, source_series_id)
-    SELECT DISTINCT ON (c.device, c.sensor) c.device, c.sensor, cardinality(a.features), closing, c.series_id
-    FROM pgscorer.windows_closing c WHERE c.aggregation_id = closing ORDER BY c.device, c.sensor
-    ON CONFLICT (device, sensor) DO NOTHING;
-    SELECT c.device, c.sensor, se.n_features, se.source_series_id IS NULL AS foreign INTO clash
-    FROM pgscorer.windows_closing c JOIN pgscorer.series se ON se.device = c.device AND se.sensor = c.sensor
-    WHERE c.aggregation_id = closing AND (se.source_series_id IS DISTINCT FROM c.series_id OR se.n_features <> cardinality(a.features))
-    LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION '%', format('aggregation %s cannot write its windows to %s/%s: that series already exists with %s features and is not this aggregation''s (rename the target or that series)',
-            a.name, clash.device, clash.sensor, clash.n_features) USING ERRCODE = 'unique_violation';
+    IF EXISTS (SELECT 1 FROM pgscorer.windows_closing c WHERE c.aggregation_id = closing AND c.target IS NULL) THEN
+        INSERT INTO pgscorer.series (device, sensor, n_features, aggregation_id, source_series_id)
+        SELECT DISTINCT ON (c.device, c.sensor) c.device, c.sensor, cardinality(a.features), closing, c.series_id
+        FROM pgscorer.windows_closing c WHERE c.aggregation_id = closing AND c.target IS NULL ORDER BY c.device, c.sensor
+        ON CONFLICT (device, sensor) DO NOTHING;
+        SELECT c.device, c.sensor, se.n_features INTO clash
+        FROM pgscorer.windows_closing c JOIN pgscorer.series se ON se.device = c.device AND se.sensor = c.sensor
+        WHERE c.aggregation_id = closing AND c.target IS NULL
+          AND (se.source_series_id IS DISTINCT FROM c.series_id OR se.n_features <> cardinality(a.features))
+        LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION '%', format('aggregation %s cannot write its windows to %s/%s: that series already exists with %s features and is not this aggregation''s (rename the target or that series)',
+                a.name, clash.device, clash.sensor, clash.n_features) USING ERRCODE = 'unique_violation';
+        END IF;
+        UPDATE pgscorer.windows_closing c SET target = se.series_id FROM pgscorer.series se
+        WHERE c.aggregation_id = closing AND c.target IS NULL AND se.device = c.device AND se.sensor = c.sensor;
     END IF;
-    UPDATE pgscorer.windows_closing c SET target = se.series_id FROM pgscorer.series se
-    WHERE c.aggregation_id = closing AND se.device = c.device AND se.sensor = c.sensor;
 
     PERFORM pgscorer.ensure_partitions(bounds.first, bounds.last);
     INSERT INTO pgscorer.readings (series_id, ts, n_features, features)
@@ -588,9 +607,19 @@ BEGIN
     ORDER BY target, window_end
     ON CONFLICT (series_id, ts) DO UPDATE SET features = EXCLUDED.features WHERE pgscorer.readings.features <> EXCLUDED.features;
 
-    UPDATE pgscorer.windows w SET closed_at = coalesce(w.closed_at, now()), dirty = false
-    FROM pgscorer.windows_closing c
-    WHERE c.aggregation_id = closing AND w.aggregation_id = closing AND w.series_id = c.series_id AND w.window_start = c.window_start;
+    -- A closed window's state is kept only to recompute it: with late_policy drop it goes.
+    -- (No sample can merge into a window as it closes: the samples' trigger and the closer
+    -- both take the device's row first, and a sample for a window at or before the
+    -- device's closed_until is late.)
+    IF a.late_policy = 'drop' THEN
+        DELETE FROM pgscorer.windows w USING pgscorer.windows_closing c
+        WHERE c.aggregation_id = closing AND w.aggregation_id = closing AND w.series_id = c.series_id AND w.window_start = c.window_start;
+    ELSE
+        UPDATE pgscorer.windows w SET closed_at = coalesce(w.closed_at, now()), dirty = false
+        FROM pgscorer.windows_closing c
+        WHERE c.aggregation_id = closing AND w.aggregation_id = closing AND w.series_id = c.series_id AND w.window_start = c.window_start;
+    END IF;
+    UPDATE pgscorer.aggregations SET windows_closed = windows_closed + bounds.closing WHERE aggregation_id = closing;
 
     -- A rewritten reading that was scored is scored again by the series' champion (the
     -- new prediction replaces the old one: one per reading and model).

@@ -36,7 +36,7 @@ package enum WindowQueries {
                (SELECT count(*) FROM pgscorer.series se WHERE se.holds_samples
                   AND se.device LIKE a.device_pattern AND se.sensor LIKE a.sensor_pattern) AS sources,
                (SELECT count(*) FROM pgscorer.windows w WHERE w.aggregation_id = a.aggregation_id AND w.closed_at IS NULL) AS open_windows,
-               (SELECT count(*) FROM pgscorer.windows w WHERE w.aggregation_id = a.aggregation_id AND w.closed_at IS NOT NULL) AS closed_windows,
+               a.windows_closed AS closed_windows,
                coalesce((SELECT sum(l.dropped) FROM pgscorer.late_samples l WHERE l.aggregation_id = a.aggregation_id), 0)::int8 AS late_dropped,
                coalesce((SELECT sum(l.recomputed) FROM pgscorer.late_samples l WHERE l.aggregation_id = a.aggregation_id), 0)::int8 AS late_recomputed,
                (SELECT count(*) FROM pgscorer.aggregation_devices d WHERE d.aggregation_id = a.aggregation_id) AS devices,
