@@ -29,9 +29,16 @@ from benchlib import Samples, connect, execute, fresh_database, pgscorer, print_
 EPOCH = datetime.datetime(2026, 11, 30, tzinfo=datetime.timezone.utc)
 
 
+def fresh(name):
+    """A fresh database `name`, made from the maintenance database (not from the one the
+    previous case left in PGDATABASE, which may be `name` itself)."""
+    os.environ["PGDATABASE"] = "postgres"
+    fresh_database(name)
+
+
 def close_case(series, per_series, batch):
     """Returns (load seconds, close seconds, plain load seconds, GROUP BY seconds, windows)."""
-    fresh_database("bench_windows")
+    fresh("bench_windows")
     pgscorer("migrate")
     pgscorer("aggregate", "add", "s5m", "--window", "5m", "--features", "mean,min,max,std,count", "--sensor", "s", "--lateness", "0s")
     devices = series
@@ -83,7 +90,7 @@ def close_case(series, per_series, batch):
 
 def stream_case(rate, duration, series):
     """Returns the lag samples (seconds) and the samples stored per second."""
-    fresh_database("bench_windows_stream")
+    fresh("bench_windows_stream")
     pgscorer("migrate")
     pgscorer("aggregate", "add", "s10s", "--window", "10s", "--features", "mean,min,max,std,count", "--sensor", "s",
              "--lateness", "2s")
@@ -138,7 +145,7 @@ def stream_case(rate, duration, series):
 
 def late_case(series):
     """Returns seconds from the late samples' commit until every rewritten reading is re-scored."""
-    fresh_database("bench_windows_late")
+    fresh("bench_windows_late")
     pgscorer("migrate")
     pgscorer("aggregate", "add", "s5m", "--window", "5m", "--features", "mean,min,max,std", "--sensor", "s",
              "--lateness", "0s", "--late", "recompute")

@@ -354,12 +354,17 @@ struct WindowTests {
             } catch let error as PostgresError {
                 #expect(error.message.contains("does not divide a day"), "\(error.message)")
             }
+            // An underscore in a sensor's name is no wildcard: one sensor, so a fixed target is fine.
+            let one = try await PgScorerProcess.run(
+                ["aggregate", "add", "one", "--window", "1m", "--sensor", "raw_temp", "--target", "temp_1m"], database: fixture.database)
+            #expect(one.status == 0, "\(one.output)")
             let added = try await PgScorerProcess.run(["aggregate", "add", "good", "--window", "5m", "--sensor", "temp"], database: fixture.database)
             #expect(added.status == 0 && added.output.contains("aggregation good added"), "\(added.output)")
             let twice = try await PgScorerProcess.run(["aggregate", "add", "good", "--window", "5m", "--sensor", "temp"], database: fixture.database)
             #expect(twice.status == 1 && twice.output.contains("an aggregation named good already exists"), "\(twice.output)")
             let listed = try await PgScorerProcess.run(["aggregate", "list", "--format", "json"], database: fixture.database)
             #expect(listed.output.contains("\"target\" : \"{sensor}_5m\"") || listed.output.contains("\"target\":\"{sensor}_5m\""), "\(listed.output)")
+            #expect(listed.output.contains("\"sensors\" : \"raw_temp\"") || listed.output.contains("\"sensors\":\"raw_temp\""), "shown as typed: \(listed.output)")
             let removed = try await PgScorerProcess.run(["aggregate", "remove", "good"], database: fixture.database)
             #expect(removed.status == 0)
             let gone = try await PgScorerProcess.run(["aggregate", "remove", "good"], database: fixture.database)

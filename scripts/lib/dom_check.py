@@ -45,7 +45,7 @@ def check_series(page):
     charts = page.find("svg", **{"class": "chart"})
     assert len(charts) == 1, "one plot"
     readings, flagged = int(charts[0]["data-readings"]), int(charts[0]["data-flagged"])
-    lines = page.find("polyline")
+    lines = [a for t, a in page.elements if t == "polyline" and "data-points" in a]
     assert len(lines) >= 2, f"a line per feature and the score strip, found {len(lines)}"
     for line in lines:
         points = line["points"].split()
@@ -71,8 +71,13 @@ def check_series(page):
     roles = page.find("table", id="versions")
     assert roles, "the versions table"
     assert "role" in headers and "champion" in headers, "the versions table names each version's role"
+    # The demo's readings are windows of raw samples: the samples are drawn beneath them.
+    samples = page.find("svg", **{"class": "chart samples"})
+    assert samples and int(samples[0]["data-samples"]) > 0, "the raw samples beneath the aggregated readings"
+    assert page.find("polyline", **{"class": "samples-mean"}), "a line through the samples' means"
     return (f"{readings} readings, {sum(int(l['data-points']) for l in lines)} points drawn, {flagged} flagged readings "
-            f"({len(circles)} marks), {clipped} clipped scores, {len(ticks)} ticks every {step // 60} min")
+            f"({len(circles)} marks), {clipped} clipped scores, {len(ticks)} ticks every {step // 60} min, "
+            f"{samples[0]['data-samples']} raw samples beneath")
 
 
 def check_overview(page):
@@ -123,6 +128,7 @@ def check_ingest(page):
     check_width(page)
     check_table(page, "gateways")
     check_table(page, "rejected")
+    assert page.find("table", id="aggregations"), "the demo's aggregation in the windows table"
     bars = page.find("rect", **{"class": "stored"})
     assert bars, "a bar of readings stored per minute"
     assert any(float(b["height"]) > 0 for b in bars), "a bar with height"

@@ -31,7 +31,7 @@ struct AggregateCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Comma-separated, in order: \(AggregationStore.features.joined(separator: ", ")).", valueName: "list"))
         var features: String = "mean,min,max,std"
         @OptionGroup var selection: SelectionOptions
-        @Option(help: "Sensor name of the windows' readings; {sensor} stands for the source's.")
+        @Option(help: "Sensor name of the windows' readings; {sensor} stands for the source's. Default: {sensor}_<window>, e.g. {sensor}_5m.")
         var target: String?
         @Option(help: "How long after a window's end (in its device's event time) it waits for stragglers.")
         var lateness: DurationArgument = DurationArgument(.seconds(30))

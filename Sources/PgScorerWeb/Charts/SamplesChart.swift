@@ -39,7 +39,7 @@ struct SamplesChart {
             <text x="4" y="\(Int(top + 28))">\(Self.label(y.high))</text><text x="4" y="\(Int(top + height - 2))">\(Self.label(y.low))</text>\
             <path class="window-end" stroke="#e3e6ea" d="\(HTML(raw: ticks))"/>\
             <path class="range" stroke="#bfdbfe" stroke-width="2" d="\(HTML(raw: bars))"/>\
-            <polyline class="line" fill="none" stroke="#1d4ed8" stroke-width="1" points="\(HTML(raw: means))"/></svg>
+            <polyline class="samples-mean" fill="none" stroke="#1d4ed8" stroke-width="1" points="\(HTML(raw: means))"/></svg>
             """
     }
 
