@@ -112,7 +112,8 @@ BEGIN
         RAISE EXCEPTION '%', format('aggregation %s: the target names the sensor of the windows'' readings, e.g. {sensor}_5m', NEW.name)
             USING ERRCODE = 'check_violation';
     END IF;
-    IF NEW.target NOT LIKE '%{sensor}%' AND NEW.sensor_pattern ~ '[%_]' THEN
+    -- A wildcard that is not escaped (\_ is an underscore) means several sensors.
+    IF NEW.target NOT LIKE '%{sensor}%' AND regexp_replace(NEW.sensor_pattern, '\\.', '', 'g') ~ '[%_]' THEN
         RAISE EXCEPTION '%', format('aggregation %s: the sensor pattern %L matches several sensors, so the target %L must contain {sensor} (e.g. {sensor}_5m)',
             NEW.name, NEW.sensor_pattern, NEW.target) USING ERRCODE = 'check_violation';
     END IF;
