@@ -279,7 +279,7 @@ struct WindowTests {
             _ = try await ReadingStore(connection: fixture.connection).load(samples(from: -600, to: -180))
             _ = try await WindowCloser().closeDue(on: fixture.connection)
             try await fixture.addModel(device: "pump-1", sensor: "temp_1m", featureCount: 2)
-            var schedule = ScheduleStore.NewSchedule(name: "each-second", every: .seconds(1), window: .seconds(600))
+            var schedule = ScheduleStore.NewSchedule(name: "each-second", every: .seconds(1), window: .seconds(3600))
             schedule.sensorPattern = "temp_1m"
             try await ScheduleStore(connection: fixture.connection).add(schedule)
             var onClose = ScheduleStore.NewSchedule(name: "as-closed", window: .seconds(3600))
@@ -292,7 +292,7 @@ struct WindowTests {
             #expect(try await fixture.count("SELECT count(*) FROM pgscorer.jobs WHERE run_at <= now()") == 0, "nothing to claim yet")
             // The device catches up: its windows close, the waiting job may run, and the
             // on-close schedule queues the new readings' scoring.
-            _ = try await ReadingStore(connection: fixture.connection).load(samples(from: -175, to: 10))
+            _ = try await ReadingStore(connection: fixture.connection).load(samples(from: -175, to: 60))
             let outcome = try await WindowCloser().closeDue(on: fixture.connection)
             #expect(outcome.released == 1 && outcome.fired == 1, "\(outcome)")
             #expect(try await fixture.count("SELECT count(*) FROM pgscorer.jobs WHERE run_at = 'infinity'") == 0)

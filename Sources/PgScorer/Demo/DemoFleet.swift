@@ -54,16 +54,19 @@ package struct DemoFleet: Sendable {
 
     /// Adds the aggregation first, so that the demo's raw series hold samples from their
     /// first one: 5-minute windows (mean, min, max, std) of every demo sensor, written to
-    /// `<sensor>_5m`. No lateness: the samples are all there when it closes them.
+    /// `<sensor>_5m`. No lateness: the samples are all there when it closes them; and the
+    /// devices fall silent once generated, so a second of silence closes their last window
+    /// (and scoring ticks never wait for a window that no sample will close).
     package func addAggregation(_ connection: PostgresConnection) async throws {
         var aggregation = AggregationStore.NewAggregation(
             name: Self.aggregation, window: .seconds(300), features: ["mean", "min", "max", "std"], target: "{sensor}_5m")
         aggregation.devicePattern = "demo-%"
         aggregation.lateness = .zero
+        aggregation.idleClose = .seconds(1)
         _ = try await AggregationStore(connection: connection).add(aggregation)
     }
 
-    /// Generates raw samples every 10 s up to the database's clock, stores them (or, given
+    /// Generates raw samples every 10 s up to the last 5-minute boundary, stores them (or, given
     /// `live`, stores the history and publishes the scored hours over MQTT for its
     /// gateway, waiting until they are stored), lets the aggregation close the windows
     /// into 5-minute readings, and records the injected anomalies (at the end of the
@@ -73,9 +76,8 @@ package struct DemoFleet: Sendable {
         let step: Int64 = 300_000_000
         let sampleStep = Self.sampleSeconds * 1_000_000
         let windowsPerSeries = (hours + scoreHours) * 12
-        // Windows are aligned to the epoch (as 2000-01-01 is): the newest complete one ends
-        // at the 5-minute boundary at or before now. Samples go on up to now, so that the
-        // devices' event time has passed that boundary and the window closes.
+        // Windows are aligned to the epoch (as 2000-01-01 is): the newest one ends at the
+        // 5-minute boundary at or before now.
         let lastEnd = now.microsecondsSince2000 - now.microsecondsSince2000 % step
         let firstStart = lastEnd - Int64(windowsPerSeries) * step
         let scoringStart = PostgresTimestamp(microsecondsSince2000: lastEnd - Int64(scoreHours) * 3_600_000_000)
@@ -88,20 +90,16 @@ package struct DemoFleet: Sendable {
             for kind in Self.sensorKinds.prefix(sensors) {
                 let phase = Double.random(in: 0..<(2 * .pi), using: &generator)
                 let drift = Double.random(in: -0.02...0.02, using: &generator) * kind.amplitude / 24
-                // The complete windows, then the samples of the current one up to now.
-                for index in 0...windowsPerSeries {
+                for index in 0..<windowsPerSeries {
                     let start = firstStart + Int64(index) * step
                     let end = PostgresTimestamp(microsecondsSince2000: start + step)
                     let hoursIn = Double(index) / 12
                     let level = kind.level + kind.amplitude * sin(2 * .pi * hoursIn / 24 + phase) + drift * hoursIn
                     var anomaly: String?
-                    if index < windowsPerSeries, end > scoringStart, Double.random(in: 0..<1, using: &generator) < 0.02 {
+                    if end > scoringStart, Double.random(in: 0..<1, using: &generator) < 0.02 {
                         anomaly = ["spike", "stuck", "level shift"].randomElement(using: &generator)
                     }
-                    // As many draws for the current window as for a complete one, so that the
-                    // same seed gives the same fleet whatever the clock says.
-                    let count = index < windowsPerSeries ? perWindow : Int((now.microsecondsSince2000 - start) / sampleStep) + 1
-                    var values = Array((0..<perWindow).map { _ in level + Self.gaussian(&generator) * kind.noise }.prefix(count))
+                    var values = (0..<perWindow).map { _ in level + Self.gaussian(&generator) * kind.noise }
                     switch anomaly {
                     case "spike"?: values = values.map { $0 + 8 * kind.noise + 0.5 * kind.amplitude }
                     case "stuck"?: values = Array(repeating: values[0], count: values.count)
@@ -132,6 +130,8 @@ package struct DemoFleet: Sendable {
                 throw PgScorerError(.environment, "the gateway stored \(stored - history.count) of the \(recent.count) samples published within 2 minutes")
             }
         }
+        // A second of silence, and every window is due (idle close).
+        try await Task.sleep(for: .milliseconds(1100))
         let closed = try await WindowCloser().closeDue(on: connection).closed
         try await connection.execute(
             DemoQueries.recordInjected.bind(injected.map(\.device), injected.map(\.sensor), injected.map(\.ts), injected.map(\.kind)))
