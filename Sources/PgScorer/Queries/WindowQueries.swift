@@ -77,18 +77,6 @@ package enum WindowQueries {
         LIMIT $1
         """)
 
-    /// Late samples per aggregation and series, for /metrics: aggregation, device,
-    /// sensor, dropped, recomputed.
-    package static let lateTotals: SQLText = """
-        SELECT a.name AS aggregation, se.device, se.sensor, l.dropped, l.recomputed
-        FROM pgscorer.late_samples l
-        JOIN pgscorer.series se ON se.series_id = l.series_id
-        JOIN pgscorer.aggregations a ON a.aggregation_id = l.aggregation_id
-        ORDER BY a.name, se.device, se.sensor
-        """
-}
-
-extension WindowQueries {
     /// The source of target series ($1 device, $2 sensor): series_id, device, sensor,
     /// aggregation (its name, if it still exists), window_us. No row: not a target.
     package static let sourceOfTarget = PreparedQuery(

@@ -3,7 +3,8 @@ import PgClient
 import PgScorer
 
 /// `/ingest`: the telemetry coming in through `pgscorer stream` — its gateways, what they
-/// took per minute in the last hour, the devices silent longest, the latest rejects.
+/// took per minute in the last hour, the aggregations that make windows of raw samples
+/// and their late samples, the devices silent longest, the latest rejects.
 struct IngestPage {
     let activity: IngestActivity
 
