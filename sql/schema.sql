@@ -134,7 +134,7 @@ BEGIN
             USING ERRCODE = 'check_violation';
     END IF;
     IF TG_OP = 'UPDATE' AND (NEW."window", NEW.hop, NEW.features, NEW.target) IS DISTINCT FROM (OLD."window", OLD.hop, OLD.features, OLD.target)
-       AND EXISTS (SELECT 1 FROM pgscorer.windows w WHERE w.aggregation_id = OLD.aggregation_id) THEN
+       AND (OLD.windows_closed > 0 OR EXISTS (SELECT 1 FROM pgscorer.windows w WHERE w.aggregation_id = OLD.aggregation_id)) THEN
         RAISE EXCEPTION '%', format('aggregation %s has windows: its window, hop, features and target stay as they are; add another aggregation instead',
             OLD.name) USING ERRCODE = 'check_violation';
     END IF;
@@ -285,6 +285,7 @@ DECLARE
     schedule pgscorer.schedules;
     queued int;
     expression text;
+    listed int;
 BEGIN
     skipped := false; closed := 0; rewritten := 0; rescored := 0; released := 0; fired := 0; more := false;
     SELECT * INTO a FROM pgscorer.aggregations WHERE aggregation_id = closing FOR NO KEY UPDATE SKIP LOCKED;
@@ -306,7 +307,8 @@ BEGIN
     -- The features as one array expression over the window's state, in the listed order
     -- (built from the validated names, so a call computes them without a function call
     -- per window); percentiles read the window's samples.
-    SELECT 'ARRAY[' || string_agg(CASE feature
+    SELECT 'ARRAY[' || string_agg(part, ', ' ORDER BY position) || ']::float8[]', count(part) INTO expression, listed
+    FROM (SELECT position, CASE feature
         WHEN 'count' THEN 'w.n::float8'
         WHEN 'sum' THEN 'w.sum'
         WHEN 'mean' THEN 'w.sum / w.n'
@@ -319,10 +321,10 @@ BEGIN
                         || ' WHERE s.series_id = w.series_id AND s.ts >= w.window_start AND s.ts < w.window_end)'
         WHEN 'p95' THEN '(SELECT percentile_cont(0.95) WITHIN GROUP (ORDER BY s.features[1]) FROM pgscorer.samples s'
                         || ' WHERE s.series_id = w.series_id AND s.ts >= w.window_start AND s.ts < w.window_end)'
-    END, ', ' ORDER BY position) || ']::float8[]' INTO expression
-    FROM unnest(a.features) WITH ORDINALITY AS listed(feature, position);
-    IF expression IS NULL OR (SELECT count(*) FROM unnest(a.features) f WHERE NOT f = ANY (ARRAY['count', 'sum', 'mean', 'min', 'max',
-        'std', 'first', 'last', 'p50', 'p95'])) > 0 THEN
+        END AS part
+        FROM unnest(a.features) WITH ORDINALITY AS given(feature, position)) parts;
+    -- Unreachable past the validation trigger; dynamic SQL checks all the same.
+    IF listed IS DISTINCT FROM cardinality(a.features) THEN
         RAISE EXCEPTION 'aggregation %: unknown feature in %', a.name, a.features;
     END IF;
     EXECUTE format($sql$
@@ -1025,7 +1027,7 @@ BEGIN
         SELECT a.aggregation_id, a.name, a."window", a.hop, a.late_policy, a.state_since, se.series_id, se.device, se.sensor,
                coalesce(d.closed_until, '-infinity') AS closed_until,
                (extract(epoch FROM a."window") / extract(epoch FROM a.hop))::int AS hops,
-               -- first and last cost a sort: only for aggregations that name them.
+               -- first and last cost an array per sample: only for aggregations that name them.
                'first' = ANY (a.features) OR 'last' = ANY (a.features) AS edges
         FROM (SELECT DISTINCT series_id FROM new_samples) n
         JOIN pgscorer.series se ON se.series_id = n.series_id
@@ -1093,9 +1095,8 @@ BEGIN
             first = CASE WHEN EXCLUDED.first_ts < w.first_ts THEN EXCLUDED.first ELSE w.first END,
             last_ts = greatest(w.last_ts, EXCLUDED.last_ts),
             last = CASE WHEN EXCLUDED.last_ts > w.last_ts THEN EXCLUDED.last ELSE w.last END,
-            -- Closed meanwhile (by a closer that committed after this statement began):
-            -- late all the same, and written again.
-            late = w.late + CASE WHEN w.closed_at IS NOT NULL THEN EXCLUDED.n::int ELSE EXCLUDED.late END,
+            -- A closed window takes only late samples (recompute): it is written again.
+            late = w.late + EXCLUDED.late,
             dirty = w.dirty OR w.closed_at IS NOT NULL
     ), counted AS (
         INSERT INTO pgscorer.late_samples AS l (aggregation_id, series_id, dropped, recomputed)
@@ -2426,6 +2427,8 @@ CREATE INDEX jobs_running ON pgscorer.jobs USING btree (job_id) WHERE (state = '
 CREATE INDEX jobs_schedule_tick ON pgscorer.jobs USING btree (schedule_id, scheduled_for);
 
 CREATE INDEX jobs_series ON pgscorer.jobs USING btree (series_id, window_end);
+
+CREATE INDEX jobs_waiting_for_windows ON pgscorer.jobs USING btree (series_id) WHERE ((state = 'available'::pgscorer.job_state) AND (run_at = 'infinity'::timestamp with time zone));
 
 CREATE UNIQUE INDEX models_one_active_per_series ON pgscorer.models USING btree (series_id) WHERE active;
 

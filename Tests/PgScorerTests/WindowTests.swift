@@ -196,6 +196,18 @@ struct WindowTests {
             #expect(status.aggregations.first?.lateDropped == 1)
             let printed = try await PgScorerProcess.run(["status"], database: fixture.database)
             #expect(printed.output.contains("late: pump-1/temp (t5): dropped 1, recomputed 0"), "\(printed.output)")
+            // Every window closed: their state is gone (drop keeps none), yet what they were
+            // made with stays fixed.
+            _ = try await Self.closeEverything(fixture)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.windows") == 0)
+            for change in ["features = '{mean}'", "late_policy = 'recompute'"] {
+                do {
+                    try await fixture.connection.execute(PostgresQuery(SQLText(unsafeSQL: "UPDATE pgscorer.aggregations SET \(change)")))
+                    Issue.record("\(change) was taken after windows closed")
+                } catch let error as PostgresError {
+                    #expect(error.sqlState == SQLState.checkViolation, "\(change): \(error)")
+                }
+            }
         }
     }
 
