@@ -24,11 +24,17 @@ public struct Migrator: Sendable {
 
     /// Applies every pending migration; returns the ones this call applied.
     /// Throws, naming the file, if an applied migration's SQL has changed since.
+    /// On a Citus coordinator (the database has the citus extension, or `distributed`
+    /// asks for it) the tables are then placed by `Migration.citusLayout`.
     @discardableResult
-    public func migrate(_ connection: PostgresConnection) async throws -> [Migration] {
+    public func migrate(_ connection: PostgresConnection, distributed: Bool = false) async throws -> [Migration] {
         try await connection.execute("SELECT pg_advisory_lock($1)", Self.advisoryLockKey)
         do {
+            if distributed { try await CitusLayout.createExtension(connection) }
             let applied = try await applyPending(connection)
+            if try await CitusLayout.isCitus(connection) {
+                try await CitusLayout.apply(connection, logger: logger)
+            }
             try await connection.execute("SELECT pg_advisory_unlock($1)", Self.advisoryLockKey)
             return applied
         } catch {

@@ -5,18 +5,35 @@ import Migrations
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
-        abstract: "Apply pending schema migrations (safe to run from many processes at once).")
+        abstract: "Apply pending schema migrations (safe to run from many processes at once).",
+        discussion: """
+            On a Citus coordinator (a database with the citus extension) the tables are then \
+            laid out for the cluster: readings and predictions distributed by series and \
+            co-located, the queue, series, models and schedules on the coordinator. The \
+            migrations are the same on one server; --distributed creates the citus extension \
+            first and fails, saying why, where Citus is not installed.
+            """)
 
     @OptionGroup var global: GlobalOptions
 
+    @Flag(help: "Lay the tables out for Citus, creating the citus extension if the database lacks it.")
+    var distributed = false
+
     func run() async throws {
-        let applied = try await global.withDatabase(checkSchema: false, createEmbedded: true) { session in
-            try await Migrator(logger: session.logger).migrate(session.connection)
+        let (applied, placement) = try await global.withDatabase(checkSchema: false, createEmbedded: !distributed) { session in
+            let applied = try await Migrator(logger: session.logger).migrate(session.connection, distributed: distributed)
+            let placement = try await CitusLayout.isCitus(session.connection) ? try await CitusLayout.placement(session.connection) : nil
+            return (applied, placement)
         }
         if applied.isEmpty {
             print("schema is up to date (version \(Migration.latestVersion))")
         } else {
             print("applied \(applied.count) migration(s): \(applied.map(\.fileName).joined(separator: ", "))")
+        }
+        if let placement {
+            print(
+                "Citus: \(placement.distributedTables.joined(separator: ", ")) distributed by series_id in \(placement.shards) shards "
+                    + "over \(placement.workerNodes) worker node(s); the queue, series, models and schedules on the coordinator")
         }
     }
 }
