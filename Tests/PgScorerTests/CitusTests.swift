@@ -1,5 +1,7 @@
 import Foundation
+import HummingbirdTesting
 import Migrations
+import NIOCore
 import PgClient
 import TestSupport
 import Testing
@@ -130,6 +132,80 @@ struct CitusTests {
                 database: fixture.database)
             #expect(aggregate.status != 0 && aggregate.output.contains("not available on a Citus cluster yet"), "\(aggregate.output)")
             #expect(try await fixture.count("SELECT count(*) FROM pgscorer.aggregations") == 0)
+        }
+    }
+
+    @Test("operating the cluster: health and its alerts' conditions, the dashboard through a reader login, retention dropping a month on every node")
+    func operating() async throws {
+        try await Self.withFixture { fixture in
+            // Two hours up to now for four series, scored; and an old month for another.
+            let now: PostgresTimestamp = try await fixture.connection.query("SELECT date_trunc('minute', now())").single().decode(0)
+            let start = PostgresTimestamp(microsecondsSince2000: now.microsecondsSince2000 - 120 * 60_000_000)
+            for device in 0..<4 {
+                try await fixture.addModel(device: "pump-\(device)", sensor: "temp", featureCount: 2, seed: UInt64(device + 1))
+                try await fixture.loadReadings(device: "pump-\(device)", sensor: "temp", start: start, count: 120, featureCount: 2)
+            }
+            try await fixture.loadReadings(device: "old-pump", sensor: "temp", start: .utc("2026-11-02T00:00:00Z"), count: 60, featureCount: 2)
+            try await fixture.enqueue(start, PostgresTimestamp(microsecondsSince2000: now.microsecondsSince2000 + 60_000_000))
+            let scored = try await PgScorerProcess.run(["worker", "--exit-when-idle", "--no-scheduler"], database: fixture.database)
+            #expect(scored.status == 0, "\(scored.output)")
+            try await fixture.connection.execute(
+                "INSERT INTO pgscorer.schedules (name, every, \"window\") VALUES ('hourly', '1 hour', '1 hour')")
+
+            // Health reads the distributed readings and predictions per series: every series
+            // judged, its newest reading, and its window's and baseline's predictions counted
+            // as the predictions table has them.
+            let health = try await PgScorerProcess.run(["health"], database: fixture.database)
+            #expect(health.status == 0, "\(health.output)")
+            #expect(health.output.split(separator: "\n").filter { $0.hasPrefix("pump-") }.count == 4, "\(health.output)")
+            let newest = PostgresTimestamp(microsecondsSince2000: start.microsecondsSince2000 + 119 * 60_000_000)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.series_health WHERE newest_reading = $1", newest) == 4)
+            let counted = try await fixture.connection.query(
+                """
+                SELECT (SELECT sum(recent_scored)::int8 FROM pgscorer.series_health),
+                       (SELECT count(*) FROM pgscorer.predictions WHERE ts >= now() - interval '1 hour'),
+                       (SELECT sum(baseline_rate) FROM pgscorer.series_health),
+                       (SELECT sum(rate) FROM (SELECT avg(is_anomaly::int)::float8 AS rate FROM pgscorer.predictions
+                                               WHERE ts < now() - interval '1 hour' GROUP BY series_id) r)
+                """
+            ).single()
+            #expect(try counted.decode(0) as Int == (try counted.decode(1) as Int))
+            #expect(abs((try counted.decode(2) as Double) - (try counted.decode(3) as Double)) < 1e-9)
+            try await fixture.connection.execute("INSERT INTO pgscorer.alert_rules (name, kind) VALUES ('any-problem', 'stale')")
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.alert_conditions()") == 0, "fresh series are not stale")
+
+            // The dashboard: refused in words without a reader login; with one, the pages that
+            // read the worker nodes answer.
+            let refused = try await PgScorerProcess.run(["serve", "--listen", "127.0.0.1:0"], database: fixture.database)
+            #expect(refused.status != 0 && refused.output.contains("needs --reader-url"), "\(refused.output)")
+            let reader = try await SecurityTests.login(fixture, role: "pgscorer_reader")
+            let serve = try PgScorerProcess(
+                ["serve", "--listen", "127.0.0.1:0", "--reader-url", reader.url], database: fixture.database)
+            let port = try await DashboardTests.waitForPort(serve, pattern: /dashboard at http:\/\/127\.0\.0\.1:(\d+)\//)
+            let client = TestClient(host: "127.0.0.1", port: port)
+            client.connect()
+            for path in ["/", "/series?device=pump-1&sensor=temp", "/health", "/models", "/jobs", "/schedules", "/ingest"] {
+                let page = try await client.get(path)
+                let body = String(buffer: page.body ?? ByteBuffer())
+                #expect(page.head.status == .ok, "\(path): \(body.prefix(600))")
+            }
+            try await client.shutdown()
+            serve.signal(SIGTERM)
+            _ = try await serve.finish(timeout: .seconds(30))
+
+            // Retention drops November's partitions, and their shards on both worker nodes.
+            let shards = try await fixture.count(
+                "SELECT count(*) FROM pg_dist_shard WHERE logicalrelid::text IN ('pgscorer.readings_202611', 'pgscorer.predictions_202611')")
+            #expect(shards == 64)
+            let pruned = try await PgScorerProcess.run(["prune", "--readings", "1d", "--predictions", "1d"], database: fixture.database)
+            #expect(pruned.status == 0, "\(pruned.output)")
+            #expect(try await fixture.count(
+                "SELECT count(*) FROM pg_dist_shard WHERE logicalrelid::text IN ('pgscorer.readings_202611', 'pgscorer.predictions_202611')") == 0)
+            let left = try await fixture.connection.query(
+                "SELECT result FROM run_command_on_workers($$SELECT count(*) FROM pg_class WHERE relname LIKE '%\\_202611\\_%'$$)"
+            ).map { try $0.decode(0) as String }
+            #expect(left == ["0", "0"], "shard tables of November left on the worker nodes")
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.readings") == 4 * 120, "December's readings stay")
         }
     }
 

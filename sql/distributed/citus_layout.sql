@@ -205,6 +205,71 @@ BEGIN
 END
 $$;
 
+-- Series health, as on one server but in steps Citus can plan: the active series from
+-- the coordinator first, then each distributed aggregate grouped by series on the shards
+-- (the single-server view correlates every series with its readings instead).
+CREATE OR REPLACE VIEW pgscorer.series_health AS
+WITH windows AS MATERIALIZED (
+    SELECT s.series_id, s.device, s.sensor, m.model_id, m.training_stats, sc.every, sc."window",
+           now() - coalesce(sc."window", interval '1 hour') AS window_start
+    FROM pgscorer.series s
+    JOIN pgscorer.models m ON m.series_id = s.series_id AND m.active
+    LEFT JOIN LATERAL (
+        SELECT x.every, x."window" FROM pgscorer.schedules x
+        WHERE x.enabled AND s.device LIKE x.device_pattern AND s.sensor LIKE x.sensor_pattern
+        ORDER BY coalesce(x.every, x."window") LIMIT 1
+    ) sc ON true
+), newest AS MATERIALIZED (
+    SELECT r.series_id, max(r.ts) AS newest_reading
+    FROM pgscorer.readings r WHERE r.series_id IN (SELECT w.series_id FROM windows w)
+    GROUP BY r.series_id
+), scored AS MATERIALIZED (
+    SELECT p.series_id,
+           count(*) FILTER (WHERE p.ts >= w.window_start) AS recent_scored,
+           avg(p.is_anomaly::int) FILTER (WHERE p.ts >= w.window_start) AS recent_rate,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY p.score) FILTER (WHERE p.ts >= w.window_start) AS recent_median,
+           count(*) FILTER (WHERE p.ts < w.window_start) AS baseline_scored,
+           avg(p.is_anomaly::int) FILTER (WHERE p.ts < w.window_start) AS baseline_rate,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY p.score) FILTER (WHERE p.ts < w.window_start) AS baseline_median,
+           percentile_cont(0.75) WITHIN GROUP (ORDER BY p.score) FILTER (WHERE p.ts < w.window_start)
+             - percentile_cont(0.25) WITHIN GROUP (ORDER BY p.score) FILTER (WHERE p.ts < w.window_start) AS baseline_iqr
+    FROM pgscorer.predictions p
+    JOIN windows w ON p.series_id = w.series_id AND p.model_id = w.model_id
+    WHERE p.ts >= w.window_start - interval '7 days'
+    GROUP BY p.series_id
+), feature_means AS MATERIALIZED (
+    SELECT r.series_id, u.i, avg(u.value) AS mean
+    FROM pgscorer.readings r
+    JOIN windows w ON r.series_id = w.series_id AND r.ts >= w.window_start AND w.training_stats IS NOT NULL
+    CROSS JOIN LATERAL unnest(r.features) WITH ORDINALITY AS u(value, i)
+    GROUP BY r.series_id, u.i
+), drifted AS (
+    SELECT w.series_id, bool_or(abs(f.mean - (w.training_stats -> 'mean' ->> (f.i::int - 1))::float8)
+                                > 3 * greatest((w.training_stats -> 'std' ->> (f.i::int - 1))::float8, 1e-12)) AS drift
+    FROM windows w JOIN feature_means f USING (series_id)
+    GROUP BY w.series_id
+), judged AS (
+    SELECT w.series_id, w.device, w.sensor, w.model_id, n.newest_reading,
+           coalesce(sc.recent_scored, 0) AS recent_scored, sc.recent_rate::float8 AS recent_rate,
+           sc.baseline_rate::float8 AS baseline_rate, sc.recent_median, sc.baseline_median,
+           array_remove(ARRAY[
+               CASE WHEN coalesce(w.every, w."window") IS NOT NULL
+                     AND (n.newest_reading IS NULL OR n.newest_reading < now() - 3 * coalesce(w.every, w."window"))
+                    THEN 'stale' END,
+               CASE WHEN sc.recent_scored >= 10 AND sc.baseline_scored >= 10 AND sc.recent_rate >= 3 * sc.baseline_rate + 0.05
+                    THEN 'rate_spike' END,
+               CASE WHEN sc.recent_scored >= 10 AND sc.baseline_scored >= 10
+                     AND abs(sc.recent_median - sc.baseline_median) > 2 * greatest(sc.baseline_iqr, 1e-9)
+                    THEN 'score_shift' END,
+               CASE WHEN d.drift THEN 'drift' END
+           ], NULL) AS problems
+    FROM windows w LEFT JOIN newest n USING (series_id) LEFT JOIN scored sc USING (series_id) LEFT JOIN drifted d USING (series_id)
+)
+SELECT series_id, device, sensor, model_id, CASE WHEN cardinality(problems) = 0 THEN 'ok' ELSE array_to_string(problems, ',') END AS health,
+       problems, newest_reading, recent_scored, recent_rate, baseline_rate, recent_median AS recent_median_score,
+       baseline_median AS baseline_median_score
+FROM judged;
+
 -- Raw samples and their windows stay on the coordinator, so aggregations are refused
 -- here rather than letting samples pile up on one node.
 CREATE OR REPLACE FUNCTION pgscorer.aggregations_refused_on_citus() RETURNS trigger

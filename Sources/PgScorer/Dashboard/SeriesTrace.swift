@@ -88,13 +88,14 @@ package struct SeriesTrace: Sendable {
     ) async throws -> SeriesTrace? {
         guard let series = try await connection.query(DashboardQueries.series.bind(device, sensor)).first else { return nil }
         let seriesID: Int64 = try series.decode("series_id")
-        let newest: PostgresTimestamp? = try series.decode("newest")
+        let readingSpan = try await connection.query(DashboardQueries.readingSpan.bind(seriesID)).single()
+        let newest: PostgresTimestamp? = try readingSpan.decode("newest")
         let spanMicroseconds = Int64(span.seconds * 1_000_000)
         let end = to ?? newest.map { PostgresTimestamp(unixMicroseconds: $0.unixMicroseconds + 1) } ?? PostgresTimestamp(unixMicroseconds: 0)
         let start = from ?? PostgresTimestamp(unixMicroseconds: end.unixMicroseconds - spanMicroseconds)
         var trace = SeriesTrace(
             device: device, sensor: sensor, featureCount: Int(try series.decode("n_features") as Int16),
-            activeModelID: try series.decode("active_model"), from: start, to: end, oldest: try series.decode("oldest"),
+            activeModelID: try series.decode("active_model"), from: start, to: end, oldest: try readingSpan.decode("oldest"),
             newest: newest)
         // By position: up to hundreds of thousands of rows, where looking up names adds up.
         let rows = try await connection.query(DashboardQueries.trace.bind(seriesID, start, end, trace.activeModelID))

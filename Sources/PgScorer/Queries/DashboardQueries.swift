@@ -89,17 +89,21 @@ package enum DashboardQueries {
         ORDER BY s.name, r.scheduled_for DESC
         """)
 
-    /// Series $1/$2 (device, sensor): series_id, n_features, the active model and the
-    /// time span of its readings (newest first reading, oldest, count estimate not needed).
+    /// Series $1/$2 (device, sensor): series_id, n_features and the active model.
     package static let series = PreparedQuery(
         name: "dashboard.series",
         """
         SELECT s.series_id, s.n_features,
-               (SELECT m.model_id FROM pgscorer.models m WHERE m.series_id = s.series_id AND m.active) AS active_model,
-               (SELECT max(r.ts) FROM pgscorer.readings r WHERE r.series_id = s.series_id) AS newest,
-               (SELECT min(r.ts) FROM pgscorer.readings r WHERE r.series_id = s.series_id) AS oldest
+               (SELECT m.model_id FROM pgscorer.models m WHERE m.series_id = s.series_id AND m.active) AS active_model
         FROM pgscorer.series s WHERE s.device = $1 AND s.sensor = $2
         """)
+
+    /// The oldest and newest reading of series $1. A statement of its own: on Citus the
+    /// readings are on the worker nodes and the series on the coordinator, and Citus
+    /// plans no subquery that correlates the two.
+    package static let readingSpan = PreparedQuery(
+        name: "dashboard.reading_span",
+        "SELECT min(ts) AS oldest, max(ts) AS newest FROM pgscorer.readings WHERE series_id = $1")
 
     /// Readings of series $1 in [$2, $3) with a prediction of each — the champion's ($4)
     /// where it scored the reading, else the latest (a challenger's shadow predictions

@@ -84,8 +84,18 @@ package struct DashboardServer: Sendable {
 
     /// Checks the database before listening: reachable, schema current, role usable.
     package func check() async throws {
+        let readsAsRole = !configuration.allowActions && configuration.readerURL == nil
         try await pool.withConnection { connection in
             try await Migrator(logger: logger).requireCurrent(connection)
+            // Citus opens its connections to the worker nodes as the session's role, and
+            // pgscorer_reader cannot log in: the pages need a login of their own there.
+            if readsAsRole, try await CitusLayout.isCitus(connection) {
+                throw PgScorerError(
+                    .usage,
+                    "on a Citus cluster a read-only pgscorer serve needs --reader-url, a login that is a member of pgscorer_reader "
+                        + "(Citus connects to the worker nodes as the session's role, and the role pgscorer_reader cannot log in): "
+                        + "CREATE ROLE dashboard LOGIN IN ROLE pgscorer_reader, then --reader-url 'postgresql://dashboard@…'")
+            }
         }
     }
 
