@@ -135,7 +135,7 @@ struct CitusTests {
         }
     }
 
-    @Test("operating the cluster: health and its alerts' conditions, the dashboard through a reader login, retention dropping a month on every node")
+    @Test("operating the cluster: health and its alerts' conditions, a training schedule, the dashboard through a reader login, retention dropping a month on every node")
     func operating() async throws {
         try await Self.withFixture { fixture in
             // Two hours up to now for four series, scored; and an old month for another.
@@ -173,6 +173,23 @@ struct CitusTests {
             #expect(abs((try counted.decode(2) as Double) - (try counted.decode(3) as Double)) < 1e-9)
             try await fixture.connection.execute("INSERT INTO pgscorer.alert_rules (name, kind) VALUES ('any-problem', 'stale')")
             #expect(try await fixture.count("SELECT count(*) FROM pgscorer.alert_conditions()") == 0, "fresh series are not stale")
+
+            // A training schedule: its tick finds the series with readings in its window on
+            // the worker nodes, and a worker trains each a challenger.
+            let retrain = try await PgScorerProcess.run(
+                ["schedule", "add", "retrain", "--every", "1s", "--window", "3h", "--train", "--nu", "0.2"], database: fixture.database)
+            #expect(retrain.status == 0, "\(retrain.output)")
+            let trainer = try PgScorerProcess(["worker", "--poll", "200ms"], database: fixture.database)
+            let deadline = ContinuousClock.now + .seconds(60)
+            while try await fixture.count("SELECT count(*) FROM pgscorer.models WHERE challenger") < 4 {
+                try #require(ContinuousClock.now < deadline, "no challengers trained")
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            trainer.signal(SIGTERM)
+            let trained = try await trainer.finish(timeout: .seconds(60))
+            #expect(trained.status == 0, "\(trained.output)")
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.jobs WHERE kind = 'train' AND state = 'failed'") == 0)
+            try await fixture.connection.execute("UPDATE pgscorer.schedules SET enabled = false")
 
             // The dashboard: refused in words without a reader login; with one, the pages that
             // read the worker nodes answer.

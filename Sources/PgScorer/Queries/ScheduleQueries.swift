@@ -69,17 +69,26 @@ package enum ScheduleQueries {
     package static let queueTrainingTickJobs = PreparedQuery(
         name: "schedules.queue_training_tick_jobs",
         """
-        WITH queued AS (
-            INSERT INTO pgscorer.jobs (series_id, model_id, schedule_id, scheduled_for, window_start, window_end, priority, max_attempts,
-                                       kind, train_params)
-            SELECT se.series_id, (SELECT m.model_id FROM pgscorer.models m WHERE m.series_id = se.series_id AND m.active),
-                   s.schedule_id, $2, $2 - s."window", $2, s.priority, s.max_attempts, 'train', s.train_params
+        WITH candidates AS MATERIALIZED (
+            SELECT se.series_id, (SELECT m.model_id FROM pgscorer.models m WHERE m.series_id = se.series_id AND m.active) AS model_id,
+                   s.schedule_id, s."window", s.priority, s.max_attempts, s.train_params
             FROM pgscorer.schedules s
             JOIN pgscorer.series se ON se.device LIKE s.device_pattern AND se.sensor LIKE s.sensor_pattern
             WHERE s.schedule_id = $1
-              AND EXISTS (SELECT 1 FROM pgscorer.readings r WHERE r.series_id = se.series_id AND r.ts >= $2 - s."window" AND r.ts < $2)
               AND NOT EXISTS (SELECT 1 FROM pgscorer.series_failures f WHERE f.series_id = se.series_id AND f.held_since IS NOT NULL)
-            ORDER BY se.series_id
+        ), with_readings AS MATERIALIZED (
+            -- Grouped by series rather than a subquery per series: on Citus, where the
+            -- readings are on the worker nodes, it runs on their shards.
+            SELECT r.series_id FROM pgscorer.readings r
+            WHERE r.series_id IN (SELECT c.series_id FROM candidates c)
+              AND r.ts >= $2 - (SELECT s."window" FROM pgscorer.schedules s WHERE s.schedule_id = $1) AND r.ts < $2
+            GROUP BY r.series_id
+        ), queued AS (
+            INSERT INTO pgscorer.jobs (series_id, model_id, schedule_id, scheduled_for, window_start, window_end, priority, max_attempts,
+                                       kind, train_params)
+            SELECT c.series_id, c.model_id, c.schedule_id, $2, $2 - c."window", $2, c.priority, c.max_attempts, 'train', c.train_params
+            FROM candidates c JOIN with_readings w USING (series_id)
+            ORDER BY c.series_id
             ON CONFLICT (series_id, window_start, window_end, kind) WHERE state IN ('available', 'running', 'retryable') DO NOTHING
             RETURNING 1
         ), held AS (
