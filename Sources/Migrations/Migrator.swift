@@ -113,6 +113,11 @@ public struct Migrator: Sendable {
         if !status.pending.isEmpty {
             throw MigrationError.behind(database: status.appliedVersion, build: migrations.last?.version ?? 0)
         }
+        // Citus added to a database after it was migrated: its tables are not placed yet.
+        let layoutPending: Bool = try await connection.query(
+            "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') AND to_regclass('pgscorer.series_directory') IS NULL"
+        ).single().decode(0)
+        if layoutPending { throw MigrationError.citusLayoutPending }
     }
 
     static let bookkeepingDDL: SQLText = """
@@ -132,6 +137,7 @@ public enum MigrationError: Error, Sendable, CustomStringConvertible, Equatable 
     case unknownVersion(version: Int, name: String, latest: Int)
     case behind(database: Int, build: Int)
     case databaseNewer(database: Int, build: Int)
+    case citusLayoutPending
 
     public var description: String {
         switch self {
@@ -143,6 +149,8 @@ public enum MigrationError: Error, Sendable, CustomStringConvertible, Equatable 
             "the database schema is at version \(database) but this pgscorer needs \(build): run `pgscorer migrate`"
         case .databaseNewer(let database, let build):
             "the database schema is at version \(database), newer than this pgscorer (\(build)); upgrade pgscorer"
+        case .citusLayoutPending:
+            "this database has the citus extension but its tables are not laid out for Citus yet: run `pgscorer migrate`"
         }
     }
 }

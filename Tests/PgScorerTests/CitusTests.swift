@@ -223,6 +223,17 @@ struct CitusTests {
             ).map { try $0.decode(0) as String }
             #expect(left == ["0", "0"], "shard tables of November left on the worker nodes")
             #expect(try await fixture.count("SELECT count(*) FROM pgscorer.readings") == 4 * 120, "December's readings stay")
+
+            // A database whose layout is missing (Citus added after it was migrated) is
+            // named as such, and migrate lays it out again.
+            try await fixture.connection.execute("DROP TABLE pgscorer.series_directory CASCADE")
+            let unplaced = try await PgScorerProcess.run(["status"], database: fixture.database)
+            #expect(unplaced.status != 0 && unplaced.output.contains("not laid out for Citus yet: run `pgscorer migrate`"), "\(unplaced.output)")
+            let migrated = try await PgScorerProcess.run(["migrate"], database: fixture.database)
+            #expect(migrated.status == 0, "\(migrated.output)")
+            #expect(try await PgScorerProcess.run(["status"], database: fixture.database).status == 0)
+            try await fixture.loadReadings(device: "pump-9", sensor: "temp", start: start, count: 10, featureCount: 2)
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.series_directory") == 6)
         }
     }
 
