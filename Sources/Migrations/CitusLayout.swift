@@ -26,11 +26,16 @@ public enum CitusLayout {
         }
     }
 
-    static func apply(_ connection: PostgresConnection, logger: Logger) async throws {
-        let workers: Int = try await connection.query(
-            "SELECT count(*)::int8 FROM pg_dist_node WHERE noderole = 'primary' AND groupid <> 0 AND isactive"
-        ).single().decode(0)
-        guard workers > 0 else { throw CitusLayoutError.noWorkerNodes }
+    /// Places the tables unless the layout in the database is this build's and no
+    /// migration ran since. Without worker nodes the tables stay where they are (a
+    /// single-node Citus works as one server) unless `required` (`--distributed`).
+    static func apply(_ connection: PostgresConnection, required: Bool, afterMigrations: Bool, logger: Logger) async throws {
+        guard try await workerNodes(connection) > 0 else {
+            if required { throw CitusLayoutError.noWorkerNodes }
+            logger.notice("Citus has no worker nodes: the tables stay on this server; add nodes and run pgscorer migrate again")
+            return
+        }
+        if !afterMigrations, try await isApplied(connection) { return }
         try await connection.transaction { connection in
             // The readings' trigger must fire on the shards (see the layout's notes).
             try await connection.execute("SET LOCAL citus.enable_unsafe_triggers = on")
@@ -40,8 +45,41 @@ public enum CitusLayout {
                 error.statementName = "citus_layout.sql"
                 throw error
             }
+            try await connection.execute("DELETE FROM pgscorer.citus_layout")
+            try await connection.execute(
+                "INSERT INTO pgscorer.citus_layout (checksum) VALUES (encode(sha256(convert_to($1, 'UTF8')), 'hex'))", Migration.citusLayout)
         }
-        logger.debug("Citus layout applied", metadata: ["worker_nodes": "\(workers)"])
+        logger.debug("Citus layout applied")
+    }
+
+    /// Active worker nodes (the coordinator not counted).
+    static func workerNodes(_ connection: PostgresConnection) async throws -> Int {
+        try await connection.query(
+            "SELECT count(*)::int8 FROM pg_dist_node WHERE noderole = 'primary' AND groupid <> 0 AND isactive"
+        ).single().decode(0)
+    }
+
+    /// Whether this build's layout is in place.
+    private static func isApplied(_ connection: PostgresConnection) async throws -> Bool {
+        let present: Bool = try await connection.query(
+            "SELECT to_regclass('pgscorer.citus_layout') IS NOT NULL AND to_regclass('pgscorer.series_directory') IS NOT NULL"
+        ).single().decode(0)
+        guard present else { return false }
+        return try await connection.query(
+            """
+            SELECT EXISTS (SELECT 1 FROM pgscorer.citus_layout WHERE checksum = encode(sha256(convert_to($1, 'UTF8')), 'hex'))
+            """, Migration.citusLayout
+        ).single().decode(0)
+    }
+
+    /// A Citus coordinator with worker nodes whose tables were never placed (Citus added
+    /// to a database after it was migrated): every command says to run migrate.
+    static func isPending(_ connection: PostgresConnection) async throws -> Bool {
+        let unplaced: Bool = try await connection.query(
+            "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') AND to_regclass('pgscorer.series_directory') IS NULL"
+        ).single().decode(0)
+        guard unplaced else { return false }
+        return try await workerNodes(connection) > 0
     }
 
     /// What `pgscorer migrate` prints about the layout: the worker nodes and where the
@@ -57,9 +95,9 @@ public enum CitusLayout {
             """
             SELECT (SELECT count(*)::int8 FROM pg_dist_node WHERE noderole = 'primary' AND groupid <> 0 AND isactive),
                    (SELECT count(*)::int8 FROM pg_dist_shard WHERE logicalrelid = 'pgscorer.readings'::regclass),
-                   (SELECT coalesce(array_agg(logicalrelid::regclass::text ORDER BY logicalrelid::regclass::text), '{}')
-                    FROM pg_dist_partition WHERE partmethod = 'h' AND logicalrelid::regclass::text LIKE 'pgscorer.%'
-                      AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = logicalrelid))
+                   (SELECT coalesce(array_agg(c.oid::regclass::text ORDER BY c.relname), '{}')
+                    FROM pg_dist_partition d JOIN pg_class c ON c.oid = d.logicalrelid
+                    WHERE d.partmethod = 'h' AND c.relnamespace = 'pgscorer'::regnamespace AND NOT c.relispartition)
             """
         ).single()
         return Placement(workerNodes: try row.decode(0), shards: try row.decode(1), distributedTables: try row.decode(2))

@@ -33,7 +33,7 @@ public struct Migrator: Sendable {
             if distributed { try await CitusLayout.createExtension(connection) }
             let applied = try await applyPending(connection)
             if try await CitusLayout.isCitus(connection) {
-                try await CitusLayout.apply(connection, logger: logger)
+                try await CitusLayout.apply(connection, required: distributed, afterMigrations: !applied.isEmpty, logger: logger)
             }
             try await connection.execute("SELECT pg_advisory_unlock($1)", Self.advisoryLockKey)
             return applied
@@ -114,10 +114,7 @@ public struct Migrator: Sendable {
             throw MigrationError.behind(database: status.appliedVersion, build: migrations.last?.version ?? 0)
         }
         // Citus added to a database after it was migrated: its tables are not placed yet.
-        let layoutPending: Bool = try await connection.query(
-            "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') AND to_regclass('pgscorer.series_directory') IS NULL"
-        ).single().decode(0)
-        if layoutPending { throw MigrationError.citusLayoutPending }
+        if try await CitusLayout.isPending(connection) { throw MigrationError.citusLayoutPending }
     }
 
     static let bookkeepingDDL: SQLText = """

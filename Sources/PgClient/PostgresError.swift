@@ -86,4 +86,5 @@ public enum SQLState {
     public static let noDataFound = "P0002"
     public static let insufficientPrivilege = "42501"
     public static let readOnlyTransaction = "25006"
+    public static let internalError = "XX000"
 }

@@ -38,36 +38,48 @@ public enum CitusTestCluster {
         "host=\(try directory) port=\(try port(node)) user=postgres dbname=\(database)"
     }
 
-    /// Creates a database on every node, makes it a Citus coordinator with two workers,
-    /// runs `body` with the coordinator's database, and drops it on every node.
+    /// Creates a database on every node, makes it a Citus coordinator with two workers
+    /// (unless `coordinator` is false: then its database is plain PostgreSQL until
+    /// `makeCoordinator`), runs `body` with the coordinator's database, and drops it on
+    /// every node.
     public static func with<T>(
+        coordinator: Bool = true,
         isolation: isolated (any Actor)? = #isolation,
         _ body: (TestDatabase) async throws -> T
     ) async throws -> T {
         let name = "pgscorer_citus_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
-        let directory = try directory
         do {
             for node in nodes {
                 let admin = try await PostgresConnection.connect(try connectionString(node: node, database: "postgres"))
                 try await admin.execute(PostgresQuery(SQLText(unsafeSQL: "CREATE DATABASE \(name) TEMPLATE template0")))
                 await admin.close()
-                let database = try await PostgresConnection.connect(try connectionString(node: node, database: name))
-                try await database.execute("CREATE EXTENSION citus")
-                await database.close()
+                if node != "coordinator" {
+                    let database = try await PostgresConnection.connect(try connectionString(node: node, database: name))
+                    try await database.execute("CREATE EXTENSION citus")
+                    await database.close()
+                }
             }
-            let coordinator = try await PostgresConnection.connect(try connectionString(node: "coordinator", database: name))
-            try await coordinator.execute("SELECT citus_set_coordinator_host($1, $2)", directory, Int32(try port("coordinator")))
-            for worker in nodes.dropFirst() {
-                try await coordinator.execute("SELECT citus_add_node($1, $2)", directory, Int32(try port(worker)))
-            }
-            await coordinator.close()
-            let result = try await body(TestDatabase(url: try connectionString(node: "coordinator", database: name), name: name))
+            let database = TestDatabase(url: try connectionString(node: "coordinator", database: name), name: name)
+            if coordinator { try await makeCoordinator(database) }
+            let result = try await body(database)
             try await drop(name)
             return result
         } catch {
             try? await drop(name)
             throw error
         }
+    }
+
+    /// Creates the citus extension in the coordinator's database and adds the two workers.
+    public static func makeCoordinator(_ database: TestDatabase) async throws {
+        let directory = try directory
+        let coordinator = try await database.connect()
+        try await coordinator.execute("CREATE EXTENSION citus")
+        try await coordinator.execute("SELECT citus_set_coordinator_host($1, $2)", directory, Int32(try port("coordinator")))
+        for worker in nodes.dropFirst() {
+            try await coordinator.execute("SELECT citus_add_node($1, $2)", directory, Int32(try port(worker)))
+        }
+        await coordinator.close()
     }
 
     private static func drop(_ name: String) async throws {

@@ -63,7 +63,8 @@ start_throwaway_postgres() {
     chmod 755 "$PGSCORER_CLUSTER_DIR"
     [ "$(id -u)" = 0 ] && chown "$PGSCORER_CLUSTER_OWNER" "$PGSCORER_CLUSTER_DIR"
     PGSCORER_CLUSTER_BIN=$bin
-    trap stop_throwaway_postgres EXIT
+    # A script with more to clean up names a function in PGSCORER_EXIT_HOOK.
+    trap 'stop_throwaway_postgres; [ -z "${PGSCORER_EXIT_HOOK:-}" ] || "$PGSCORER_EXIT_HOOK"' EXIT
     trap 'exit 130' INT TERM
 
     as_cluster_owner "$bin/initdb" -D "$PGSCORER_CLUSTER_DIR/data" -U postgres --auth=trust \

@@ -1,7 +1,8 @@
--- PgScorer's layout on a Citus coordinator, applied by `pgscorer migrate` after the
--- numbered migrations whenever the database has the citus extension (and again after
--- every later migration: it is idempotent). The numbered migrations make the same tables
--- on one server and on Citus; this file only places them.
+-- PgScorer's layout on a Citus coordinator with worker nodes, applied by `pgscorer
+-- migrate` after the numbered migrations whenever the database has the citus extension,
+-- and again whenever this file or the migrations changed (it is idempotent: a later
+-- migration's tables are placed by adding them here). The numbered migrations make the
+-- same tables on one server and on Citus; this file only places them.
 --
 -- The data plane is distributed: readings and predictions are hash-distributed by
 -- series_id and co-located, so a job's window read and its predictions touch one shard
@@ -12,7 +13,13 @@
 --
 -- The readings' statement trigger fires on the worker nodes, where the coordinator's
 -- series table does not exist: it checks series_directory instead, a reference table
--- (a copy on every node) of what it needs, kept by a statement trigger on series.
+-- (a copy on every node) of what it needs, kept by statement triggers on series.
+
+-- When this layout was last applied (pgscorer migrate compares the checksum).
+CREATE TABLE IF NOT EXISTS pgscorer.citus_layout (
+    checksum   text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+);
 
 CREATE TABLE IF NOT EXISTS pgscorer.series_directory (
     series_id     bigint PRIMARY KEY,
@@ -22,28 +29,47 @@ CREATE TABLE IF NOT EXISTS pgscorer.series_directory (
 COMMENT ON TABLE pgscorer.series_directory IS
     'On Citus: a copy of each series'' id, feature count and routing on every node, for the readings'' trigger on the workers; kept by triggers on pgscorer.series';
 
--- Citus plans no statement that joins a transition table with a distributed or
--- reference table, so the changed rows are read into arrays first. The rest of the
--- transaction runs its distributed writes over one connection per node (sequential
--- mode), the connections that wrote the directory: readings of a series created in the
--- same transaction are checked by a trigger that must see its uncommitted directory row.
+-- Writes only what the directory does not say yet, so the upsert by which writers find
+-- their known series changes nothing on the nodes. Citus plans no statement that joins
+-- a transition table with a reference table, so the rows are read into arrays first.
+-- Not SECURITY DEFINER: Citus connects to the nodes as the current user, and the
+-- directory rows must travel over the connections the writer's readings take next.
+-- For the same reason a transaction that wrote the directory runs the rest of its
+-- distributed writes over one connection per node (sequential mode): the readings of a
+-- series it just made are checked on a worker by a trigger that must see its
+-- uncommitted directory row.
 CREATE OR REPLACE FUNCTION pgscorer.series_directory_sync() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pgscorer, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pgscorer, pg_temp AS $$
 DECLARE
     ids bigint[];
     features smallint[];
     routed boolean[];
 BEGIN
-    PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         SELECT array_agg(o.series_id) INTO ids FROM old_series o;
-        DELETE FROM pgscorer.series_directory WHERE series_id = ANY (ids);
+        IF TG_OP = 'UPDATE' THEN
+            SELECT array_agg(g.id) INTO ids FROM unnest(ids) AS g(id)
+            WHERE g.id NOT IN (SELECT n.series_id FROM new_series n);
+        END IF;
+        IF ids IS NOT NULL THEN
+            PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
+            DELETE FROM pgscorer.series_directory WHERE series_id = ANY (ids);
+        END IF;
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
         SELECT array_agg(n.series_id), array_agg(n.n_features), array_agg(n.holds_samples)
         INTO ids, features, routed FROM new_series n;
-        INSERT INTO pgscorer.series_directory (series_id, n_features, holds_samples)
-        SELECT * FROM unnest(ids, features, routed);
+        SELECT array_agg(g.series_id), array_agg(g.n_features), array_agg(g.holds_samples)
+        INTO ids, features, routed
+        FROM unnest(ids, features, routed) AS g(series_id, n_features, holds_samples)
+        LEFT JOIN pgscorer.series_directory d ON d.series_id = g.series_id
+        WHERE (d.n_features, d.holds_samples) IS DISTINCT FROM (g.n_features, g.holds_samples);
+        IF ids IS NOT NULL THEN
+            PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
+            INSERT INTO pgscorer.series_directory (series_id, n_features, holds_samples)
+            SELECT * FROM unnest(ids, features, routed)
+            ON CONFLICT (series_id) DO UPDATE SET n_features = EXCLUDED.n_features, holds_samples = EXCLUDED.holds_samples;
+        END IF;
     END IF;
     RETURN NULL;
 END
@@ -53,6 +79,10 @@ DO $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'pgscorer.series_directory'::regclass) THEN
         PERFORM create_reference_table('pgscorer.series_directory');
+    END IF;
+    -- Who creates series writes their directory rows (the trigger runs as them).
+    IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'pgscorer_ingest') THEN
+        GRANT SELECT, INSERT, UPDATE, DELETE ON pgscorer.series_directory TO pgscorer_ingest;
     END IF;
 END
 $$;
@@ -67,10 +97,25 @@ CREATE TRIGGER series_directory_updated AFTER UPDATE ON pgscorer.series
 CREATE TRIGGER series_directory_deleted AFTER DELETE ON pgscorer.series
     REFERENCING OLD TABLE AS old_series FOR EACH STATEMENT EXECUTE FUNCTION pgscorer.series_directory_sync();
 
--- Series made before this layout (a database distributed after it was used).
-INSERT INTO pgscorer.series_directory (series_id, n_features, holds_samples)
-SELECT s.series_id, s.n_features, s.holds_samples FROM pgscorer.series s
-WHERE NOT EXISTS (SELECT 1 FROM pgscorer.series_directory d WHERE d.series_id = s.series_id);
+-- Series made before this layout (a database distributed after it was used), and any
+-- row the directory has wrong or no longer needs. (Arrays again: Citus plans no
+-- statement that mixes the coordinator's series with a reference table.)
+DO $$
+DECLARE
+    ids bigint[];
+    features smallint[];
+    routed boolean[];
+BEGIN
+    SELECT array_agg(s.series_id), array_agg(s.n_features), array_agg(s.holds_samples)
+    INTO ids, features, routed FROM pgscorer.series s;
+    DELETE FROM pgscorer.series_directory WHERE NOT (series_id = ANY (coalesce(ids, '{}')));
+    INSERT INTO pgscorer.series_directory (series_id, n_features, holds_samples)
+    SELECT * FROM unnest(ids, features, routed)
+    ON CONFLICT (series_id) DO UPDATE SET n_features = EXCLUDED.n_features, holds_samples = EXCLUDED.holds_samples
+    WHERE (pgscorer.series_directory.n_features, pgscorer.series_directory.holds_samples)
+          IS DISTINCT FROM (EXCLUDED.n_features, EXCLUDED.holds_samples);
+END
+$$;
 
 -- The same refusals as on one server, read from the directory. What it cannot do on a
 -- worker is lock the series row: a series deleted while its readings are being written
@@ -283,13 +328,17 @@ DROP TRIGGER IF EXISTS aggregations_refused_on_citus ON pgscorer.aggregations;
 CREATE TRIGGER aggregations_refused_on_citus BEFORE INSERT ON pgscorer.aggregations
     FOR EACH ROW EXECUTE FUNCTION pgscorer.aggregations_refused_on_citus();
 
+-- Rows already there (a database distributed after it was used) are copied to the
+-- shards; the copies left behind on the coordinator are then removed.
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'pgscorer.readings'::regclass) THEN
         PERFORM create_distributed_table('pgscorer.readings', 'series_id');
+        PERFORM truncate_local_data_after_distributing_table('pgscorer.readings');
     END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'pgscorer.predictions'::regclass) THEN
         PERFORM create_distributed_table('pgscorer.predictions', 'series_id', colocate_with => 'pgscorer.readings');
+        PERFORM truncate_local_data_after_distributing_table('pgscorer.predictions');
     END IF;
 END
 $$;

@@ -52,14 +52,38 @@ package struct ReadingStore: Sendable {
         reject: ((BadLine, String) throws -> Void)? = nil
     ) async throws -> LoadSummary {
         if replayable {
-            do {
-                return try await loadDirect(try makeSource(), reject: reject)
-            } catch let error as PostgresError where error.sqlState == SQLState.uniqueViolation {
-                // A key is stored already or repeats: settle it the careful way.
+            // On Citus a login other than the tables' owner cannot write a month's
+            // partitions in the transaction that made them (see PartitionsFirst): they are
+            // made on their own and the load starts again, at most once per month.
+            var monthsMade = 0
+            while true {
+                do {
+                    return try await loadDirect(try makeSource(), reject: reject)
+                } catch let error as PostgresError where error.raisedSQLState == SQLState.uniqueViolation {
+                    break  // a key is stored already or repeats: settle it the careful way
+                } catch let needed as PartitionsFirst where monthsMade < 240 {
+                    _ = try await connection.query(ReadingQueries.ensurePartitions.bind(needed.from, needed.to))
+                    monthsMade += 1
+                }
             }
         }
         var source = try makeSource()
-        return try await loadStaged(&source, policy: policy, reject: reject)
+        do {
+            return try await loadStaged(&source, policy: policy, reject: reject)
+        } catch let error as PostgresError where error.isWriteAfterOwnersPartition {
+            throw PgScorerError(
+                .usage,
+                "on Citus, this login cannot store readings in a month whose partitions the same load made (they are made "
+                    + "as the tables' owner): make them first, e.g. SELECT pgscorer.ensure_partitions('2026-01-01', '2026-12-31') "
+                    + "as the owner, or load a file (not standard input) without --on-conflict")
+        }
+    }
+
+    /// The months a load reached before Citus refused it (`isWriteAfterOwnersPartition`):
+    /// their partitions are made in a statement of their own before it starts again.
+    private struct PartitionsFirst: Error {
+        let from: PostgresTimestamp
+        let to: PostgresTimestamp
     }
 
     /// Loads readings given in memory.
@@ -96,7 +120,20 @@ package struct ReadingStore: Sendable {
         _ source: consuming Source, reject: ((BadLine, String) throws -> Void)?
     ) async throws -> LoadSummary {
         let reader = BlockReadAhead(source, blockSize: Self.blockSize)
-        return try await connection.transaction { connection in
+        var reached: (from: PostgresTimestamp, to: PostgresTimestamp)?
+        do {
+            return try await loadDirectBlocks(reader, reject: reject, reached: &reached)
+        } catch let error as PostgresError where error.isWriteAfterOwnersPartition {
+            guard let reached else { throw error }
+            throw PartitionsFirst(from: reached.from, to: reached.to)
+        }
+    }
+
+    private func loadDirectBlocks<Source: ReadingSource>(
+        _ reader: BlockReadAhead<Source>, reject: ((BadLine, String) throws -> Void)?,
+        reached: inout (from: PostgresTimestamp, to: PostgresTimestamp)?
+    ) async throws -> LoadSummary {
+        try await connection.transaction { connection in
             var summary = LoadSummary()
             var series: [SeriesKey: KnownSeries] = [:]
             var months = Set<Int>()
@@ -106,7 +143,9 @@ package struct ReadingStore: Sendable {
                 summary.newSeries += created
                 if block.contains(where: { !months.contains($0.ts.utcMonth) }) {
                     let times = block.map(\.ts)
-                    _ = try await connection.query(ReadingQueries.ensurePartitions.bind(times.min()!, times.max()!))
+                    let (earliest, latest) = (times.min()!, times.max()!)
+                    reached = (min(reached?.from ?? earliest, earliest), max(reached?.to ?? latest, latest))
+                    _ = try await connection.query(ReadingQueries.ensurePartitions.bind(earliest, latest))
                     months.formUnion(times.map(\.utcMonth))
                 }
                 // Lines that do not fit their series are settled before the next block is

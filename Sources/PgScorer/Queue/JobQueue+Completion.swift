@@ -23,7 +23,7 @@ extension JobQueue {
                     try await PredictionWriter(connection: connection).write(results.filter { completed.contains($0.job.jobID) })
                     return completed
                 }
-            } catch let error as PostgresError where error.sqlState == SQLState.uniqueViolation && attempt < 3 {
+            } catch let error as PostgresError where error.raisedSQLState == SQLState.uniqueViolation && attempt < 3 {
                 // A concurrent job of an overlapping window committed some of the same keys
                 // after our DELETE looked; the next try's DELETE sees and replaces them.
                 attempt += 1

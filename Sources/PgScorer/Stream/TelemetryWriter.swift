@@ -80,6 +80,12 @@ package struct TelemetryWriter {
             rejections += item.decoded.rejections.map { (index, $0) }
         }
         try await resolveSeries(of: &units, rejecting: &rejections)
+        // The months' partitions before the transaction that writes them: on Citus a
+        // login other than the tables' owner cannot write partitions the same
+        // transaction made (as the owner).
+        if !units.isEmpty {
+            _ = try await connection.query(StreamQueries.ensureMonths.bind(units.map(\.reading.ts)))
+        }
         try await settle(units, rejections, items: items, into: &outcomes)
         return outcomes
     }
@@ -134,7 +140,6 @@ package struct TelemetryWriter {
                 accepted.append(unit)
             }
             if !accepted.isEmpty {
-                _ = try await connection.query(StreamQueries.ensureMonths.bind(accepted.map(\.reading.ts)))
                 try await connection.execute(PostgresQuery(StreamQueries.savepoint))
                 do {
                     // Readings, then the raw samples of series an aggregation reads.
@@ -148,7 +153,7 @@ package struct TelemetryWriter {
                     }
                     try await connection.execute(PostgresQuery(StreamQueries.releaseSavepoint))
                     for unit in accepted { settled[unit.item].stored += 1 }
-                } catch let error as PostgresError where error.sqlState == SQLState.uniqueViolation {
+                } catch let error as PostgresError where error.raisedSQLState == SQLState.uniqueViolation {
                     try await connection.execute(PostgresQuery(StreamQueries.rollbackToSavepoint))
                     try await storeCarefully(accepted, on: connection, settled: &settled, rejections: &rejections)
                 }
@@ -285,9 +290,15 @@ extension PostgresError {
     /// or a series that an aggregation started (or stopped) reading: what this writer
     /// remembered is out of date. The flusher forgets the series it knows and tries the
     /// batch again, which finds them anew.
-    var isUnknownSeries: Bool { sqlState == SQLState.foreignKeyViolation }
+    var isUnknownSeries: Bool { raisedSQLState == SQLState.foreignKeyViolation }
 
     /// A deadlock or serialization failure with another writer: the same batch succeeds
     /// when tried again, so it is not a reading's fault.
     var isTransient: Bool { sqlState == SQLState.deadlockDetected || sqlState == SQLState.serializationFailure }
+
+    /// Citus refuses a write to shards that the same transaction made as another role:
+    /// the partitions `ensure_partitions` (SECURITY DEFINER) creates as the tables' owner.
+    package var isWriteAfterOwnersPartition: Bool {
+        sqlState == "25001" && message.contains("modified in this transaction by a different user")
+    }
 }

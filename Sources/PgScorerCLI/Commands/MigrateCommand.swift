@@ -30,7 +30,11 @@ struct MigrateCommand: AsyncParsableCommand {
         } else {
             print("applied \(applied.count) migration(s): \(applied.map(\.fileName).joined(separator: ", "))")
         }
-        if let placement {
+        if let placement, placement.workerNodes == 0 {
+            print(
+                "Citus: this coordinator has no worker nodes yet, so the tables stay on it; add them "
+                    + "(SELECT citus_add_node('host', port)) and run pgscorer migrate again")
+        } else if let placement {
             print(
                 "Citus: \(placement.distributedTables.joined(separator: ", ")) distributed by series_id in \(placement.shards) shards "
                     + "over \(placement.workerNodes) worker node(s); the queue, series, models and schedules on the coordinator")
