@@ -78,7 +78,8 @@ package enum ScheduleQueries {
               AND NOT EXISTS (SELECT 1 FROM pgscorer.series_failures f WHERE f.series_id = se.series_id AND f.held_since IS NOT NULL)
         ), with_readings AS MATERIALIZED (
             -- Grouped by series rather than a subquery per series: on Citus, where the
-            -- readings are on the worker nodes, it runs on their shards.
+            -- readings are on the worker nodes, it runs on their shards. It reads the
+            -- window's readings once; the training jobs it queues read them again anyway.
             SELECT r.series_id FROM pgscorer.readings r
             WHERE r.series_id IN (SELECT c.series_id FROM candidates c)
               AND r.ts >= $2 - (SELECT s."window" FROM pgscorer.schedules s WHERE s.schedule_id = $1) AND r.ts < $2
