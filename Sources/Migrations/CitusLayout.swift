@@ -4,8 +4,8 @@ import PgClient
 /// Where PgScorer's tables live on a Citus coordinator: readings and predictions
 /// distributed by series, the control plane on the coordinator (see
 /// `sql/distributed/citus_layout.sql`). The numbered migrations are the same on one
-/// server and on Citus; this only places their tables, and is applied after every
-/// migrate there because it is idempotent.
+/// server and on Citus; this only places their tables. `migrate` applies it when the
+/// layout or the migrations changed (its checksum is kept in `pgscorer.citus_layout`).
 public enum CitusLayout {
     /// Whether the database is a Citus coordinator (it has the citus extension).
     public static func isCitus(_ connection: PostgresConnection) async throws -> Bool {
@@ -90,17 +90,18 @@ public enum CitusLayout {
         public let distributedTables: [String]
     }
 
-    public static func placement(_ connection: PostgresConnection) async throws -> Placement {
+    /// The layout of a Citus coordinator; nil on a server without Citus.
+    public static func placement(_ connection: PostgresConnection) async throws -> Placement? {
+        guard try await isCitus(connection) else { return nil }
         let row = try await connection.query(
             """
-            SELECT (SELECT count(*)::int8 FROM pg_dist_node WHERE noderole = 'primary' AND groupid <> 0 AND isactive),
-                   (SELECT count(*)::int8 FROM pg_dist_shard WHERE logicalrelid = 'pgscorer.readings'::regclass),
+            SELECT (SELECT count(*)::int8 FROM pg_dist_shard WHERE logicalrelid = 'pgscorer.readings'::regclass),
                    (SELECT coalesce(array_agg(c.oid::regclass::text ORDER BY c.relname), '{}')
                     FROM pg_dist_partition d JOIN pg_class c ON c.oid = d.logicalrelid
                     WHERE d.partmethod = 'h' AND c.relnamespace = 'pgscorer'::regnamespace AND NOT c.relispartition)
             """
         ).single()
-        return Placement(workerNodes: try row.decode(0), shards: try row.decode(1), distributedTables: try row.decode(2))
+        return Placement(workerNodes: try await workerNodes(connection), shards: try row.decode(0), distributedTables: try row.decode(1))
     }
 }
 

@@ -112,6 +112,20 @@ struct CitusTests {
             }
             #expect(try await fixture.count("SELECT count(*) FROM pgscorer.readings") == 6 * 30)
             #expect(try await fixture.count("SELECT count(*) FROM pgscorer.series_directory") == 6)
+            // The careful way (standard input) cannot make a month first: it loads nothing
+            // and says what to do.
+            let ingestConnection = try await ingest.connect()
+            let march = (0..<3).map { minute in
+                ParsedReading(
+                    device: "tank-0", sensor: "level", ts: .utc("2025-03-01T00:0\(minute):00Z"), features: [1, 2], line: minute + 2)
+            }
+            await #expect {
+                try await ReadingStore(connection: ingestConnection).load(replayable: false, makeSource: { ArrayReadingSource(march) })
+            } throws: { error in
+                "\(error)".contains("nothing was loaded: on Citus, this login cannot store readings in a month")
+            }
+            await ingestConnection.close()
+            #expect(try await fixture.count("SELECT count(*) FROM pgscorer.readings") == 6 * 30, "nothing of it stored")
             // The readings' trigger refuses on the worker nodes what it refuses on one server.
             for (sql, message) in [
                 ("INSERT INTO pgscorer.readings (series_id, ts, n_features, features) VALUES (999999, '2026-11-20T06:00:00Z', 1, '{1}')",

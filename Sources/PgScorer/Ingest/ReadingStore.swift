@@ -55,15 +55,15 @@ package struct ReadingStore: Sendable {
             // On Citus a login other than the tables' owner cannot write a month's
             // partitions in the transaction that made them (see PartitionsFirst): they are
             // made on their own and the load starts again, at most once per month.
-            var monthsMade = 0
+            var restarts = 0
             while true {
                 do {
                     return try await loadDirect(try makeSource(), reject: reject)
                 } catch let error as PostgresError where error.raisedSQLState == SQLState.uniqueViolation {
                     break  // a key is stored already or repeats: settle it the careful way
-                } catch let needed as PartitionsFirst where monthsMade < 240 {
+                } catch let needed as PartitionsFirst where restarts < 240 {
                     _ = try await connection.query(ReadingQueries.ensurePartitions.bind(needed.from, needed.to))
-                    monthsMade += 1
+                    restarts += 1
                 }
             }
         }
@@ -73,9 +73,9 @@ package struct ReadingStore: Sendable {
         } catch let error as PostgresError where error.isWriteAfterOwnersPartition {
             throw PgScorerError(
                 .usage,
-                "on Citus, this login cannot store readings in a month whose partitions the same load made (they are made "
-                    + "as the tables' owner): make them first, e.g. SELECT pgscorer.ensure_partitions('2026-01-01', '2026-12-31') "
-                    + "as the owner, or load a file (not standard input) without --on-conflict")
+                "nothing was loaded: on Citus, this login cannot store readings in a month whose partitions the same load "
+                    + "made (they are made as the tables' owner). Make the load's months first as the owner, e.g. "
+                    + "SELECT pgscorer.ensure_partitions('2026-01-01', '2026-12-31'), then load again")
         }
     }
 

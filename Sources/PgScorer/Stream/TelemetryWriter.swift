@@ -295,10 +295,4 @@ extension PostgresError {
     /// A deadlock or serialization failure with another writer: the same batch succeeds
     /// when tried again, so it is not a reading's fault.
     var isTransient: Bool { sqlState == SQLState.deadlockDetected || sqlState == SQLState.serializationFailure }
-
-    /// Citus refuses a write to shards that the same transaction made as another role:
-    /// the partitions `ensure_partitions` (SECURITY DEFINER) creates as the tables' owner.
-    package var isWriteAfterOwnersPartition: Bool {
-        sqlState == "25001" && message.contains("modified in this transaction by a different user")
-    }
 }

@@ -17,4 +17,10 @@ extension PostgresError {
         }
         return sqlState
     }
+
+    /// Citus refuses a write to shards that the same transaction made as another role:
+    /// the partitions `ensure_partitions` (SECURITY DEFINER) creates as the tables' owner.
+    package var isWriteAfterOwnersPartition: Bool {
+        sqlState == "25001" && message.contains("modified in this transaction by a different user")
+    }
 }

@@ -22,8 +22,7 @@ struct MigrateCommand: AsyncParsableCommand {
     func run() async throws {
         let (applied, placement) = try await global.withDatabase(checkSchema: false, createEmbedded: !distributed) { session in
             let applied = try await Migrator(logger: session.logger).migrate(session.connection, distributed: distributed)
-            let placement = try await CitusLayout.isCitus(session.connection) ? try await CitusLayout.placement(session.connection) : nil
-            return (applied, placement)
+            return (applied, try await CitusLayout.placement(session.connection))
         }
         if applied.isEmpty {
             print("schema is up to date (version \(Migration.latestVersion))")
